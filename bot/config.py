@@ -1,0 +1,262 @@
+"""Typed settings from the environment and the optional iris.yml, validated once at start."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///iris.db"
+SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+ROLES = ("admins", "release_managers", "approvers", "oncall")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one sentence naming it."""
+
+
+class Settings(BaseSettings):
+    """Environment variables, names exactly as documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    iris_database_url: str = DEFAULT_DATABASE_URL
+    iris_config: Path | None = None
+    iris_alert_token: SecretStr | None = None
+    iris_alertmanager_url: str | None = None
+    iris_timezone: str = "Asia/Seoul"
+    iris_lang: Literal["en", "ko"] = "en"
+    iris_port: int = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("slack_api_url", "iris_alertmanager_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("iris_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as Asia/Seoul") from exc
+        return value
+
+    @field_validator("iris_database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        if value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+class ChannelsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default: str | None = None
+    incidents: str | None = None
+    reports: str | None = None
+    briefings: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not CHANNEL_ID.match(value):
+            raise ValueError("must be a Slack channel ID such as C0123ABCD")
+        return value
+
+
+class RolesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    admins: list[str] = []
+    release_managers: list[str] = []
+    approvers: list[str] = []
+    oncall: list[str] = []
+
+    @field_validator("*")
+    @classmethod
+    def _slack_ids(cls, members: list[str]) -> list[str]:
+        for member in members:
+            if not SLACK_ID.match(member):
+                raise ValueError(f"{member!r} is not a Slack user ID (U…/W…) or user-group ID (S…)")
+        return members
+
+
+class RouteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    match: dict[str, str] = {}
+    match_re: dict[str, str] = {}
+    channel: str
+    mention: str | None = None
+
+    @field_validator("match_re")
+    @classmethod
+    def _compiles(cls, patterns: dict[str, str]) -> dict[str, str]:
+        for label, pattern in patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{label}: {pattern!r} is not a valid regular expression ({exc})") from exc
+        return patterns
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if not CHANNEL_ID.match(value):
+            raise ValueError("must be a Slack channel ID such as C0123ABCD")
+        return value
+
+
+class FoldersConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: Path = Path("scenarios")
+    checklists: Path = Path("checklists")
+
+
+class OutboxConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_channel_per_second: float = Field(default=1.0, gt=0, le=10)
+    burst: int = Field(default=3, ge=1, le=20)
+    max_backoff_seconds: float = Field(default=300.0, ge=1)
+    give_up_after_hours: float = Field(default=24.0, gt=0)
+    workers: int = Field(default=4, ge=1, le=32)
+
+
+class IrisConfig(BaseModel):
+    """The contents of iris.yml; every key is optional and documented in iris.example.yml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channels: ChannelsConfig = ChannelsConfig()
+    roles: RolesConfig = RolesConfig()
+    routes: list[RouteConfig] = []
+    folders: FoldersConfig = FoldersConfig()
+    outbox: OutboxConfig = OutboxConfig()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything configurable, built once by load_config()."""
+
+    settings: Settings
+    iris: IrisConfig
+    config_path: Path | None
+
+
+def describe_error(source: str, error: ValidationError) -> str:
+    """One sentence for the first problem in a pydantic error, naming the setting."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    if source == "env":
+        name = location.upper() or "environment"
+        got = first.get("input")
+        shown = "" if name.startswith("SLACK_") or "TOKEN" in name or got is None else f" (got {got!r})"
+        return f"{name} is invalid: {_reason(first)}{shown}."
+    return f"{source}: {location or 'top level'}: {_reason(first)}."
+
+
+def _reason(error: dict) -> str:  # type: ignore[type-arg]
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").rstrip(".")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    try:
+        if environ is None:
+            return Settings()
+        known = {k: v for k, v in environ.items() if k.lower() in Settings.model_fields}
+        return Settings(**{k.lower(): v for k, v in known.items()})
+    except ValidationError as exc:
+        raise ConfigError(describe_error("env", exc)) from None
+
+
+def load_iris_yml(path: Path | None) -> IrisConfig:
+    if path is None:
+        return IrisConfig()
+    if not path.is_file():
+        raise ConfigError(f"IRIS_CONFIG points to {path}, which is not a readable file.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path.name} is not valid YAML{where}.") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: the top level must be a mapping of keys such as roles and channels.")
+    try:
+        config = IrisConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(path.name, exc)) from None
+    return _resolve_folders(config, path.parent)
+
+
+def _resolve_folders(config: IrisConfig, base: Path) -> IrisConfig:
+    """Folders in iris.yml are relative to the file, not to wherever iris was started."""
+    folders = FoldersConfig(
+        scenarios=_under(base, config.folders.scenarios),
+        checklists=_under(base, config.folders.checklists),
+    )
+    return config.model_copy(update={"folders": folders})
+
+
+def _under(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path
+
+
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    settings = load_settings(environ)
+    iris = load_iris_yml(settings.iris_config)
+    return Config(settings=settings, iris=iris, config_path=settings.iris_config)
+
+
+def require_slack_credentials(settings: Settings) -> None:
+    """`iris serve` needs a bot token, and a signing secret unless it uses Socket Mode."""
+    if settings.slack_bot_token is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README, "
+            "'Slack app setup') and export its bot token."
+        )
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's signing secret "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)."
+        )

@@ -1,0 +1,33 @@
+"""Everything handlers and jobs need, in one frozen dataclass built once by the entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from bot.config import Config
+from bot.i18n import Translator
+from bot.identity import IdentityCache
+from bot.jobs import JobRunner
+from bot.metrics import Metrics
+from bot.outbox import Outbox
+from bot.permissions import Roles
+from bot.slack_api import SlackGateway
+
+
+@dataclass(frozen=True)
+class Deps:
+    config: Config
+    engine: Engine
+    t: Translator
+    metrics: Metrics
+    slack: SlackGateway
+    identity: IdentityCache
+    outbox: Outbox
+    jobs: JobRunner
+    roles: Roles
+    clock: Callable[[], datetime]
+    started_at: float  # time.monotonic() when the process started serving

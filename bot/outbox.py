@@ -1,0 +1,87 @@
+"""What features call to send anything to Slack: durable rows the poster delivers later."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from storage import outbox as repo
+from storage.db import session_scope
+from storage.outbox import NewMessage
+
+Blocks = list[dict[str, Any]]
+
+
+def post_message(channel: str, text: str, blocks: Blocks | None = None, *, thread_of: int | None = None,
+                 dedupe_key: str | None = None, source: str = "") -> NewMessage:
+    """A chat.postMessage; `thread_of` is the outbox id of the parent, whose ts is filled in at send."""
+    payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+    if blocks:
+        payload["blocks"] = blocks
+    return NewMessage(kind="post", lane=channel, payload=payload, ref_id=thread_of,
+                      dedupe_key=dedupe_key, source=source)
+
+
+def update_message(channel: str, of: int, text: str, blocks: Blocks | None = None, *,
+                   source: str = "") -> NewMessage:
+    """A chat.update of the message outbox row `of` delivered; same lane, so it never overtakes it."""
+    payload: dict[str, Any] = {"text": text, "blocks": blocks or []}
+    return NewMessage(kind="update", lane=channel, payload=payload, ref_id=of, source=source)
+
+
+def ephemeral(channel: str, user: str, text: str, blocks: Blocks | None = None, *,
+              source: str = "") -> NewMessage:
+    payload: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+    if blocks:
+        payload["blocks"] = blocks
+    return NewMessage(kind="ephemeral", lane=channel, payload=payload, source=source)
+
+
+def respond(response_url: str, text: str, blocks: Blocks | None = None, *, in_channel: bool = False,
+            replace_original: bool = False, source: str = "") -> NewMessage:
+    """A reply through a response_url; each URL is its own lane so replies keep their order."""
+    body: dict[str, Any] = {"text": text, "response_type": "in_channel" if in_channel else "ephemeral"}
+    if blocks:
+        body["blocks"] = blocks
+    if replace_original:
+        body["replace_original"] = True
+    lane = "respond:" + hashlib.sha256(response_url.encode()).hexdigest()[:24]
+    return NewMessage(kind="respond", lane=lane, payload={"url": response_url, "body": body}, source=source)
+
+
+def upload_file(channel: str, filename: str, content: str, *, title: str | None = None,
+                initial_comment: str | None = None, thread_of: int | None = None,
+                source: str = "") -> NewMessage:
+    payload = {"channel": channel, "filename": filename, "content": content, "title": title,
+               "initial_comment": initial_comment}
+    return NewMessage(kind="upload", lane=channel, payload=payload, ref_id=thread_of, source=source)
+
+
+class Outbox:
+    """Adds messages to the outbox table and wakes the poster; never calls Slack itself."""
+
+    def __init__(self, engine: Engine, wake: Callable[[], None]) -> None:
+        self._engine = engine
+        self._wake = wake
+
+    def send(self, message: NewMessage) -> int:
+        with session_scope(self._engine) as session:
+            message_id = self.send_in(session, message)
+        self._wake()
+        return message_id
+
+    def send_in(self, session: Session, message: NewMessage) -> int:
+        """Enqueue inside the caller's transaction: the state change and its message commit together.
+
+        The caller's commit makes it visible; the poller finds it on its next pass (within a second).
+        """
+        row = repo.enqueue(session, message)
+        assert row.id is not None
+        return row.id
+
+    def wake(self) -> None:
+        self._wake()

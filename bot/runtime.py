@@ -1,0 +1,146 @@
+"""The entry point's wiring: settings → database → deps → Bolt app → ASGI server and background parts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+
+from bot.config import Config
+from bot.deps import Deps
+from bot.i18n import Translator
+from bot.identity import IdentityCache
+from bot.jobs import JobRunner
+from bot.metrics import Metrics
+from bot.outbox import Outbox
+from bot.permissions import Roles
+from bot.poster import OutboxPoster, PosterSettings
+from bot.slack_api import SlackGateway
+from storage import outbox as outbox_repo
+from storage.clock import utcnow
+from storage.db import check_reachable, open_engine, session_scope
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+IDENTITY_REFRESH_JOB = "iris:identity-refresh"
+
+
+def prepare_database(url: str) -> Engine:
+    """Open the database and apply pending migrations; raises DatabaseUnavailable with a sentence."""
+    engine = open_engine(url)
+    check_reachable(engine, url)
+    before, after = upgrade(engine, url)
+    if before != after:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
+    return engine
+
+
+def build_deps(config: Config, engine: Engine, *,
+               clock: Callable[[], datetime] = utcnow) -> tuple[Deps, OutboxPoster]:
+    settings = config.settings
+    assert settings.slack_bot_token is not None
+    metrics = Metrics()
+    slack = SlackGateway(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, metrics)
+    poster = OutboxPoster(engine, slack, PosterSettings.from_config(config.iris.outbox), clock=clock)
+    deps = Deps(
+        config=config, engine=engine, t=Translator(settings.iris_lang), metrics=metrics, slack=slack,
+        identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake), jobs=JobRunner(metrics),
+        roles=Roles(config.iris.roles, slack.usergroup_members), clock=clock,
+        started_at=time.monotonic(),
+    )
+    metrics.watch_outbox(lambda: _outbox_counts(engine))
+    return deps, poster
+
+
+def _outbox_counts(engine: Engine) -> dict[str, int]:
+    with session_scope(engine) as session:
+        return outbox_repo.count_by_status(session)
+
+
+class Background:
+    """What runs beside the HTTP server: the outbox poster, the scheduler and Socket Mode."""
+
+    def __init__(self, deps: Deps, poster: OutboxPoster, bolt_app: AsyncApp) -> None:
+        self.deps = deps
+        self.poster = poster
+        self.bolt_app = bolt_app
+        self._stop = threading.Event()
+        self._poster_thread = threading.Thread(target=poster.run, args=(self._stop,), name="iris-outbox",
+                                               daemon=True)
+        self.scheduler = BackgroundScheduler(timezone=deps.config.settings.iris_timezone)
+        self._socket: AsyncSocketModeHandler | None = None
+
+    async def start(self) -> None:
+        self._poster_thread.start()
+        self.scheduler.add_job(self.deps.identity.check, "interval", minutes=5, id=IDENTITY_REFRESH_JOB,
+                               replace_existing=True, next_run_time=datetime.now(self.scheduler.timezone))
+        self.scheduler.start()
+        app_token = self.deps.config.settings.slack_app_token
+        if app_token is not None:
+            self._socket = AsyncSocketModeHandler(self.bolt_app, app_token.get_secret_value())
+            await self._socket.connect_async()
+            log.info("connected to Slack over Socket Mode")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        await asyncio.to_thread(self._drain_and_stop)
+
+    def _drain_and_stop(self) -> None:
+        """Finish running jobs (their answers reach the outbox), then stop delivering cleanly."""
+        self.scheduler.shutdown(wait=False)
+        self.deps.jobs.shutdown(wait=True)
+        self._stop.set()
+        self.poster.wake()
+        self._poster_thread.join(timeout=30)
+        self.poster.close()
+        self.deps.slack.close()
+        self.deps.engine.dispose()
+
+
+def make_lifespan(background: Background) -> Callable[[Starlette], AsyncIterator[None]]:
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await background.start()
+        log.info("IRIS is serving")
+        try:
+            yield
+        finally:
+            await background.stop()
+            log.info("IRIS stopped; undelivered messages stay in the outbox for the next start")
+
+    return lifespan  # type: ignore[return-value]
+
+
+def serve(config: Config, *, host: str, port: int) -> None:
+    """`iris serve`: blocks until SIGINT/SIGTERM, then stops cleanly."""
+    import uvicorn
+
+    from bot.logs import configure_logging
+    from bot.server import create_server
+    from bot.slack_app import create_app
+
+    configure_logging(secrets=_secrets(config))
+    engine = prepare_database(config.settings.iris_database_url)
+    deps, poster = build_deps(config, engine)
+    bolt_app = create_app(deps)
+    background = Background(deps, poster, bolt_app)
+    app = create_server(deps, bolt_app, lifespan=make_lifespan(background))
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=15, lifespan="on")
+
+
+def _secrets(config: Config) -> list[str]:
+    s = config.settings
+    values = [s.slack_bot_token, s.slack_signing_secret, s.slack_app_token, s.iris_alert_token]
+    return [v.get_secret_value() for v in values if v is not None]

@@ -1,0 +1,155 @@
+"""The ASGI application: Slack events, health, readiness and metrics on one port."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot import __version__
+from bot.deps import Deps
+from bot.metrics import CONTENT_TYPE
+from bot.slack_request import to_bolt_request
+from storage.db import DatabaseUnavailable, check_reachable
+from storage.migrate import current_revision, head_revision
+
+MAX_BODY_BYTES = 1024 * 1024  # Slack's own payloads are far smaller; anything bigger is not Slack
+KNOWN_ROUTES = ("/slack/events", "/healthz", "/readyz", "/metrics")
+
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = None) -> ASGIApp:
+    socket_mode = deps.config.settings.socket_mode
+
+    async def slack_events(request: Request) -> Response:
+        if socket_mode:
+            return _error(404, "This IRIS runs in Socket Mode: Slack events arrive over its WebSocket.")
+        try:
+            bolt_request = to_bolt_request(await request.body(), dict(request.headers),
+                                           {"iris_received": request.scope["iris_received"]})
+        except ValueError as exc:
+            return _error(400, str(exc))
+        return to_starlette_response(await bolt_app.async_dispatch(bolt_request))
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    async def readyz(_: Request) -> Response:
+        checks = await run_in_threadpool(readiness, deps)
+        ready = all(check["ok"] for check in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    async def metrics(_: Request) -> Response:
+        return Response(await run_in_threadpool(deps.metrics.render), media_type=CONTENT_TYPE)
+
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    return EdgeMiddleware(Starlette(routes=routes, lifespan=lifespan), deps)
+
+
+def readiness(deps: Deps) -> dict[str, dict[str, Any]]:
+    """Database reachable with the current schema, and Slack confirming the token (auth.test)."""
+    checks: dict[str, dict[str, Any]] = {}
+    try:
+        check_reachable(deps.engine, deps.config.settings.iris_database_url)
+        revision = current_revision(deps.engine)
+        ok = revision == head_revision()
+        checks["database"] = {"ok": ok, "detail": f"schema {revision}" if ok else
+                              f"schema {revision}, expected {head_revision()}: run iris db upgrade"}
+    except DatabaseUnavailable as exc:
+        checks["database"] = {"ok": False, "detail": str(exc)}
+    result = deps.identity.check()
+    if result.error is None and result.identity is not None:
+        checks["slack"] = {"ok": True, "detail": f"authenticated as {result.identity.user_id}"}
+    else:
+        checks["slack"] = {"ok": False, "detail": result.error}
+    return checks
+
+
+def _error(status: int, reason: str) -> Response:
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+class EdgeMiddleware:
+    """Outermost layer: refuses oversized bodies before anything reads them, and counts requests."""
+
+    def __init__(self, app: ASGIApp, deps: Deps) -> None:
+        self.app = app
+        self.deps = deps
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope["iris_received"] = time.perf_counter()
+        status = {"code": 500}
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        body = await _read_limited(scope, receive)
+        if body is None:
+            await _send_json(counting_send, 413, "The request body is larger than 1 MiB.")
+        else:
+            await self.app(scope, _replay(body, receive), counting_send)
+        route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
+        self.deps.metrics.requests.labels(route, scope["method"], str(status["code"])).inc()
+
+
+async def _read_limited(scope: Scope, receive: Receive) -> bytes | None:
+    """The whole body, or None when it is (or claims to be) over the limit."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+            return None
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """Hand the app the body already read, then the real channel (which reports disconnects)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, reason: str) -> None:
+    payload = json.dumps({"error": reason}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,12 @@
+"""Every /iris subcommand, registered explicitly and in order: Bolt runs the first listener that matches."""
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from commands import help, status
+
+
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    help.register(app, deps)
+    status.register(app, deps)
+    help.register_fallback(app, deps)  # last: unknown and not-yet-available subcommands

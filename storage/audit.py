@@ -1,0 +1,57 @@
+"""Audit repository: append-only; there is deliberately no update or delete here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and from which Slack team and channel."""
+
+    user_id: str
+    team_id: str | None = None
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    target: str = ""
+    outcome: str = "ok"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def record(session: Session, actor: Actor, action: Action) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor.user_id,
+        action=action.name,
+        target=action.target,
+        outcome=action.outcome,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+        detail=json.dumps(action.detail, ensure_ascii=False, sort_keys=True),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def since(session: Session, moment: datetime, limit: int = 1000) -> list[AuditEvent]:
+    query = (
+        select(AuditEvent).where(AuditEvent.at >= moment)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def count(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(AuditEvent)).one())

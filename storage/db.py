@@ -1,0 +1,93 @@
+"""Engines and sessions: SQLite (WAL, busy timeout) by default, PostgreSQL for several replicas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session, create_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used; the message is one sentence for an operator."""
+
+
+def backend_name(engine: Engine) -> str:
+    return "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def open_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """An engine for the URL; SQLite files (and their folder) are created on first use."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database, busy_timeout_ms)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engine:
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def check_reachable(engine: Engine, url: str) -> None:
+    """Raise DatabaseUnavailable with a clear sentence when the database cannot be used."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise DatabaseUnavailable(explain_operational_error(exc, url)) from None
+    except SQLAlchemyError as exc:
+        reason = _first_line(exc)
+        raise DatabaseUnavailable(f"The database at {safe_url(url)} cannot be used: {reason}.") from None
+
+
+def explain_operational_error(exc: OperationalError, url: str) -> str:
+    message = _first_line(exc)
+    if "locked" in message:
+        return (
+            f"The database at {safe_url(url)} is locked by another process; "
+            "stop the other iris process or wait for it to finish."
+        )
+    return f"The database at {safe_url(url)} is unreachable: {message}."
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return str(original).strip().splitlines()[0].rstrip(".") if str(original).strip() else type(exc).__name__
