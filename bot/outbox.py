@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from storage import outbox as repo
+from storage.clock import utcnow
 from storage.db import session_scope
 from storage.outbox import NewMessage
 
@@ -64,9 +66,11 @@ def upload_file(channel: str, filename: str, content: str, *, title: str | None 
 class Outbox:
     """Adds messages to the outbox table and wakes the poster; never calls Slack itself."""
 
-    def __init__(self, engine: Engine, wake: Callable[[], None]) -> None:
+    def __init__(self, engine: Engine, wake: Callable[[], None],
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self._engine = engine
         self._wake = wake
+        self._clock = clock
 
     def send(self, message: NewMessage) -> int:
         with session_scope(self._engine) as session:
@@ -79,7 +83,7 @@ class Outbox:
 
         The caller's commit makes it visible; the poller finds it on its next pass (within a second).
         """
-        row = repo.enqueue(session, message)
+        row = repo.enqueue(session, message, self._clock())
         assert row.id is not None
         return row.id
 

@@ -155,7 +155,7 @@ class OutboxPoster:
         now = self._clock()
         with session_scope(self._engine) as session:
             if isinstance(outcome, Delivered):
-                repo.mark_sent(session, message.id, channel=outcome.channel, ts=outcome.ts)
+                repo.mark_sent(session, message.id, channel=outcome.channel, ts=outcome.ts, at=now)
             elif isinstance(outcome, Dead):
                 log.warning("outbox message %s is dead: %s", message.id, outcome.reason)
                 repo.mark_dead(session, message.id, outcome.reason)

@@ -54,7 +54,7 @@ def build_deps(config: Config, engine: Engine, *,
     poster = OutboxPoster(engine, slack, PosterSettings.from_config(config.iris.outbox), clock=clock)
     deps = Deps(
         config=config, engine=engine, t=Translator(settings.iris_lang), metrics=metrics, slack=slack,
-        identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake), jobs=JobRunner(metrics),
+        identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake, clock), jobs=JobRunner(metrics),
         roles=Roles(config.iris.roles, slack.usergroup_members), clock=clock,
         started_at=time.monotonic(),
     )

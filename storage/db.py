@@ -44,12 +44,20 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below decides how to begin
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection):  # type: ignore[no-untyped-def]
+        # Take the write lock when the transaction starts: a transaction that read first and
+        # writes later would otherwise fail at once with "database is locked" under contention,
+        # without waiting for the busy timeout. No IRIS transaction waits on the network.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -30,7 +30,7 @@ class NewMessage:
     source: str = ""
 
 
-def enqueue(session: Session, message: NewMessage) -> OutboxMessage:
+def enqueue(session: Session, message: NewMessage, now: datetime | None = None) -> OutboxMessage:
     """Add a message; a repeated dedupe_key returns the row already there instead of a second one."""
     if message.kind not in KINDS:
         raise ValueError(f"unknown outbox kind {message.kind!r}")
@@ -48,6 +48,8 @@ def enqueue(session: Session, message: NewMessage) -> OutboxMessage:
         dedupe_key=message.dedupe_key,
         source=message.source,
     )
+    if now is not None:
+        row.created_at = row.next_attempt_at = now
     session.add(row)
     session.flush()
     return row
@@ -91,8 +93,9 @@ def claim(session: Session, ids: list[int], worker: str, now: datetime, lease: t
     return claimed
 
 
-def mark_sent(session: Session, message_id: int, *, channel: str | None, ts: str | None) -> None:
-    _finish(session, message_id, status=SENT, sent_at=utcnow(), slack_channel=channel, slack_ts=ts,
+def mark_sent(session: Session, message_id: int, *, channel: str | None, ts: str | None,
+              at: datetime | None = None) -> None:
+    _finish(session, message_id, status=SENT, sent_at=at or utcnow(), slack_channel=channel, slack_ts=ts,
             last_error=None)
 
 
@@ -176,7 +179,7 @@ def sent_since(session: Session, lane: str, kind: str, since: datetime) -> list[
     """When this lane's recent messages of a kind were sent, oldest first: the pacing window."""
     query = (
         select(OutboxMessage.sent_at)
-        .where(OutboxMessage.lane == lane, OutboxMessage.kind == kind, col(OutboxMessage.sent_at) >= since)
+        .where(OutboxMessage.lane == lane, OutboxMessage.kind == kind, col(OutboxMessage.sent_at) > since)
         .order_by(col(OutboxMessage.sent_at))
     )
     return [t for t in session.exec(query).all() if t is not None]

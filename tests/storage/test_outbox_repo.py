@@ -1,0 +1,116 @@
+"""The outbox repository on SQLite and PostgreSQL: lanes, claims, leases and dead letters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from storage import outbox
+from storage.clock import utcnow
+from storage.db import session_scope
+from storage.outbox import NewMessage
+
+LEASE = timedelta(seconds=60)
+
+
+def _add(engine: Engine, lane: str, text: str, **extra) -> int:
+    with session_scope(engine) as session:
+        row = outbox.enqueue(session, NewMessage(kind="post", lane=lane, payload={"text": text}, **extra))
+        assert row.id is not None
+        return row.id
+
+
+def _heads(engine: Engine, now=None) -> list[int]:
+    with session_scope(engine) as session:
+        return [m.id for m in outbox.lane_heads(session, now or utcnow())]  # type: ignore[misc]
+
+
+def test_repeated_dedupe_key_returns_the_first_row(engine: Engine) -> None:
+    first = _add(engine, "C1", "one", dedupe_key="alert:42")
+    again = _add(engine, "C1", "one again", dedupe_key="alert:42")
+    assert again == first
+    with session_scope(engine) as session:
+        assert outbox.depth(session) == 1
+
+
+def test_only_the_oldest_message_of_each_lane_is_a_head(engine: Engine) -> None:
+    a1, a2 = _add(engine, "CA", "a1"), _add(engine, "CA", "a2")
+    b1 = _add(engine, "CB", "b1")
+    assert _heads(engine) == [a1, b1]
+    with session_scope(engine) as session:
+        outbox.mark_sent(session, a1, channel="CA", ts="1.1")
+    assert _heads(engine) == [a2, b1]
+
+
+def test_a_message_waiting_for_retry_holds_back_its_lane(engine: Engine) -> None:
+    first, _second = _add(engine, "CA", "first"), _add(engine, "CA", "second")
+    now = utcnow()
+    with session_scope(engine) as session:
+        outbox.claim(session, [first], "w1", now, LEASE)
+        outbox.mark_retry(session, first, at=now + timedelta(seconds=30), reason="500")
+    assert _heads(engine, now) == []
+    assert _heads(engine, now + timedelta(seconds=31)) == [first]
+
+
+def test_a_row_is_claimed_by_one_worker_only(engine: Engine) -> None:
+    message = _add(engine, "CA", "x")
+    now = utcnow()
+    with session_scope(engine) as session:
+        assert outbox.claim(session, [message], "w1", now, LEASE) == [message]
+    with session_scope(engine) as session:
+        assert outbox.claim(session, [message], "w2", now, LEASE) == []
+        assert outbox.get(session, message).claimed_by == "w1"  # type: ignore[union-attr]
+
+
+def test_expired_leases_are_given_back_and_live_ones_are_not(engine: Engine) -> None:
+    message = _add(engine, "CA", "x")
+    now = utcnow()
+    with session_scope(engine) as session:
+        outbox.claim(session, [message], "crashed-worker", now, LEASE)
+    with session_scope(engine) as session:
+        assert outbox.reclaim_expired(session, now + timedelta(seconds=30)) == 0
+        assert outbox.reclaim_expired(session, now + timedelta(seconds=61)) == 1
+        assert outbox.get(session, message).status == outbox.PENDING  # type: ignore[union-attr]
+
+
+def test_release_hands_back_only_this_workers_claims(engine: Engine) -> None:
+    mine, theirs = _add(engine, "CA", "mine"), _add(engine, "CB", "theirs")
+    now = utcnow()
+    with session_scope(engine) as session:
+        outbox.claim(session, [mine], "me", now, LEASE)
+        outbox.claim(session, [theirs], "them", now, LEASE)
+    with session_scope(engine) as session:
+        assert outbox.release(session, "me") == 1
+        assert outbox.get(session, mine).attempts == 0  # type: ignore[union-attr]
+        assert outbox.get(session, theirs).status == outbox.SENDING  # type: ignore[union-attr]
+
+
+def test_dead_letters_are_counted_listed_and_requeued(engine: Engine) -> None:
+    dead, alive = _add(engine, "CA", "dead"), _add(engine, "CB", "alive")
+    with session_scope(engine) as session:
+        outbox.mark_dead(session, dead, "channel_not_found")
+    with session_scope(engine) as session:
+        assert outbox.count_by_status(session) == {"dead": 1, "pending": 1}
+        assert outbox.depth(session) == 1
+        assert [(m.id, m.last_error) for m in outbox.dead_letters(session)] == [(dead, "channel_not_found")]
+        assert outbox.requeue_dead(session, [alive], utcnow()) == []
+        assert outbox.requeue_dead(session, None, utcnow()) == [dead]
+    assert sorted(_heads(engine)) == sorted([dead, alive])
+
+
+def test_pacing_window_lists_recent_sends_of_a_lane(engine: Engine) -> None:
+    ids = [_add(engine, "CA", str(i)) for i in range(3)]
+    other = _add(engine, "CB", "elsewhere")
+    with session_scope(engine) as session:
+        for message_id in [*ids, other]:
+            outbox.mark_sent(session, message_id, channel="C", ts="1")
+    with session_scope(engine) as session:
+        recent = outbox.sent_since(session, "CA", "post", utcnow() - timedelta(seconds=5))
+    assert len(recent) == 3
+
+
+def test_payload_round_trips_unicode(engine: Engine) -> None:
+    message = _add(engine, "CA", "리허설 성공률 100% ✅")
+    with session_scope(engine) as session:
+        assert "리허설 성공률 100% ✅" in outbox.get(session, message).payload  # type: ignore[union-attr]
