@@ -185,7 +185,8 @@ class Config:
 def describe_error(source: str, error: ValidationError) -> str:
     """One sentence for the first problem in a pydantic error, naming the setting."""
     first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"])
+    parts = (f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
+    location = "".join(parts).lstrip(".")
     if source == "env":
         name = location.upper() or "environment"
         got = first.get("input")

@@ -179,6 +179,7 @@ class SlackStandin:
             body = await request.json()
         except ValueError:
             body = await request.text()
+        await self._hold("response_url")
         with self._cond:
             answer = self._answer_response_url(name, body)
         return self._respond(request, "response_url", as_params(body), answer, received_at)

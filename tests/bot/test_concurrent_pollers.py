@@ -44,7 +44,8 @@ def test_two_pollers_send_every_message_exactly_once(db: tuple[Engine, str], sta
     standin.set_latency("chat.postMessage", 0.01)  # widen the window in which both could grab a row
     pollers = [_poller(url, standin, "alpha"), _poller(url, standin, "beta")]
     stop, delivered = threading.Event(), Counter[str]()
-    threads = [threading.Thread(target=_drain_until_empty, args=(p, engine, stop, delivered)) for p in pollers]
+    threads = [threading.Thread(target=_drain_until_empty, args=(poller, engine, stop, delivered))
+               for poller in pollers]
     for thread in threads:
         thread.start()
     for thread in threads:

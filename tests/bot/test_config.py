@@ -1,0 +1,92 @@
+"""Settings and iris.yml: every mistake is one sentence naming the setting, and secrets stay secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, load_iris_yml, load_settings, require_slack_credentials
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "iris.example.yml"
+
+
+def test_defaults_follow_the_documented_contract() -> None:
+    settings = load_settings({})
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.iris_database_url == "sqlite:///iris.db"
+    assert (settings.iris_timezone, settings.iris_lang, settings.iris_port) == ("Asia/Seoul", "en", 3000)
+    assert settings.socket_mode is False
+
+
+def test_secrets_are_typed_and_never_printed() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1-secret", "SLACK_SIGNING_SECRET": "shh-very-secret"})
+    assert "xoxb-1-secret" not in repr(settings) and "shh-very-secret" not in str(settings)
+    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-1-secret"
+
+
+def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
+    url = load_settings({"IRIS_DATABASE_URL": "postgresql://iris@db/iris"}).iris_database_url
+    assert url == "postgresql+psycopg://iris@db/iris"
+
+
+@pytest.mark.parametrize(("environ", "sentence"), [
+    ({"IRIS_PORT": "0"}, "IRIS_PORT is invalid: Input should be greater than or equal to 1 (got '0')."),
+    ({"SLACK_API_URL": "slack.com"}, "SLACK_API_URL is invalid: must be an http:// or https:// URL."),
+    ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "SLACK_APP_TOKEN is invalid: must be an app-level token "
+                                             "starting with xapp-."),
+])
+def test_invalid_settings_are_named_in_one_sentence(environ: dict[str, str], sentence: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ)
+    assert str(caught.value) == sentence
+
+
+def test_a_token_value_is_never_echoed_in_the_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"SLACK_BOT_TOKEN": "xoxp-personal-token-123"})
+    assert "xoxp-personal-token-123" not in str(caught.value)
+
+
+def test_http_mode_needs_the_signing_secret_and_socket_mode_does_not() -> None:
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is not set"):
+        require_slack_credentials(load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}))
+    require_slack_credentials(load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}))
+
+
+@pytest.mark.parametrize(("text", "sentence"), [
+    ("roles: [1, 2]", "iris.yml: roles: Input should be a valid dictionary or instance of RolesConfig."),
+    ("colour: blue", "iris.yml: colour: Extra inputs are not permitted."),
+    ("routes:\n  - {channel: C0ALERTS, match_re: {severity: '('}}",
+     "iris.yml: routes[0].match_re: severity: "),
+    ("channels: {default: ops}", "iris.yml: channels.default: must be a Slack channel ID such as C0123ABCD."),
+    ("roles: {admins: [U1", "iris.yml is not valid YAML at line 1."),
+    ("- just\n- a list", "iris.yml: the top level must be a mapping of keys such as roles and channels."),
+])
+def test_iris_yml_mistakes_name_the_key(tmp_path: Path, text: str, sentence: str) -> None:
+    path = tmp_path / "iris.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_iris_yml(path)
+    assert str(caught.value).startswith(sentence)
+
+
+def test_folders_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "iris.yml"
+    path.parent.mkdir()
+    path.write_text("folders: {scenarios: rehearsals, checklists: /srv/checklists}\n")
+    config = load_iris_yml(path)
+    assert config.folders.scenarios == tmp_path / "conf" / "rehearsals"
+    assert config.folders.checklists == Path("/srv/checklists")
+
+
+def test_the_example_config_is_valid_and_documents_every_key() -> None:
+    config = load_config({"IRIS_CONFIG": str(EXAMPLE)}).iris
+    text = EXAMPLE.read_text()
+    for section in type(config).model_fields:
+        assert f"{section}:" in text
+        value = getattr(config, section)
+        for key in getattr(type(value), "model_fields", {}):
+            assert f"{key}:" in text, f"iris.example.yml does not document {section}.{key}"
+    assert config.roles.admins and config.routes

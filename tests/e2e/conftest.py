@@ -1,0 +1,146 @@
+"""The real `iris serve` as a subprocess on a free loopback port, talking to the Slack stand-in."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from bot.testing.driver import SlackDriver
+from bot.testing.slack_standin import SlackStandin
+from storage.db import open_engine
+
+SIGNING_SECRET = "e2e-signing-secret-0123456789"
+ADMIN = "UADMIN01"
+IRIS_YML = f"""\
+channels:
+  default: C0OPS
+roles:
+  admins: [{ADMIN}, S0ADMINS]
+  oncall: [UONCALL1]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def iris_command() -> list[str]:
+    script = Path(sys.executable).with_name("iris")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+@dataclass
+class IrisServer:
+    """One `iris serve` process; start() waits until /healthz answers, stop() sends SIGTERM."""
+
+    env: dict[str, str]
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / f"iris-{self.starts}.log"
+
+    def start(self) -> IrisServer:
+        self.starts += 1
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*iris_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+            )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"iris serve exited {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # polling for start-up only; no test asserts on elapsed time
+        raise AssertionError(f"iris serve did not become healthy:\n{self.log.read_text()}")
+
+    def stop(self) -> int:
+        """SIGTERM and wait; uvicorn shuts down cleanly, then re-raises the signal (exit -15)."""
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            self.process = None
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.base_url + path, timeout=10)
+
+
+def server_env(standin: SlackStandin, workdir: Path, **overrides: str) -> dict[str, str]:
+    (workdir / "iris.yml").write_text(IRIS_YML)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IRIS_"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=standin.api_url,
+        IRIS_DATABASE_URL=f"sqlite:///{workdir / 'iris.db'}",
+        IRIS_CONFIG=str(workdir / "iris.yml"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
+    server = IrisServer(env=server_env(standin, tmp_path), workdir=tmp_path).start()
+    yield server
+    if server.process is not None:
+        server.stop()
+
+
+@pytest.fixture
+def driver(iris: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
+    with SlackDriver(iris.base_url, SIGNING_SECRET, standin=standin) as running:
+        yield running
+
+
+@pytest.fixture
+def iris_db(iris: IrisServer) -> Iterator[Engine]:
+    """The server's own database, opened beside it (SQLite WAL allows a second reader)."""
+    engine = open_engine(iris.env["IRIS_DATABASE_URL"])
+    yield engine
+    engine.dispose()
+
+
+def eventually(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    """Poll `check()` until it returns a truthy value (for state another process writes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "slack-app-manifest.schema.1.0.0.json"

@@ -1,0 +1,118 @@
+"""The `iris` console script: start-up refusals in one sentence with exit code 2, and its tools."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.testing.slack_standin import SlackStandin
+from tests.e2e.conftest import SCHEMA, iris_command, server_env
+
+
+def run_iris(*args: str, env: dict[str, str], cwd: Path,
+             timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*iris_command(), *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def _one_sentence(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"SLACK_BOT_TOKEN": ""}, "iris: SLACK_BOT_TOKEN is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "iris: SLACK_BOT_TOKEN is invalid: must be a bot token"),
+    ({"SLACK_SIGNING_SECRET": ""}, "iris: SLACK_SIGNING_SECRET is not set"),
+    ({"IRIS_PORT": "70000"}, "iris: IRIS_PORT is invalid"),
+    ({"IRIS_TIMEZONE": "Mars/Olympus"}, "iris: IRIS_TIMEZONE is invalid: must be an IANA time zone"),
+    ({"IRIS_LANG": "fr"}, "iris: IRIS_LANG is invalid"),
+    ({"IRIS_DATABASE_URL": "mysql://x"}, "iris: IRIS_DATABASE_URL is invalid"),
+    ({"IRIS_DATABASE_URL": "postgresql+psycopg://iris:pw@127.0.0.1:1/iris"},
+     "iris: The database at postgresql+psycopg://iris:***@127.0.0.1:1/iris is unreachable"),
+    ({"IRIS_CONFIG": "/nonexistent/iris.yml"}, "iris: IRIS_CONFIG points to /nonexistent/iris.yml"),
+])
+def test_serve_refuses_bad_settings_in_one_sentence(standin: SlackStandin, tmp_path: Path,
+                                                    overrides: dict[str, str], expected: str) -> None:
+    env = {k: v for k, v in server_env(standin, tmp_path, **overrides).items() if v != ""}
+    line = _one_sentence(run_iris("serve", "--port", "1", env=env, cwd=tmp_path))
+    assert line.startswith(expected)
+    assert "xoxb-test" not in line and "pw@" not in line
+
+
+def test_serve_names_the_bad_key_in_iris_yml(standin: SlackStandin, tmp_path: Path) -> None:
+    env = server_env(standin, tmp_path)
+    Path(env["IRIS_CONFIG"]).write_text("roles:\n  admins: [not-a-user]\n")
+    line = _one_sentence(run_iris("serve", env=env, cwd=tmp_path))
+    assert line.startswith("iris: iris.yml: roles.admins: 'not-a-user' is not a Slack user ID")
+
+
+def test_serve_refuses_a_locked_database(standin: SlackStandin, tmp_path: Path) -> None:
+    env = server_env(standin, tmp_path)
+    holder = sqlite3.connect(tmp_path / "iris.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        line = _one_sentence(run_iris("serve", env=env, cwd=tmp_path))
+    finally:
+        holder.close()
+    assert "is locked by another process" in line
+
+
+@pytest.mark.parametrize("command", [
+    ["demo"], ["rehearse", "scenario.yml"], ["report", "--date", "2024-12-12"],
+])
+def test_later_features_say_not_available_yet(tmp_path: Path, command: list[str]) -> None:
+    result = run_iris(*command, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert _one_sentence(result) == f"iris: 'iris {command[0]}' is not available yet in this version of IRIS."
+    assert result.stdout == ""
+
+
+def test_db_upgrade_then_audit_prints_the_trail(standin: SlackStandin, tmp_path: Path) -> None:
+    env = server_env(standin, tmp_path)
+    first = run_iris("db", "upgrade", env=env, cwd=tmp_path)
+    assert first.returncode == 0 and first.stdout.strip().endswith("schema empty → 0001_foundation")
+    again = run_iris("db", "upgrade", env=env, cwd=tmp_path)
+    assert again.stdout.strip().endswith("schema 0001_foundation is current")
+    with sqlite3.connect(tmp_path / "iris.db") as connection:
+        connection.execute(
+            "INSERT INTO audit_event (at, actor, action, target, outcome, team_id, channel_id, detail) "
+            "VALUES ('2024-12-12 07:00:00.000000', 'U1', 'outbox.retry', 'all', 'refused', 'T1', 'C1', '{}')")
+    audit = run_iris("db", "audit", "--since", "2024-12-12", env=env, cwd=tmp_path)
+    assert audit.returncode == 0
+    rows = audit.stdout.strip().splitlines()
+    assert rows[0].startswith("at (UTC)\tactor")
+    assert rows[1].split("\t")[:5] == ["2024-12-12T07:00:00+00:00", "U1", "outbox.retry", "all", "refused"]
+    later = run_iris("db", "audit", "--since", "2024-12-13", env=env, cwd=tmp_path)
+    assert len(later.stdout.strip().splitlines()) == 1
+
+
+def test_db_audit_rejects_a_bad_date(tmp_path: Path) -> None:
+    result = run_iris("db", "audit", "--since", "yesterday-ish", env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert result.returncode == 2 and "is not an ISO date" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--url", "https://iris.example.org/"], ["--socket-mode"]])
+def test_manifest_prints_a_valid_manifest(tmp_path: Path, args: list[str]) -> None:
+    result = run_iris("manifest", *args, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load(result.stdout)
+    jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(manifest)
+    command = manifest["features"]["slash_commands"][0]
+    if args[0] == "--url":
+        assert command["url"] == "https://iris.example.org/slack/events"
+        assert manifest["settings"]["interactivity"]["request_url"] == "https://iris.example.org/slack/events"
+    else:
+        assert "url" not in command and manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_manifest_refuses_a_plain_http_url(tmp_path: Path) -> None:
+    result = run_iris("manifest", "--url", "http://insecure", env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert "must be an https:// address" in _one_sentence(result)

@@ -1,0 +1,70 @@
+"""Roles, audit and dead letters through `/iris status retry`, end to end."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine
+
+from bot.outbox import Outbox, post_message
+from bot.testing.driver import SlackDriver
+from bot.testing.slack_standin import SlackStandin
+from storage import audit, outbox
+from storage.clock import utcnow
+from storage.db import session_scope
+from tests.e2e.conftest import ADMIN
+
+
+def _dead_message(engine: Engine, channel: str, text: str) -> int:
+    message_id = Outbox(engine, wake=lambda: None).send(post_message(channel, text))
+    with session_scope(engine) as session:
+        outbox.mark_dead(session, message_id, "not_in_channel")
+    return message_id
+
+
+def _trail(engine: Engine) -> list[tuple[str, str, str, str]]:
+    with session_scope(engine) as session:
+        return [(e.actor, e.action, e.outcome, e.channel_id or "")
+                for e in audit.since(session, utcnow().replace(year=2000))]
+
+
+def test_a_user_without_the_role_is_refused_by_name_and_audited(driver: SlackDriver, standin: SlackStandin,
+                                                                 iris_db: Engine) -> None:
+    message_id = _dead_message(iris_db, "C0OPS", "stuck")
+    answer = driver.command("status retry all", user_id="UNOBODY1")
+    [reply] = standin.wait_for_response(answer.response_url_name)
+    assert reply["text"].startswith("Only members of the admins role can do that.")
+    assert reply["response_type"] == "ephemeral"
+    assert _trail(iris_db) == [("UNOBODY1", "outbox.retry", "refused", "C0OPS")]
+    with session_scope(iris_db) as session:
+        assert outbox.get(session, message_id).status == "dead"  # type: ignore[union-attr]
+
+
+def test_an_admin_puts_dead_messages_back_and_they_are_delivered(driver: SlackDriver, standin: SlackStandin,
+                                                                 iris_db: Engine) -> None:
+    message_id = _dead_message(iris_db, "C0ALERTS", "RetryBurst firing")
+    status = driver.command("status")
+    [report] = standin.wait_for_response(status.response_url_name)
+    assert f"#{message_id} post" in json.dumps(report["blocks"]) and "not_in_channel" in json.dumps(report)
+
+    answer = driver.command(f"status retry {message_id}", user_id=ADMIN)
+    [reply] = standin.wait_for_response(answer.response_url_name)
+    assert reply["text"] == f"Put 1 dead message(s) back in line: #{message_id}."
+    standin.wait_for(lambda s: len(s.messages("C0ALERTS")) == 1)
+    assert standin.messages("C0ALERTS")[0].text == "RetryBurst firing"
+    assert _trail(iris_db) == [(ADMIN, "outbox.retry", "ok", "C0OPS")]
+
+
+def test_members_of_an_admin_user_group_hold_the_role(driver: SlackDriver, standin: SlackStandin,
+                                                      iris_db: Engine) -> None:
+    standin.set_usergroup("S0ADMINS", ["UGROUPIE"])
+    answer = driver.command("status retry all", user_id="UGROUPIE")
+    [reply] = standin.wait_for_response(answer.response_url_name)
+    assert reply["text"] == "There were no dead messages to retry."
+    assert _trail(iris_db) == [("UGROUPIE", "outbox.retry", "ok", "C0OPS")]
+
+
+def test_bad_status_arguments_are_answered_in_the_ack(driver: SlackDriver) -> None:
+    body = driver.command("status retry soon").json()
+    assert body == {"response_type": "ephemeral", "text": (
+        "Say which dead messages to retry: `/iris status retry 12 15` or `/iris status retry all`.")}

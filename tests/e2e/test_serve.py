@@ -1,0 +1,154 @@
+"""`iris serve` end to end: health, readiness, metrics and signed /iris commands over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from bot.testing.driver import SlackDriver
+from bot.testing.slack_standin import SlackStandin
+from storage import audit, outbox
+from storage.clock import utcnow
+from storage.db import session_scope
+from tests.e2e.conftest import ADMIN, IrisServer, server_env
+
+SUBCOMMANDS = [
+    "help", "status", "rehearse", "checklist", "brief", "alert-test", "incidents", "note", "report",
+]
+
+
+def _audit_rows(engine: Engine) -> list[audit.AuditEvent]:
+    with session_scope(engine) as session:
+        return audit.since(session, utcnow().replace(year=2000))
+
+
+def _outbox_counts(engine: Engine) -> dict[str, int]:
+    with session_scope(engine) as session:
+        return outbox.count_by_status(session)
+
+
+def test_health_readiness_and_metrics(iris: IrisServer, driver: SlackDriver) -> None:
+    assert iris.get("/healthz").json() == {"status": "ok", "version": "0.1.0"}
+    ready = iris.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["slack"] == {"ok": True, "detail": "authenticated as U0BOT"}
+    assert ready.json()["checks"]["database"]["ok"] is True
+    driver.command("help")
+    metrics = iris.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    body = metrics.text
+    assert 'iris_http_requests_total{method="POST",route="/slack/events",status="200"} 1.0' in body
+    assert 'iris_command_ack_seconds_count{subcommand="help"} 1.0' in body
+    assert 'iris_slack_api_calls_total{method="auth.test",result="ok"}' in body
+    assert "iris_outbox_depth 0.0" in body
+
+
+def test_readiness_fails_when_slack_rejects_the_token(standin: SlackStandin, tmp_path) -> None:
+    server = IrisServer(env=server_env(standin, tmp_path, SLACK_BOT_TOKEN="xoxb-revoked"), workdir=tmp_path)
+    server.start()
+    try:
+        ready = server.get("/readyz")
+        assert server.get("/healthz").status_code == 200  # alive, just not ready
+    finally:
+        server.stop()
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["slack"] == {"ok": False, "detail": "auth.test failed: invalid_auth"}
+
+
+@pytest.mark.parametrize("text", ["help", "", "  HELP  "])
+def test_help_lists_every_subcommand_ephemerally(driver: SlackDriver, text: str) -> None:
+    answer = driver.command(text)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["response_type"] == "ephemeral"
+    for name in SUBCOMMANDS:
+        assert f"`/iris {name}" in body["text"]
+    assert len(body["blocks"]) <= 50
+
+
+def test_status_answers_through_the_response_url(driver: SlackDriver, standin: SlackStandin) -> None:
+    answer = driver.command("status")
+    assert answer.status_code == 200 and answer.body == ""
+    [reply] = standin.wait_for_response(answer.response_url_name)
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"].startswith("IRIS 0.1.0: up ")
+    fields = json.dumps(reply["blocks"])
+    for expected in ("sqlite, schema 0001_foundation", "<@U0BOT>", "Asia/Seoul", "Outbox messages"):
+        assert expected in fields
+
+
+def test_an_unknown_subcommand_gets_usage_and_cannot_ping_anyone(driver: SlackDriver) -> None:
+    body = driver.command("<!channel>&deploy now").json()
+    assert body["response_type"] == "ephemeral"
+    assert "IRIS does not know `/iris &lt;!channel&gt;&amp;deploy`" in body["text"]
+    assert "<!channel>" not in json.dumps(body)
+
+
+def test_a_planned_subcommand_says_it_is_not_available_yet(driver: SlackDriver) -> None:
+    body = driver.command("rehearse automation-v1.2").json()
+    assert body["text"].startswith("`/iris rehearse` is not available yet in this version of IRIS.")
+
+
+@pytest.mark.parametrize("text", [
+    "note the payload was bad",            # Bolt alone answers this with 404
+    'status "unbalanced quote',
+    "리허설 상태 ☃️",
+    "\u200b\u00a0status",
+    "x" * 4000,
+    "{\"json\": true}",
+    "status\nretry\tall",
+    "%00 %ff \\ ' ;rm -rf /",
+])
+def test_any_text_after_iris_gets_an_answer(driver: SlackDriver, standin: SlackStandin, text: str) -> None:
+    answer = driver.command(text)
+    assert answer.status_code == 200
+    if answer.body:
+        assert answer.json()["response_type"] == "ephemeral"
+    else:  # acknowledged empty: the answer follows on the response_url
+        assert standin.wait_for_response(answer.response_url_name)
+
+
+def test_a_slow_slack_never_blocks_health_or_other_commands(driver: SlackDriver, standin: SlackStandin,
+                                                            iris: IrisServer) -> None:
+    standin.set_latency("response_url", 3.0)
+    slow = driver.command("status")
+    standin.wait_for(lambda s: s.in_flight("response_url") == 1)
+    assert iris.get("/healthz").status_code == 200
+    assert driver.command("help").status_code == 200
+    assert standin.in_flight("response_url") == 1  # the slow reply was still on its way meanwhile
+    assert standin.wait_for_response(slow.response_url_name, timeout=15)
+
+
+@pytest.mark.parametrize("headers_case", ["unsigned", "wrong signature", "stale timestamp"])
+def test_unverified_requests_are_rejected_and_leave_no_trace(driver: SlackDriver, standin: SlackStandin,
+                                                             iris_db: Engine, headers_case: str) -> None:
+    options = {
+        "unsigned": {"signature": ""},
+        "wrong signature": {"signature": "v0=" + "0" * 64},
+        "stale timestamp": {"timestamp": int(utcnow().timestamp()) - 301},
+    }[headers_case]
+    answer = driver.command("status retry all", user_id=ADMIN, **options)
+    assert answer.status_code == 401
+    assert _audit_rows(iris_db) == [] and _outbox_counts(iris_db) == {}
+    assert standin.calls("response_url") == []
+
+
+def test_an_oversized_body_is_refused_with_413(driver: SlackDriver, iris_db: Engine) -> None:
+    body = b"text=" + b"a" * (1024 * 1024)
+    answer = driver.raw(body, {"Content-Type": "application/x-www-form-urlencoded", **driver.sign(body)})
+    assert answer.status_code == 413
+    assert answer.json() == {"error": "The request body is larger than 1 MiB."}
+    assert _outbox_counts(iris_db) == {}
+
+
+def test_a_body_that_is_not_utf8_is_refused_with_400(driver: SlackDriver) -> None:
+    body = b"text=\xff\xfe"
+    answer = driver.raw(body, {"Content-Type": "application/x-www-form-urlencoded", **driver.sign(body)})
+    assert answer.status_code == 400 and "UTF-8" in answer.json()["error"]
+
+
+def test_unknown_routes_answer_404(iris: IrisServer) -> None:
+    assert httpx.post(iris.base_url + "/nope", timeout=5).status_code == 404
