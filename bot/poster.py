@@ -76,11 +76,13 @@ class OutboxPoster:
         """Drain until stopped; a failing pass is logged and the next one tries again."""
         while not stop.is_set():
             try:
-                self.drain_once()
+                busy = self.drain_once() > 0
             except Exception:
                 log_crash(log, "outbox pass")
-            self._wake.wait(self._settings.poll_seconds)
-            self._wake.clear()
+                busy = False
+            if not busy:  # after a productive pass, look again at once: more may be due
+                self._wake.wait(self._settings.poll_seconds)
+                self._wake.clear()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
