@@ -32,7 +32,7 @@ QUICK_REQUESTS = 200
 SLACK_ACK_LIMIT_S = 3.0
 P99_RATIO_LIMIT = 1.5
 START_DEADLINE_S = 60.0
-REPLY_DEADLINE_S = 180.0
+REPLY_DEADLINE_S = 240.0
 CLIENT_TIMEOUT_S = 10.0
 
 
@@ -58,6 +58,7 @@ class Cell:
     max_ms: float
     rps: float
     errors: int
+    client_cpu_pct: float  # the load generator's own CPU use (stand-in included) over the cell's wall time
     replies: int | None = None  # /iris status answers that reached the stand-in's response URLs
     replies_sent: int | None = None  # status commands sent in the cell, warm-up included
     reply_drain_s: float | None = None
@@ -114,12 +115,13 @@ def iris_env(tmpdir: Path, secret: str, standin: SlackStandin) -> dict[str, str]
     }
 
 
-def start_server(name: str, argv: list[str], env: dict[str, str], tmpdir: Path,
-                 procs: list[subprocess.Popen[bytes]]) -> None:
+def start_server(name: str, argv: list[str], port: int, env: dict[str, str], tmpdir: Path,
+                 procs: list[subprocess.Popen[bytes]]) -> str:
     """Start a server process (recorded in `procs` at once, so it is stopped even if it never answers)."""
-    log_path = tmpdir / f"{name}.log"
-    procs.append(start_process(argv, env, log_path))
-    wait_healthy(procs[-1], f"http://127.0.0.1:{argv[argv.index('--port') + 1]}", log_path)
+    log_path, base_url = tmpdir / f"{name}.log", f"http://127.0.0.1:{port}"
+    procs.append(start_process([*argv, "--port", str(port)], env, log_path))
+    wait_healthy(procs[-1], base_url, log_path)
+    return base_url
 
 
 # -- load -----------------------------------------------------------------------------------------
@@ -145,14 +147,14 @@ async def _worker(target: Target, client: httpx.AsyncClient, text: str, count: l
 
 
 async def _load(target: Target, client: httpx.AsyncClient, text: str, concurrency: int, requests: int,
-                names: list[str]) -> tuple[list[float], list[str], float]:
+                names: list[str]) -> tuple[list[float], list[str], float, float]:
     latencies: list[float] = []
     failures: list[str] = []
     count = [requests]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(_worker(target, client, text, count, latencies, failures, names)
                            for _ in range(concurrency)))
-    return latencies, failures, time.perf_counter() - started
+    return latencies, failures, time.perf_counter() - started, time.process_time() - cpu_started
 
 
 async def measure(target: Target, text: str, concurrency: int, requests: int, warmup: int,
@@ -161,8 +163,8 @@ async def measure(target: Target, text: str, concurrency: int, requests: int, wa
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=CLIENT_TIMEOUT_S) as client:
         await _load(target, client, text, concurrency, warmup, names)
-        latencies, failures, wall = await _load(target, client, text, concurrency, requests, names)
-    return summarize(target.name, text, concurrency, latencies, failures, wall)
+        latencies, failures, wall, cpu = await _load(target, client, text, concurrency, requests, names)
+    return summarize(target.name, text, concurrency, latencies, failures, (wall, cpu))
 
 
 def percentile(ordered: list[float], p: float) -> float:
@@ -171,11 +173,13 @@ def percentile(ordered: list[float], p: float) -> float:
 
 
 def summarize(app: str, text: str, concurrency: int, latencies: list[float], failures: list[str],
-              wall: float) -> Cell:
-    ordered = sorted(latencies)
+              times: tuple[float, float]) -> Cell:
+    """`times` is the cell's wall-clock and this process's CPU seconds."""
+    ordered, (wall, cpu) = sorted(latencies), times
     ms = [round(percentile(ordered, p) * 1000, 2) for p in (50, 95, 99, 100)]
     return Cell(app, f"/iris {text}", concurrency, len(ordered), *ms, rps=round(len(ordered) / wall, 1),
-                errors=len(failures), error_samples=sorted(set(failures))[:5])
+                errors=len(failures), client_cpu_pct=round(100 * cpu / wall),
+                error_samples=sorted(set(failures))[:5])
 
 
 def wait_for_replies(standin: SlackStandin, names: list[str]) -> tuple[int, float]:
@@ -195,12 +199,13 @@ def wait_for_replies(standin: SlackStandin, names: list[str]) -> tuple[int, floa
 
 def print_table(cells: list[Cell]) -> None:
     header = f"{'app':<6} {'command':<13} {'conc':>4} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} " \
-             f"{'p99 ms':>8} {'max ms':>8} {'req/s':>7} {'errors':>6}  status replies"
+             f"{'p99 ms':>8} {'max ms':>8} {'req/s':>7} {'errors':>6} {'client cpu':>10}  status replies"
     print(header, "-" * len(header), sep="\n")
     for c in cells:
         replies = "" if c.replies is None else f"{c.replies}/{c.replies_sent} in {c.reply_drain_s}s"
         print(f"{c.app:<6} {c.command:<13} {c.concurrency:>4} {c.requests:>5} {c.p50_ms:>8.2f} "
-              f"{c.p95_ms:>8.2f} {c.p99_ms:>8.2f} {c.max_ms:>8.2f} {c.rps:>7.1f} {c.errors:>6}  {replies}")
+              f"{c.p95_ms:>8.2f} {c.p99_ms:>8.2f} {c.max_ms:>8.2f} {c.rps:>7.1f} {c.errors:>6} "
+              f"{c.client_cpu_pct:>9.0f}%  {replies}")
 
 
 def find(cells: list[Cell], app: str, command: str, concurrency: int) -> Cell:
@@ -243,15 +248,13 @@ def write_json(cells: list[Cell], checks: list[dict[str, object]], args: argpars
 
 def start_servers(tmpdir: Path, secret: str, standin: SlackStandin,
                   procs: list[subprocess.Popen[bytes]]) -> list[Target]:
-    bin_dir = Path(sys.executable).parent
-    iris_port, bare_port = free_port(), free_port()
-    start_server("iris", [str(bin_dir / "iris"), "serve", "--host", "127.0.0.1", "--port", str(iris_port)],
-                 iris_env(tmpdir, secret, standin), tmpdir, procs)
-    start_server("bare", [sys.executable, str(BENCH_DIR / "bare_bolt_app.py"), "--port", str(bare_port),
-                          "--secret", secret], dict(os.environ), tmpdir, procs)
-    # Both drivers point response URLs at the stand-in, so both apps receive byte-for-byte alike bodies.
-    return [Target("bare", SlackDriver(f"http://127.0.0.1:{bare_port}", secret, standin)),
-            Target("iris", SlackDriver(f"http://127.0.0.1:{iris_port}", secret, standin))]
+    iris = [str(Path(sys.executable).parent / "iris"), "serve", "--host", "127.0.0.1"]
+    iris_url = start_server("iris", iris, free_port(), iris_env(tmpdir, secret, standin), tmpdir, procs)
+    bare = [sys.executable, str(BENCH_DIR / "bare_bolt_app.py"), "--secret", secret]
+    bare_url = start_server("bare", bare, free_port(), dict(os.environ), tmpdir, procs)
+    # Both drivers point response URLs at the stand-in, so both apps receive alike bodies.
+    return [Target("bare", SlackDriver(bare_url, secret, standin)),
+            Target("iris", SlackDriver(iris_url, secret, standin))]
 
 
 def run_cells(targets: list[Target], standin: SlackStandin, args: argparse.Namespace) -> list[Cell]:
@@ -287,7 +290,8 @@ def run_with_servers(tmpdir: Path, standin: SlackStandin, args: argparse.Namespa
     targets: list[Target] = []
     try:
         targets = start_servers(tmpdir, secret, standin, procs)
-        print(f"servers up; {args.requests} requests per cell after {args.warmup} warm-up", flush=True)
+        print(f"servers up; {args.requests} requests per cell after {args.warmup} warm-up; the load "
+              f"generator shares this machine's {os.cpu_count()} CPUs with both servers", flush=True)
         return run_cells(targets, standin, args)
     finally:
         for proc in procs:

@@ -41,8 +41,9 @@ for lang in "${CATALOG_LANGUAGES[@]}"; do
     # previous id), and removed messages are dropped rather than kept as #~ entries.
     "$PYBABEL" --quiet update --init-missing --ignore-pot-creation-date --ignore-obsolete --previous \
         --no-wrap -D iris -i "$POT" -d "$LOCALES" -l "$lang"
-    # Reports "N of M messages translated" (fuzzy ones neither count nor ship until checked);
-    # the compiled catalog is thrown away: bot/i18n.py compiles the .po in memory.
+    # "N of M messages translated" counts fuzzy guesses too, so name those apart: they do not ship
+    # until a person checks them. The compiled catalog is thrown away (bot/i18n.py compiles in memory).
     po=$LOCALES/$lang/LC_MESSAGES/iris.po
     "$PYBABEL" compile --statistics -l "$lang" -i "$po" -o /dev/null 2>&1 | grep -v '^compiling catalog'
+    echo "$(grep -c '^#,.*fuzzy' "$po" || true) fuzzy translation(s) to check in $po"
 done

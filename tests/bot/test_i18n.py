@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 from string import Formatter
@@ -50,8 +51,15 @@ def placeholders(text: str) -> set[str]:
     return found
 
 
-def forms(value: Message) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+def forms(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """A message or translation as its forms: one, or one per plural form (None means untranslated)."""
+    return (value or "",) if value is None or isinstance(value, str) else tuple(value)
+
+
+def korean_text(korean: Catalog, message: str) -> str:
+    text = korean[message].string
+    assert isinstance(text, str), f"{message!r} is a plural message"
+    return text
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +126,7 @@ def test_korean_catalog_declares_korean_with_one_plural_form(korean: Catalog) ->
 
 def test_korean_translator_translates_a_known_message(korean: Catalog) -> None:
     t = Translator("ko")
-    assert t("IRIS commands") == korean["IRIS commands"].string
+    assert t("IRIS commands") == korean_text(korean, "IRIS commands")
     assert t("IRIS commands") != "IRIS commands"
     assert any("\uac00" <= char <= "\ud7a3" for char in t("IRIS commands"))  # Hangul syllables
 
@@ -126,7 +134,7 @@ def test_korean_translator_translates_a_known_message(korean: Catalog) -> None:
 def test_korean_translator_fills_placeholders_in_the_translation(korean: Catalog) -> None:
     message = "`{command} {name}` is not available yet in this version of IRIS."
     said = Translator("ko")(message, command="/iris", name="brief")
-    assert said == korean[message].string.format(command="/iris", name="brief")
+    assert said == korean_text(korean, message).format(command="/iris", name="brief")
     assert "`/iris brief`" in said
     assert "{" not in said
     assert said != message.format(command="/iris", name="brief")

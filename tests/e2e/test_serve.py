@@ -13,7 +13,7 @@ from bot.testing.slack_standin import SlackStandin
 from storage import audit, outbox
 from storage.clock import utcnow
 from storage.db import session_scope
-from tests.e2e.conftest import ADMIN, IrisServer, server_env
+from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, server_env
 
 SUBCOMMANDS = [
     "help", "status", "rehearse", "checklist", "brief", "alert-test", "incidents", "note", "report",
@@ -152,3 +152,15 @@ def test_a_body_that_is_not_utf8_is_refused_with_400(driver: SlackDriver) -> Non
 
 def test_unknown_routes_answer_404(iris: IrisServer) -> None:
     assert httpx.post(iris.base_url + "/nope", timeout=5).status_code == 404
+
+
+def test_iris_lang_ko_answers_in_korean(standin: SlackStandin, tmp_path) -> None:
+    server = IrisServer(env=server_env(standin, tmp_path, IRIS_LANG="ko"), workdir=tmp_path).start()
+    try:
+        with SlackDriver(server.base_url, SIGNING_SECRET, standin=standin) as driver:
+            help_text = driver.command("help").json()["text"]
+            unknown = driver.command("deploy").json()["text"]
+    finally:
+        server.stop()
+    assert help_text.startswith("IRIS 명령\n")
+    assert "`/iris deploy`" in unknown and "IRIS does not know" not in unknown
