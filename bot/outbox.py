@@ -40,7 +40,8 @@ def ephemeral(channel: str, user: str, text: str, blocks: Blocks | None = None, 
     payload: dict[str, Any] = {"channel": channel, "user": user, "text": text}
     if blocks:
         payload["blocks"] = blocks
-    return NewMessage(kind="ephemeral", lane=channel, payload=payload, source=source)
+    # Its own lane: an ephemeral must not wait behind a channel post that is backing off.
+    return NewMessage(kind="ephemeral", lane=f"ephemeral:{channel}:{user}", payload=payload, source=source)
 
 
 def respond(response_url: str, text: str, blocks: Blocks | None = None, *, in_channel: bool = False,

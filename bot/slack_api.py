@@ -18,12 +18,16 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
+# The token itself is refused: no message can go until an operator fixes it, but none is lost.
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+AUTH_RETRY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
 class Delivered:
     channel: str | None = None
     ts: str | None = None
+    file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Retry:
     reason: str
     after_seconds: float | None = None  # None: use the poster's exponential back-off
     rate_limited: bool = False
+    auth_failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class SlackGateway:
             return self._count("files.upload", Retry(reason=f"network error: {exc}"))
         files = response.data.get("files", []) if isinstance(response.data, dict) else []
         file_id = files[0].get("id") if files else None
-        return self._count("files.upload", Delivered(channel=channel, ts=file_id))
+        return self._count("files.upload", Delivered(channel=channel, file_id=file_id))
 
     def respond(self, response_url: str, body: dict[str, Any]) -> Outcome:
         """POST to a slash command's or an action's response_url (works 5 times in 30 minutes)."""
@@ -121,6 +126,8 @@ class SlackGateway:
         result = {Delivered: "ok", Retry: "retry", Dead: "dead"}[type(outcome)]
         if isinstance(outcome, Retry) and outcome.rate_limited:
             result = "rate_limited"
+        elif isinstance(outcome, Retry) and outcome.auth_failed:
+            result = "auth_failed"
         self._metrics.slack_calls.labels(method, result).inc()
         return outcome
 
@@ -134,6 +141,9 @@ def _from_api_error(exc: SlackApiError) -> Outcome:
                      rate_limited=True)
     if status >= 500 or error in TRANSIENT_ERRORS:
         return Retry(reason=f"Slack answered {error}")
+    if error in AUTH_ERRORS:
+        return Retry(reason=f"Slack refused the bot token ({error})", after_seconds=AUTH_RETRY_SECONDS,
+                     auth_failed=True)
     return Dead(reason=error)
 
 

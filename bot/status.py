@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot import __version__
 from bot.deps import Deps
 from storage import outbox
-from storage.db import backend_name, session_scope
+from storage.db import backend_name, read_scope
 from storage.migrate import current_revision
 from storage.stats import stored_counts
 
@@ -35,7 +35,7 @@ class StatusReport:
 
 
 def gather_status(deps: Deps) -> StatusReport:
-    with session_scope(deps.engine) as session:
+    with read_scope(deps.engine) as session:
         counts = outbox.count_by_status(session)
         dead = [DeadLetter(m.id or 0, m.lane, m.kind, m.last_error or "")
                 for m in outbox.dead_letters(session)]

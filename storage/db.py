@@ -12,6 +12,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BEGIN_OPTION = "iris_sqlite_begin"
+POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
 class DatabaseUnavailable(Exception):
@@ -32,7 +34,9 @@ def open_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, busy_timeout_ms)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A blackholed host would otherwise hang start-up and /readyz for the kernel's TCP timeout.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S})
 
 
 def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engine:
@@ -53,11 +57,12 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection):  # type: ignore[no-untyped-def]
-        # Take the write lock when the transaction starts: a transaction that read first and
-        # writes later would otherwise fail at once with "database is locked" under contention,
-        # without waiting for the busy timeout. No IRIS transaction waits on the network.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection):  # type: ignore[no-untyped-def]
+        # Writers take the write lock when the transaction starts: one that read first and wrote
+        # later would otherwise fail at once with "database is locked" under contention, without
+        # waiting for the busy timeout. Read-only scopes (read_scope) begin deferred and never wait.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -74,10 +79,22 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session for reading only: on SQLite it does not take the write lock."""
+    reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    with Session(reader, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 def check_reachable(engine: Engine, url: str) -> None:
     """Raise DatabaseUnavailable with a clear sentence when the database cannot be used."""
     try:
-        with engine.connect() as connection:
+        # Deferred, like read_scope: a readiness probe must not queue behind (or block) a writer.
+        with engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}).connect() as connection:
             connection.execute(text("SELECT 1"))
     except OperationalError as exc:
         raise DatabaseUnavailable(explain_operational_error(exc, url)) from None

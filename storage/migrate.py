@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from storage.db import DatabaseUnavailable, explain_operational_error
+from storage.db import SQLITE_BEGIN_OPTION, DatabaseUnavailable, explain_operational_error, safe_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant works; it only has to be the same in every IRIS process sharing one PostgreSQL.
@@ -24,27 +27,70 @@ def alembic_config() -> AlembicConfig:
     return config
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision(config: AlembicConfig | None = None) -> str:
+    head = ScriptDirectory.from_config(config or alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The schema revision the database is at; None for an empty database."""
+    reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    with reader.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine, url: str) -> tuple[str | None, str]:
+def upgrade(engine: Engine, url: str, config: AlembicConfig | None = None) -> tuple[str | None, str]:
     """Apply pending migrations; several replicas starting at once take turns on PostgreSQL."""
-    config = alembic_config()
+    config = config or alembic_config()
     try:
-        with engine.begin() as connection:
+        with engine.connect() as connection, _foreign_keys_deferred(connection), connection.begin():
             if engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             before = MigrationContext.configure(connection).get_current_revision()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            _check_foreign_keys(connection)
     except OperationalError as exc:
         raise DatabaseUnavailable(explain_operational_error(exc, url)) from None
-    return before, head_revision()
+    except CommandError as exc:
+        raise DatabaseUnavailable(_explain_command_error(exc, url, config)) from None
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"Migrating the database at {safe_url(url)} failed and was rolled back: "
+                                  f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}.") from None
+    return before, head_revision(config)
+
+
+@contextmanager
+def _foreign_keys_deferred(connection: Connection) -> Iterator[None]:
+    """SQLite rebuilds a table to alter it; with foreign keys enforced that fails on referencing rows.
+
+    The PRAGMA only works outside a transaction, so it is set on the raw connection before the
+    migration begins, checked by _check_foreign_keys before commit, and restored afterwards.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise SQLAlchemyError(f"the migration left {len(broken)} rows pointing at missing rows")
+
+
+def _explain_command_error(exc: CommandError, url: str, config: AlembicConfig) -> str:
+    if "Can't locate revision" in str(exc):
+        return (f"The database at {safe_url(url)} has a schema newer than this IRIS knows "
+                f"(this IRIS ends at {head_revision(config)}); run the newer IRIS or restore a backup.")
+    return f"Migrating the database at {safe_url(url)} failed: {str(exc).splitlines()[0]}."

@@ -33,9 +33,11 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=128)
     lease_until: datetime | None = None
+    failing_since: datetime | None = None  # first transient failure since the last success or requeue
     sent_at: datetime | None = None
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
+    slack_file_id: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, update
+from sqlalchemy import Insert, exists, func, literal, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -15,6 +16,7 @@ from storage.clock import utcnow
 from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+_FAILING_SINCE = OutboxMessage.__table__.c.failing_since.type  # type: ignore[attr-defined]
 KINDS = ("post", "update", "ephemeral", "respond", "upload")
 
 
@@ -31,36 +33,42 @@ class NewMessage:
 
 
 def enqueue(session: Session, message: NewMessage, now: datetime | None = None) -> OutboxMessage:
-    """Add a message; a repeated dedupe_key returns the row already there instead of a second one."""
+    """Add a message; a repeated dedupe_key returns the row already there instead of a second one.
+
+    The insert itself skips a duplicate key (ON CONFLICT DO NOTHING), so two replicas enqueueing
+    the same key at once neither fail nor send twice.
+    """
     if message.kind not in KINDS:
         raise ValueError(f"unknown outbox kind {message.kind!r}")
+    moment = now or utcnow()
+    values = {
+        "kind": message.kind, "lane": message.lane, "ref_id": message.ref_id, "source": message.source,
+        "payload": json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")),
+        "dedupe_key": message.dedupe_key, "status": PENDING, "attempts": 0,
+        "created_at": moment, "next_attempt_at": moment,
+    }
+    statement = _insert(session, values)
     if message.dedupe_key is not None:
-        existing = session.exec(
-            select(OutboxMessage).where(OutboxMessage.dedupe_key == message.dedupe_key)
-        ).first()
-        if existing is not None:
-            return existing
-    row = OutboxMessage(
-        kind=message.kind,
-        lane=message.lane,
-        payload=json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")),
-        ref_id=message.ref_id,
-        dedupe_key=message.dedupe_key,
-        source=message.source,
-    )
-    if now is not None:
-        row.created_at = row.next_attempt_at = now
-    session.add(row)
-    session.flush()
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])  # type: ignore[attr-defined]
+    new_id = session.execute(statement.returning(OutboxMessage.id)).scalar()  # type: ignore[arg-type]
+    if new_id is None:  # the key was taken: hand back the message already queued under it
+        return session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == message.dedupe_key)).one()
+    row = session.get(OutboxMessage, new_id)
+    assert row is not None
     return row
 
 
-def lane_heads(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
-    """The oldest unfinished message of each lane, when it is pending and due.
+def _insert(session: Session, values: dict[str, Any]) -> Insert:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(OutboxMessage).values(**values)
+
+
+def lane_heads(session: Session, now: datetime, after_id: int = 0, limit: int = 100) -> list[OutboxMessage]:
+    """The oldest unfinished message of each lane, when it is pending and due, in id order.
 
     A lane whose head is being sent or waiting for a retry yields nothing, which is what keeps
-    each channel's messages in order. On PostgreSQL the rows are locked with SKIP LOCKED so that
-    concurrent pollers look past each other's candidates.
+    each channel's messages in order. `after_id` pages through a long list. On PostgreSQL the
+    rows are locked with SKIP LOCKED so that concurrent pollers look past each other's candidates.
     """
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
@@ -70,10 +78,11 @@ def lane_heads(session: Session, now: datetime, limit: int = 50) -> list[OutboxM
     )
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now, ~blocked)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
+               col(OutboxMessage.id) > after_id, ~blocked)
         .order_by(col(OutboxMessage.id))
         .limit(limit)
-        .with_for_update(skip_locked=True, of=OutboxMessage)
+        .with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
     )
     return list(session.exec(query).all())
 
@@ -93,25 +102,41 @@ def claim(session: Session, ids: list[int], worker: str, now: datetime, lease: t
     return claimed
 
 
-def mark_sent(session: Session, message_id: int, *, channel: str | None, ts: str | None,
-              at: datetime | None = None) -> None:
-    _finish(session, message_id, status=SENT, sent_at=at or utcnow(), slack_channel=channel, slack_ts=ts,
-            last_error=None)
+def mark_sent(session: Session, message_id: int, worker: str, *, channel: str | None, ts: str | None,
+              file_id: str | None = None, at: datetime | None = None) -> bool:
+    return _finish(session, message_id, worker, status=SENT, sent_at=at or utcnow(), slack_channel=channel,
+                   slack_ts=ts, slack_file_id=file_id, last_error=None, failing_since=None)
 
 
-def mark_dead(session: Session, message_id: int, reason: str) -> None:
-    _finish(session, message_id, status=DEAD, last_error=reason)
+def mark_dead(session: Session, message_id: int, worker: str, reason: str) -> bool:
+    return _finish(session, message_id, worker, status=DEAD, last_error=reason)
 
 
-def mark_retry(session: Session, message_id: int, *, at: datetime, reason: str) -> None:
-    _finish(session, message_id, status=PENDING, next_attempt_at=at, last_error=reason)
+def mark_retry(session: Session, message_id: int, worker: str, *, at: datetime, reason: str,
+               now: datetime) -> bool:
+    return _finish(session, message_id, worker, status=PENDING, next_attempt_at=at, last_error=reason,
+                   failing_since=func.coalesce(OutboxMessage.failing_since, literal(now, _FAILING_SINCE)))
 
 
-def _finish(session: Session, message_id: int, **values: Any) -> None:
-    session.execute(
+def _finish(session: Session, message_id: int, worker: str, **values: Any) -> bool:
+    """Record an outcome, but only while this worker still holds the claim.
+
+    A worker whose lease expired (it stalled) must not overwrite what the next claimant did.
+    """
+    result = session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == SENDING,
+               col(OutboxMessage.claimed_by) == worker)
         .values(claimed_by=None, lease_until=None, **values)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def kill(session: Session, message_id: int, reason: str) -> None:
+    """Mark a message dead whoever holds it; for callers outside the poster (tools, tests)."""
+    session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+        .values(status=DEAD, last_error=reason, claimed_by=None, lease_until=None)
     )
 
 
@@ -170,21 +195,17 @@ def requeue_dead(session: Session, ids: list[int] | None, now: datetime) -> list
         session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_(found))
-            .values(status=PENDING, next_attempt_at=now, attempts=0, last_error=None)
+            .values(status=PENDING, next_attempt_at=now, attempts=0, last_error=None, failing_since=None)
         )
     return found
 
 
-def sent_since(session: Session, lane: str, kind: str, since: datetime) -> list[datetime]:
-    """When this lane's recent messages of a kind were sent, oldest first: the pacing window."""
+def sent_since(session: Session, lane: str, kinds: tuple[str, ...], since: datetime) -> list[datetime]:
+    """When this lane's recent messages of these kinds were sent, oldest first: the pacing window."""
     query = (
         select(OutboxMessage.sent_at)
-        .where(OutboxMessage.lane == lane, OutboxMessage.kind == kind, col(OutboxMessage.sent_at) > since)
+        .where(OutboxMessage.lane == lane, col(OutboxMessage.kind).in_(kinds),
+               col(OutboxMessage.sent_at) > since)
         .order_by(col(OutboxMessage.sent_at))
     )
     return [t for t in session.exec(query).all() if t is not None]
-
-
-def next_due(session: Session) -> datetime | None:
-    query = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
-    return session.exec(query).one()

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.metrics import Metrics
-from bot.outbox import Outbox, post_message, respond, update_message, upload_file
+from bot.outbox import Outbox, ephemeral, post_message, respond, update_message, upload_file
 from bot.poster import OutboxPoster, PosterSettings
 from bot.slack_api import SlackGateway
 from bot.testing.slack_standin import SlackStandin
@@ -183,8 +184,136 @@ def test_network_errors_are_retried(sqlite_engine, clock) -> None:
 
 def test_a_message_failing_for_a_day_is_given_up(sqlite_engine, poster, standin, clock) -> None:
     [message_id] = _send(sqlite_engine, post_message("C1", "doomed"), clock=clock)
+    standin.fail_next("chat.postMessage", status=503, times=2)
+    poster.drain_once()
+    assert _row(sqlite_engine, message_id).status == "pending"
     clock.advance(24 * 3600 + 1)
-    standin.fail_next("chat.postMessage", status=503)
     poster.drain_once()
     row = _row(sqlite_engine, message_id)
-    assert row.status == "dead" and "gave up after 1 attempts" in (row.last_error or "")
+    assert row.status == "dead" and "gave up after 2 attempts" in (row.last_error or "")
+
+
+def test_an_old_backlog_is_not_given_up_on_its_first_failure(sqlite_engine, poster, standin, clock) -> None:
+    [message_id] = _send(sqlite_engine, post_message("C1", "queued while IRIS was down"), clock=clock)
+    clock.advance(3 * 24 * 3600)
+    standin.fail_next("chat.postMessage", status=500)
+    poster.drain_once()
+    assert _row(sqlite_engine, message_id).status == "pending"
+    clock.advance(1)
+    poster.drain_once()
+    assert _texts(standin, "C1") == ["queued while IRIS was down"]
+
+
+def test_rate_limits_never_kill_a_message(sqlite_engine, poster, standin, clock) -> None:
+    [message_id] = _send(sqlite_engine, post_message("C1", "patient"), clock=clock)
+    standin.fail_next("chat.postMessage", status=500)
+    poster.drain_once()
+    clock.advance(25 * 3600)
+    standin.fail_next("chat.postMessage", status=429, retry_after=5)
+    poster.drain_once()
+    assert _row(sqlite_engine, message_id).status == "pending"
+
+
+def test_a_429_holds_only_that_channel(sqlite_engine, poster, standin, clock) -> None:
+    standin.fail_next("chat.postMessage", status=429, retry_after=30)
+    _send(sqlite_engine, post_message("CBUSY", "held"), clock=clock)
+    poster.drain_once()
+    _send(sqlite_engine, post_message("CBUSY", "also held"), post_message("CQUIET", "goes"), clock=clock)
+    poster.drain_once()
+    assert _texts(standin, "CQUIET") == ["goes"] and _texts(standin, "CBUSY") == []
+    clock.advance(30)
+    for _ in range(2):
+        poster.drain_once()
+    assert _texts(standin, "CBUSY") == ["held", "also held"]
+
+
+def test_a_refused_token_holds_everything_and_loses_nothing(sqlite_engine, poster, standin, clock) -> None:
+    standin.fail_next("chat.postMessage", error="token_revoked")
+    [first] = _send(sqlite_engine, post_message("C1", "one"), clock=clock)
+    poster.drain_once()
+    [second] = _send(sqlite_engine, post_message("C2", "two"), clock=clock)
+    poster.drain_once()
+    assert {_row(sqlite_engine, first).status, _row(sqlite_engine, second).status} == {"pending"}
+    assert "token_revoked" in (_row(sqlite_engine, first).last_error or "")
+    assert len(standin.calls("chat.postMessage")) == 1  # nothing else tried while the token is refused
+    clock.advance(60)
+    for _ in range(2):
+        poster.drain_once()
+    assert _texts(standin, "C1") == ["one"] and _texts(standin, "C2") == ["two"]
+
+
+def test_after_the_burst_a_channel_gets_one_message_a_second(sqlite_engine, poster, standin, clock) -> None:
+    _send(sqlite_engine, *[post_message("C1", f"m{i}") for i in range(6)], clock=clock)
+    for _ in range(6):
+        poster.drain_once()
+    assert len(_texts(standin, "C1")) == 3
+    clock.advance(1)
+    for _ in range(6):
+        poster.drain_once()
+    assert len(_texts(standin, "C1")) == 4
+
+
+def test_posts_and_uploads_share_a_channels_pace(sqlite_engine, poster, standin, clock) -> None:
+    _send(sqlite_engine, post_message("C1", "a"), post_message("C1", "b"),
+          upload_file("C1", "x.md", "x"), upload_file("C1", "y.md", "y"), clock=clock)
+    for _ in range(4):
+        poster.drain_once()
+    assert len(_texts(standin, "C1")) + len(standin.files()) == 3
+
+
+def test_an_ephemeral_does_not_wait_behind_a_backed_off_post(sqlite_engine, poster, standin, clock) -> None:
+    standin.fail_next("chat.postMessage", status=500)
+    _send(sqlite_engine, post_message("C1", "backing off"), ephemeral("C1", "U1", "just for you"),
+          clock=clock)
+    poster.drain_once()
+    poster.drain_once()
+    assert [m.text for m in standin.ephemerals("C1")] == ["just for you"]
+
+
+def test_a_clean_close_hands_claims_back(sqlite_engine, gateway, clock) -> None:
+    stalled = OutboxPoster(sqlite_engine, gateway, clock=clock, worker_id="stalled")
+    [message_id] = _send(sqlite_engine, post_message("C1", "x"), clock=clock)
+    assert [m.id for m in stalled._claim(clock.now)] == [message_id]
+    stalled.close()
+    row = _row(sqlite_engine, message_id)
+    assert (row.status, row.claimed_by, row.attempts) == ("pending", None, 0)
+
+
+def test_a_crashed_pollers_claim_is_taken_over_after_its_lease(sqlite_engine, poster, standin, clock) -> None:
+    crashed = OutboxPoster(sqlite_engine, SlackGateway("xoxb-test", standin.api_url, Metrics()), clock=clock,
+                           worker_id="crashed")
+    _send(sqlite_engine, post_message("C1", "orphan"), clock=clock)
+    crashed._claim(clock.now)  # claimed, then the process "dies" without sending
+    assert poster.drain_once() == 0
+    clock.advance(61)
+    assert poster.drain_once() == 1
+    assert _texts(standin, "C1") == ["orphan"]
+
+
+def test_a_database_hiccup_while_recording_does_not_send_twice(sqlite_engine, poster, standin, clock,
+                                                                monkeypatch) -> None:
+    real, failures = repo.mark_sent, [OperationalError("UPDATE", {}, Exception("database is locked"))]
+
+    def flaky_mark_sent(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "mark_sent", flaky_mark_sent)
+    monkeypatch.setattr("bot.poster.RECORD_RETRY_PAUSES", (0.0, 0.0))
+    [message_id] = _send(sqlite_engine, post_message("C1", "once"), clock=clock)
+    poster.drain_once()
+    clock.advance(120)
+    poster.drain_once()
+    assert _row(sqlite_engine, message_id).status == "sent"
+    assert _texts(standin, "C1") == ["once"]
+
+
+def test_nothing_can_thread_under_a_file_upload(sqlite_engine, poster, standin, clock) -> None:
+    outbox = Outbox(sqlite_engine, wake=lambda: None, clock=clock)
+    upload = outbox.send(upload_file("C1", "r.md", "# r"))
+    reply = outbox.send(post_message("C1", "about the file", thread_of=upload))
+    poster.drain_once()
+    poster.drain_once()
+    assert _row(sqlite_engine, upload).slack_file_id == standin.files()[0].id
+    assert "file upload" in (_row(sqlite_engine, reply).last_error or "")

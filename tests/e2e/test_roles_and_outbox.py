@@ -18,7 +18,7 @@ from tests.e2e.conftest import ADMIN
 def _dead_message(engine: Engine, channel: str, text: str) -> int:
     message_id = Outbox(engine, wake=lambda: None).send(post_message(channel, text))
     with session_scope(engine) as session:
-        outbox.mark_dead(session, message_id, "not_in_channel")
+        outbox.kill(session, message_id, "not_in_channel")
     return message_id
 
 

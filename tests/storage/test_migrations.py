@@ -8,11 +8,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
-from storage.db import DatabaseUnavailable, check_reachable, open_engine
-from storage.migrate import current_revision, head_revision, upgrade
+from storage import outbox
+from storage.db import DatabaseUnavailable, check_reachable, open_engine, read_scope, session_scope
+from storage.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
+from storage.outbox import NewMessage
 
 
 def test_upgrade_is_idempotent(db: tuple[Engine, str]) -> None:
@@ -56,3 +59,61 @@ def test_a_locked_sqlite_database_is_named_as_locked(tmp_path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+
+def test_readers_do_not_wait_for_a_writer_on_sqlite(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'iris.db'}"
+    engine = open_engine(url, busy_timeout_ms=100)
+    upgrade(engine, url)
+    with session_scope(engine) as writer:
+        outbox.enqueue(writer, NewMessage(kind="post", lane="C1", payload={}))  # now holds the write lock
+        with read_scope(engine) as reader:
+            assert outbox.depth(reader) == 0  # sees the last committed state, without waiting
+        assert current_revision(engine) == head_revision()
+        with pytest.raises(OperationalError, match="locked"), session_scope(engine) as second_writer:
+            outbox.enqueue(second_writer, NewMessage(kind="post", lane="C1", payload={}))
+
+
+FUTURE_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999_rebuild_outbox"
+down_revision = "{head}"
+
+
+def upgrade():
+    with op.batch_alter_table("outbox_message", recreate="always") as batch:
+        batch.add_column(sa.Column("future", sa.Integer(), nullable=True))
+"""
+
+
+def test_a_sqlite_table_rebuild_keeps_rows_that_refer_to_each_other(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'iris.db'}"
+    engine = open_engine(url)
+    upgrade(engine, url)
+    with session_scope(engine) as session:
+        parent = outbox.enqueue(session, NewMessage(kind="post", lane="C1", payload={}))
+        outbox.enqueue(session, NewMessage(kind="update", lane="C1", payload={}, ref_id=parent.id))
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "9999_rebuild_outbox.py").write_text(FUTURE_MIGRATION.format(head=head_revision()))
+    config = alembic_config()
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", f"{MIGRATIONS / 'versions'}:{versions}")
+    assert upgrade(engine, url, config) == (head_revision(), "9999_rebuild_outbox")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM outbox_message").scalar() == 2
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_database_newer_than_this_iris_is_refused_in_one_sentence(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'iris.db'}"
+    engine = open_engine(url)
+    upgrade(engine, url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0042_from_the_future'")
+    with pytest.raises(DatabaseUnavailable) as caught:
+        upgrade(engine, url)
+    assert "has a schema newer than this IRIS knows" in str(caught.value)

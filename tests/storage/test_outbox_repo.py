@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from storage import outbox
 from storage.clock import utcnow
-from storage.db import session_scope
+from storage.db import open_engine, session_scope
 from storage.outbox import NewMessage
 
 LEASE = timedelta(seconds=60)
@@ -19,6 +19,11 @@ def _add(engine: Engine, lane: str, text: str, **extra) -> int:
         row = outbox.enqueue(session, NewMessage(kind="post", lane=lane, payload={"text": text}, **extra))
         assert row.id is not None
         return row.id
+
+
+def _claim(engine: Engine, *ids: int, worker: str = "w") -> None:
+    with session_scope(engine) as session:
+        assert outbox.claim(session, list(ids), worker, utcnow(), LEASE) == list(ids)
 
 
 def _heads(engine: Engine, now=None) -> list[int]:
@@ -38,8 +43,9 @@ def test_only_the_oldest_message_of_each_lane_is_a_head(engine: Engine) -> None:
     a1, a2 = _add(engine, "CA", "a1"), _add(engine, "CA", "a2")
     b1 = _add(engine, "CB", "b1")
     assert _heads(engine) == [a1, b1]
+    _claim(engine, a1)
     with session_scope(engine) as session:
-        outbox.mark_sent(session, a1, channel="CA", ts="1.1")
+        assert outbox.mark_sent(session, a1, "w", channel="CA", ts="1.1")
     assert _heads(engine) == [a2, b1]
 
 
@@ -48,7 +54,7 @@ def test_a_message_waiting_for_retry_holds_back_its_lane(engine: Engine) -> None
     now = utcnow()
     with session_scope(engine) as session:
         outbox.claim(session, [first], "w1", now, LEASE)
-        outbox.mark_retry(session, first, at=now + timedelta(seconds=30), reason="500")
+        outbox.mark_retry(session, first, "w1", at=now + timedelta(seconds=30), reason="500", now=now)
     assert _heads(engine, now) == []
     assert _heads(engine, now + timedelta(seconds=31)) == [first]
 
@@ -88,8 +94,9 @@ def test_release_hands_back_only_this_workers_claims(engine: Engine) -> None:
 
 def test_dead_letters_are_counted_listed_and_requeued(engine: Engine) -> None:
     dead, alive = _add(engine, "CA", "dead"), _add(engine, "CB", "alive")
+    _claim(engine, dead)
     with session_scope(engine) as session:
-        outbox.mark_dead(session, dead, "channel_not_found")
+        outbox.mark_dead(session, dead, "w", "channel_not_found")
     with session_scope(engine) as session:
         assert outbox.count_by_status(session) == {"dead": 1, "pending": 1}
         assert outbox.depth(session) == 1
@@ -102,11 +109,12 @@ def test_dead_letters_are_counted_listed_and_requeued(engine: Engine) -> None:
 def test_pacing_window_lists_recent_sends_of_a_lane(engine: Engine) -> None:
     ids = [_add(engine, "CA", str(i)) for i in range(3)]
     other = _add(engine, "CB", "elsewhere")
+    _claim(engine, *ids, other)
     with session_scope(engine) as session:
         for message_id in [*ids, other]:
-            outbox.mark_sent(session, message_id, channel="C", ts="1")
+            outbox.mark_sent(session, message_id, "w", channel="C", ts="1")
     with session_scope(engine) as session:
-        recent = outbox.sent_since(session, "CA", "post", utcnow() - timedelta(seconds=5))
+        recent = outbox.sent_since(session, "CA", ("post", "upload"), utcnow() - timedelta(seconds=5))
     assert len(recent) == 3
 
 
@@ -114,3 +122,59 @@ def test_payload_round_trips_unicode(engine: Engine) -> None:
     message = _add(engine, "CA", "리허설 성공률 100% ✅")
     with session_scope(engine) as session:
         assert "리허설 성공률 100% ✅" in outbox.get(session, message).payload  # type: ignore[union-attr]
+
+
+def test_an_outcome_is_recorded_only_by_the_worker_holding_the_claim(engine: Engine) -> None:
+    message = _add(engine, "CA", "x")
+    _claim(engine, message, worker="stalled")
+    with session_scope(engine) as session:
+        outbox.reclaim_expired(session, utcnow() + timedelta(seconds=61))
+    _claim(engine, message, worker="fresh")
+    with session_scope(engine) as session:
+        assert not outbox.mark_sent(session, message, "stalled", channel="CA", ts="1.1")
+        assert outbox.mark_sent(session, message, "fresh", channel="CA", ts="1.2")
+        assert outbox.get(session, message).slack_ts == "1.2"  # type: ignore[union-attr]
+
+
+def test_failing_since_is_kept_across_retries_and_cleared_by_requeue(engine: Engine) -> None:
+    message = _add(engine, "CA", "x")
+    first_failure = utcnow()
+    for offset in (0, 10):
+        _claim(engine, message)
+        with session_scope(engine) as session:
+            moment = first_failure + timedelta(seconds=offset)
+            outbox.mark_retry(session, message, "w", at=moment, reason="500", now=moment)
+    with session_scope(engine) as session:
+        row = outbox.get(session, message)
+        assert row is not None and row.failing_since == first_failure
+        outbox.kill(session, message, "gave up")
+        outbox.requeue_dead(session, None, utcnow())
+    with session_scope(engine) as session:
+        assert outbox.get(session, message).failing_since is None  # type: ignore[union-attr]
+
+
+def test_concurrent_enqueues_of_one_dedupe_key_yield_one_row(db: tuple[Engine, str]) -> None:
+    engine, url = db
+    other = open_engine(url)
+    try:
+        with session_scope(engine) as first, session_scope(other) as second:
+            a = outbox.enqueue(first, NewMessage(kind="post", lane="C1", payload={}, dedupe_key="k"))
+            if engine.dialect.name == "postgresql":  # SQLite serialises writers; PostgreSQL races them
+                b_id = _enqueue_in_thread(second, "k")
+                first.commit()
+                assert b_id.result(timeout=10) == a.id
+    finally:
+        other.dispose()
+    with session_scope(engine) as session:
+        assert outbox.depth(session) == 1
+
+
+def _enqueue_in_thread(session, key: str):  # type: ignore[no-untyped-def]
+    """The second insert blocks on the first's uncommitted key, then finds it (no UniqueViolation)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(lambda: outbox.enqueue(session, NewMessage(kind="post", lane="C1", payload={},
+                                                                    dedupe_key=key)).id)
+    pool.shutdown(wait=False)
+    return future

@@ -29,9 +29,11 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_by", sa.String(128), nullable=True),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("slack_channel", sa.String(32), nullable=True),
         sa.Column("slack_ts", sa.String(32), nullable=True),
+        sa.Column("slack_file_id", sa.String(32), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.UniqueConstraint("dedupe_key", name="uq_outbox_message_dedupe_key"),
     )
