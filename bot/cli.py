@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     serve.set_defaults(run=run_serve)
 
-    db = commands.add_parser("db", help="database maintenance")
-    db = db.add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending schema migrations").set_defaults(run=run_db_upgrade)
     trail = db.add_parser("audit", help="print the audit trail")
     trail.add_argument("--since", required=True, type=_parse_since, help="ISO date or time, e.g. 2024-12-12")

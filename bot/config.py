@@ -5,17 +5,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///iris.db"
 SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 ROLES = ("admins", "release_managers", "approvers", "oncall")
+PLAIN_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+URL_SETTINGS = frozenset({"IRIS_DATABASE_URL", "IRIS_ALERTMANAGER_URL"})
 
 
 class ConfigError(Exception):
@@ -60,10 +65,11 @@ class Settings(BaseSettings):
     @field_validator("iris_database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
+        if not value.startswith(("sqlite://", "postgresql+psycopg://", *PLAIN_POSTGRES_SCHEMES)):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
-        if value.startswith("postgresql://"):
-            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        for scheme in PLAIN_POSTGRES_SCHEMES:
+            if value.startswith(scheme):  # Heroku-style and libpq-style URLs name no driver
+                return "postgresql+psycopg://" + value.removeprefix(scheme)
         return value
 
     @field_validator("slack_bot_token")
@@ -189,13 +195,27 @@ def describe_error(source: str, error: ValidationError) -> str:
     location = "".join(parts).lstrip(".")
     if source == "env":
         name = location.upper() or "environment"
-        got = first.get("input")
-        shown = "" if name.startswith("SLACK_") or "TOKEN" in name or got is None else f" (got {got!r})"
-        return f"{name} is invalid: {_reason(first)}{shown}."
+        return f"{name} is invalid: {_reason(first)}{_shown_input(name, first.get('input'))}."
     return f"{source}: {location or 'top level'}: {_reason(first)}."
 
 
-def _reason(error: dict) -> str:  # type: ignore[type-arg]
+def _shown_input(name: str, got: object) -> str:
+    """What the setting was set to, unless it is a secret; URLs lose their password."""
+    if got is None or name.startswith("SLACK_") or "TOKEN" in name:
+        return ""
+    if name in URL_SETTINGS:
+        return f" (got {_without_password(str(got))!r})"
+    return f" (got {got!r})"
+
+
+def _without_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not even URL-shaped, so we cannot tell where a password would be
+        return "<hidden>"
+
+
+def _reason(error: ErrorDetails) -> str:
     message = str(error["msg"])
     return message.removeprefix("Value error, ").rstrip(".")
 
@@ -205,7 +225,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if environ is None:
             return Settings()
         known = {k: v for k, v in environ.items() if k.lower() in Settings.model_fields}
-        return Settings(**{k.lower(): v for k, v in known.items()})
+        values: dict[str, Any] = {k.lower(): v for k, v in known.items()}
+        return Settings(**values)
     except ValidationError as exc:
         raise ConfigError(describe_error("env", exc)) from None
 

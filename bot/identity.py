@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.slack_api import BotIdentity, SlackGateway
 
@@ -38,15 +38,24 @@ class IdentityCache:
         if time.monotonic() - self._last.checked_at < self._max_age:
             return self._last
         with self._lock:
-            try:
-                identity = self._gateway.auth_test()
-                self._last = IdentityCheck(identity, None, time.monotonic())
-            except SlackApiError as exc:
-                error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-                self._last = IdentityCheck(self._last.identity, f"auth.test failed: {error or 'error'}",
-                                           time.monotonic())
-            except OSError as exc:
-                self._last = IdentityCheck(self._last.identity, f"Slack unreachable: {exc}", time.monotonic())
-        if self._last.error:
-            log.warning("Slack identity check: %s", self._last.error)
-        return self._last
+            last = self._last = self._ask_slack()
+        if last.error:
+            log.warning("Slack identity check: %s", last.error)
+        return last
+
+    def _ask_slack(self) -> IdentityCheck:
+        try:
+            return IdentityCheck(self._gateway.auth_test(), None, time.monotonic())
+        except SlackApiError as exc:
+            error = f"auth.test failed: {_api_error(exc)}"
+        except (SlackRequestError, OSError) as exc:
+            error = f"Slack is unreachable, so the bot token could not be confirmed: {exc}"
+        # The last confirmed identity stays known: authorizing requests must not depend on this call.
+        return IdentityCheck(self._last.identity, error, time.monotonic())
+
+
+def _api_error(exc: SlackApiError) -> str:
+    """Slack's error code, or the HTTP status when the answer was not Slack's JSON at all."""
+    if isinstance(exc.response.data, dict) and exc.response.data.get("error"):
+        return str(exc.response.data["error"])
+    return f"HTTP {exc.response.status_code}"

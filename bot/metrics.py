@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -13,22 +13,30 @@ ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 
 
 class _OutboxCollector(Collector):
-    """Reads the outbox depth at scrape time, so the figure is the database's, not a guess."""
+    """Reads the outbox at scrape time, so the figures are the database's, not a guess."""
 
     def __init__(self, read_counts: Callable[[], dict[str, int]]) -> None:
         self._read_counts = read_counts
 
-    def collect(self):  # type: ignore[no-untyped-def]
-        family = GaugeMetricFamily("iris_outbox_messages", "Outbox messages by status", labels=["status"])
+    def collect(self) -> Iterator[Metric]:
         try:
             counts = self._read_counts()
         except Exception:  # a scrape must not fail because the database is briefly away
-            counts = {}
+            # No depth at all rather than a depth of 0: "empty" and "unknown" must not look alike.
+            yield _outbox_up(False)
+            return
+        yield _outbox_up(True)
+        family = GaugeMetricFamily("iris_outbox_messages", "Outbox messages by status", labels=["status"])
         for status in ("pending", "sending", "dead"):
             family.add_metric([status], counts.get(status, 0))
         yield family
         depth = counts.get("pending", 0) + counts.get("sending", 0)
         yield GaugeMetricFamily("iris_outbox_depth", "Messages waiting to reach Slack", value=depth)
+
+
+def _outbox_up(up: bool) -> GaugeMetricFamily:
+    return GaugeMetricFamily("iris_outbox_up", "1 when the outbox could be read at this scrape",
+                             value=1 if up else 0)
 
 
 class Metrics:

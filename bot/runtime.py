@@ -7,16 +7,18 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from bot.config import Config
+from bot.config import Config, ConfigError, Settings
 from bot.deps import Deps
 from bot.i18n import Translator
 from bot.identity import IdentityCache
@@ -28,11 +30,19 @@ from bot.poster import OutboxPoster, PosterSettings
 from bot.slack_api import SlackGateway
 from storage import outbox as outbox_repo
 from storage.clock import utcnow
-from storage.db import check_reachable, open_engine, session_scope
+from storage.db import check_reachable, open_engine, read_scope
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 IDENTITY_REFRESH_JOB = "iris:identity-refresh"
+HTTP_STOP_TIMEOUT_S = 5
+JOBS_STOP_TIMEOUT_S = 10.0
+POSTER_STOP_TIMEOUT_S = 10.0
+SOCKET_CLOSE_TIMEOUT_S = 3.0
+# Slack's answers meaning the token itself is bad: retrying cannot help, a person must act.
+REJECTED_APP_TOKEN_ERRORS = frozenset({
+    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope",
+})
 
 
 def prepare_database(url: str) -> Engine:
@@ -63,7 +73,7 @@ def build_deps(config: Config, engine: Engine, *,
 
 
 def _outbox_counts(engine: Engine) -> dict[str, int]:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return outbox_repo.count_by_status(session)
 
 
@@ -79,6 +89,7 @@ class Background:
                                                daemon=True)
         self.scheduler = BackgroundScheduler(timezone=deps.config.settings.iris_timezone)
         self._socket: AsyncSocketModeHandler | None = None
+        self._socket_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._poster_thread.start()
@@ -88,27 +99,50 @@ class Background:
         app_token = self.deps.config.settings.slack_app_token
         if app_token is not None:
             self._socket = AsyncSocketModeHandler(self.bolt_app, app_token.get_secret_value())
-            await self._socket.connect_async()
-            log.info("connected to Slack over Socket Mode")
+            # Connected in the background: slack-sdk retries a failing connection for ever, so
+            # awaiting it here would keep the port closed and make the process deaf to SIGTERM.
+            self._socket_task = asyncio.create_task(self._connect_socket(), name="iris-socket-mode")
+
+    async def _connect_socket(self) -> None:
+        assert self._socket is not None
+        await self._socket.connect_async()
+        log.info("connected to Slack over Socket Mode")
 
     async def stop(self) -> None:
-        if self._socket is not None:
-            await self._socket.close_async()
+        await self._stop_socket()
         await asyncio.to_thread(self._drain_and_stop)
 
+    async def _stop_socket(self) -> None:
+        if self._socket_task is not None:
+            self._socket_task.cancel()  # a no-op once connected; ends endless reconnecting otherwise
+            await asyncio.gather(self._socket_task, return_exceptions=True)
+        if self._socket is None:
+            return
+        try:
+            await asyncio.wait_for(self._socket.close_async(), SOCKET_CLOSE_TIMEOUT_S)
+        except Exception as exc:  # stopping goes on: the WebSocket dies with the process anyway
+            log.warning("closing the Socket Mode connection failed: %r", exc)
+
     def _drain_and_stop(self) -> None:
-        """Finish running jobs (their answers reach the outbox), then stop delivering cleanly."""
+        """Let running jobs finish (their answers reach the outbox), then stop delivering cleanly.
+
+        Every wait is bounded, so the whole stop fits inside a usual 30 s kill grace period; the
+        poster's close() always runs, because it hands claimed messages back to other replicas.
+        """
         self.scheduler.shutdown(wait=False)
-        self.deps.jobs.shutdown(wait=True)
+        self.deps.jobs.shutdown(timeout=JOBS_STOP_TIMEOUT_S)
         self._stop.set()
         self.poster.wake()
-        self._poster_thread.join(timeout=30)
+        self._poster_thread.join(timeout=POSTER_STOP_TIMEOUT_S)
+        if self._poster_thread.is_alive():
+            log.warning("the outbox poster did not stop within %.0f s; releasing its claims anyway",
+                        POSTER_STOP_TIMEOUT_S)
         self.poster.close()
         self.deps.slack.close()
         self.deps.engine.dispose()
 
 
-def make_lifespan(background: Background) -> Callable[[Starlette], AsyncIterator[None]]:
+def make_lifespan(background: Background) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await background.start()
@@ -119,7 +153,7 @@ def make_lifespan(background: Background) -> Callable[[Starlette], AsyncIterator
             await background.stop()
             log.info("IRIS stopped; undelivered messages stay in the outbox for the next start")
 
-    return lifespan  # type: ignore[return-value]
+    return lifespan
 
 
 def serve(config: Config, *, host: str, port: int) -> None:
@@ -131,13 +165,39 @@ def serve(config: Config, *, host: str, port: int) -> None:
     from bot.slack_app import create_app
 
     configure_logging(secrets=_secrets(config))
+    check_app_token(config.settings)
     engine = prepare_database(config.settings.iris_database_url)
     deps, poster = build_deps(config, engine)
     bolt_app = create_app(deps)
     background = Background(deps, poster, bolt_app)
     app = create_server(deps, bolt_app, lifespan=make_lifespan(background))
+    # Slack's requests finish within its 3 s ack window; 5 s leaves the rest of a 30 s grace
+    # period to the bounded job and poster stops.
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=15, lifespan="on")
+                timeout_graceful_shutdown=HTTP_STOP_TIMEOUT_S, lifespan="on")
+
+
+def check_app_token(settings: Settings) -> None:
+    """With Socket Mode, ask Slack once whether the app-level token is accepted.
+
+    slack-sdk's Socket Mode client retries a rejected token for ever, so without this a revoked
+    token means a bot that never serves; here it stops start-up with one sentence instead.
+    """
+    if settings.slack_app_token is None:
+        return
+    client = WebClient(base_url=settings.slack_api_url, timeout=10, retry_handlers=[])
+    try:
+        client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        if error in REJECTED_APP_TOKEN_ERRORS:
+            raise ConfigError(
+                f"SLACK_APP_TOKEN was rejected by Slack ({error}): create a new app-level token with "
+                "the connections:write scope (see README, 'Slack app setup') and export it."
+            ) from None
+        log.warning("checking SLACK_APP_TOKEN: Slack answered %s; starting anyway", error or "an error")
+    except (SlackRequestError, OSError) as exc:  # Slack unreachable now is no reason not to start
+        log.warning("checking SLACK_APP_TOKEN: Slack is unreachable (%s); starting anyway", exc)
 
 
 def _secrets(config: Config) -> list[str]:

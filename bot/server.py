@@ -26,6 +26,7 @@ from storage.migrate import current_revision, head_revision
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's own payloads are far smaller; anything bigger is not Slack
 KNOWN_ROUTES = ("/slack/events", "/healthz", "/readyz", "/metrics")
+KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -106,13 +107,20 @@ class EdgeMiddleware:
                 status["code"] = message["status"]
             await send(message)
 
-        body = await _read_limited(scope, receive)
-        if body is None:
-            await _send_json(counting_send, 413, "The request body is larger than 1 MiB.")
-        else:
-            await self.app(scope, _replay(body, receive), counting_send)
+        try:
+            body = await _read_limited(scope, receive)
+            if body is None:
+                await _send_json(counting_send, 413, "The request body is larger than 1 MiB.")
+            else:
+                await self.app(scope, _replay(body, receive), counting_send)
+        finally:  # a crash is answered 500 and then re-raised by Starlette: it must still count
+            self._count(scope, status["code"])
+
+    def _count(self, scope: Scope, status: int) -> None:
+        # Labels from the request are bounded, or any client could grow the series without limit.
         route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
-        self.deps.metrics.requests.labels(route, scope["method"], str(status["code"])).inc()
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+        self.deps.metrics.requests.labels(route, method, str(status)).inc()
 
 
 async def _read_limited(scope: Scope, receive: Receive) -> bytes | None:

@@ -15,11 +15,19 @@ from bot.deps import Deps
 log = logging.getLogger(__name__)
 
 
+class HideUnusedTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and then warns that our client wins; that is intended."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
 def create_app(deps: Deps) -> AsyncApp:
     settings = deps.config.settings
     bolt_log = logging.getLogger("iris.bolt")
-    # Bolt reads SLACK_BOT_TOKEN itself and then warns that our client wins; that is intended.
-    bolt_log.addFilter(lambda record: "will be unused" not in record.getMessage())
+    # Loggers are process-wide while apps are not: a test building many apps must not pile filters up.
+    if not any(isinstance(f, HideUnusedTokenWarning) for f in bolt_log.filters):
+        bolt_log.addFilter(HideUnusedTokenWarning())
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = AsyncApp(
         signing_secret=secret or "",

@@ -10,7 +10,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 
-def to_bolt_request(body: bytes, headers: dict[str, str], context: dict[str, Any]) -> AsyncBoltRequest:
+def to_bolt_request(body: bytes, headers: dict[str, Any], context: dict[str, Any]) -> AsyncBoltRequest:
     """Build the request Bolt dispatches; raises ValueError for a body that is not UTF-8."""
     try:
         text = body.decode("utf-8")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.deps import Deps
 from bot.i18n import N_, Translator
@@ -50,7 +50,7 @@ KNOWN = frozenset(u.name for u in USAGE)
 def render_help(t: Translator, lead: str | None = None) -> dict[str, Any]:
     """The ack body: usage of every subcommand, shown only to the person who asked."""
     lines = [_usage_line(t, usage) for usage in USAGE]
-    blocks = [HeaderBlock(text=t("IRIS commands"))]
+    blocks: list[Block] = [HeaderBlock(text=t("IRIS commands"))]
     if lead:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=lead)))
     blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))

@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
-eval "$(bash scripts/ensure_postgres.sh)"
+# Not `eval "$(...)"`: the exit status of a command substitution inside eval's argument is lost,
+# so set -e would carry on after ensure_postgres failed. An assignment keeps it.
+postgres_env="$(bash scripts/ensure_postgres.sh)"
+eval "$postgres_env"
 
 .venv/bin/ruff check .
+.venv/bin/mypy bot commands storage
 exec .venv/bin/python -m pytest "$@"

@@ -50,7 +50,7 @@ def enqueue(session: Session, message: NewMessage, now: datetime | None = None) 
     statement = _insert(session, values)
     if message.dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])  # type: ignore[attr-defined]
-    new_id = session.execute(statement.returning(OutboxMessage.id)).scalar()  # type: ignore[arg-type]
+    new_id = session.execute(statement.returning(OutboxMessage.__table__.c.id)).scalar()  # type: ignore[attr-defined]
     if new_id is None:  # the key was taken: hand back the message already queued under it
         return session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == message.dedupe_key)).one()
     row = session.get(OutboxMessage, new_id)
@@ -72,7 +72,7 @@ def lane_heads(session: Session, now: datetime, after_id: int = 0, limit: int = 
     """
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
-        earlier.lane == OutboxMessage.lane,
+        col(earlier.lane) == OutboxMessage.lane,
         col(earlier.id) < OutboxMessage.id,
         col(earlier.status).in_((PENDING, SENDING)),
     )

@@ -61,6 +61,7 @@ class SlackStandin:
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._response_failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._latency: dict[str, float] = {}
+        self._gates: dict[str, asyncio.Event] = {}
         self._in_flight: Counter[str] = Counter()
         self._port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -95,6 +96,7 @@ class SlackStandin:
     def stop(self) -> None:
         if self._loop is None or self._thread is None:
             return
+        self._open_all_gates()  # held handlers must finish, or the server's cleanup waits for them
         asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
@@ -140,16 +142,20 @@ class SlackStandin:
         return self._respond(request, method, params, answer, received_at)
 
     async def _hold(self, method: str) -> None:
-        """Delay the answer by the method's latency, visible meanwhile through `in_flight`."""
+        """Delay the answer by the method's latency and while it is blocked; visible through `in_flight`."""
         with self._cond:
             delay = self._latency.get(method, 0.0)
+            gate = self._gates.get(method)
             self._in_flight[method] += 1
             self._cond.notify_all()
         try:
             await asyncio.sleep(delay)
+            if gate is not None:
+                await gate.wait()
         finally:
             with self._cond:
                 self._in_flight[method] -= 1
+                self._cond.notify_all()
 
     def _answer_api(self, method: str, params: Params, token: str | None) -> Answer:
         with self._cond:
@@ -161,6 +167,7 @@ class SlackStandin:
         received_at = time.monotonic()
         file_id = request.match_info["file_id"]
         data = await read_upload(request)
+        await self._hold("upload")
         with self._cond:
             failures = self._failures["upload"]
             answer = failures.popleft().answer() if failures else self._answer_upload(file_id, data)
@@ -220,7 +227,7 @@ class SlackStandin:
             self._cond.notify_all()
 
     def in_flight(self, method: str) -> int:
-        """How many calls of `method` arrived and are not answered yet (see `set_latency`)."""
+        """How many calls of `method` arrived and are not answered yet (see `set_latency`, `block`)."""
         with self._cond:
             return self._in_flight[method]
 
@@ -256,7 +263,11 @@ class SlackStandin:
             return list(self._responses.get(name, []))
 
     def reset(self) -> None:
-        """Forget calls, messages, files, views, responses and everything scripted or set."""
+        """Forget calls, messages, files, views, responses and everything scripted or set.
+
+        Calls held by `block` are let through (and answered as the emptied world would answer them).
+        """
+        self._open_all_gates()
         with self._cond:
             self._calls.clear()
             self._responses.clear()
@@ -326,6 +337,41 @@ class SlackStandin:
     def fail_response_url(self, name: str, status: int, times: int = 1) -> None:
         with self._cond:
             self._response_failures[name].extend([Failure(status)] * times)
+
+    def clear_failures(self) -> None:
+        """Drop every scripted failure not used yet; unlike `reset`, recorded calls and messages stay."""
+        with self._cond:
+            self._failures.clear()
+            self._response_failures.clear()
+
+    def block(self, method: str) -> None:
+        """Hold every call of `method` ("response_url" and "upload" too) unanswered until `unblock`.
+
+        A held call counts in `in_flight(method)`, so a test can wait for it deterministically.
+        """
+        with self._cond:
+            self._gates.setdefault(method, asyncio.Event())
+
+    def unblock(self, method: str) -> None:
+        """Answer the held calls of `method` and stop holding new ones."""
+        with self._cond:
+            gate = self._gates.pop(method, None)
+        if gate is not None:
+            self._open(gate)
+
+    def _open_all_gates(self) -> None:
+        with self._cond:
+            gates, self._gates = list(self._gates.values()), {}
+        for gate in gates:
+            self._open(gate)
+
+    def _open(self, gate: asyncio.Event) -> None:
+        # asyncio.Event is not thread-safe: it must be set on the loop its waiters run on.
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(gate.set)
+        else:
+            gate.set()
 
     def set_latency(self, method: str, seconds: float) -> None:
         with self._cond:

@@ -26,9 +26,22 @@ def test_secrets_are_typed_and_never_printed() -> None:
     assert settings.slack_bot_token.get_secret_value() == "xoxb-1-secret"
 
 
-def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
-    url = load_settings({"IRIS_DATABASE_URL": "postgresql://iris@db/iris"}).iris_database_url
-    assert url == "postgresql+psycopg://iris@db/iris"
+@pytest.mark.parametrize("given", ["postgresql://iris:pw@db/iris", "postgres://iris:pw@db/iris"])
+def test_a_plain_postgresql_url_gets_the_psycopg_driver(given: str) -> None:
+    url = load_settings({"IRIS_DATABASE_URL": given}).iris_database_url
+    assert url == "postgresql+psycopg://iris:pw@db/iris"
+
+
+@pytest.mark.parametrize(("environ", "shown"), [
+    ({"IRIS_DATABASE_URL": "mysql://iris:hunter2@db/iris"}, "(got 'mysql://iris:***@db/iris')."),
+    ({"IRIS_DATABASE_URL": "iris:hunter2@db"}, "(got '<hidden>')."),
+    ({"IRIS_ALERTMANAGER_URL": "ftp://am:hunter2@am.local/"}, "(got 'ftp://am:***@am.local/')."),
+])
+def test_a_url_in_an_error_never_shows_its_password(environ: dict[str, str], shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ)
+    assert str(caught.value).endswith(shown)
+    assert "hunter2" not in str(caught.value)
 
 
 @pytest.mark.parametrize(("environ", "sentence"), [

@@ -50,6 +50,8 @@ class IrisServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    startup_timeout: float = 30.0
+    returncode: int | None = None  # how the last process ended
 
     @property
     def base_url(self) -> str:
@@ -60,16 +62,21 @@ class IrisServer:
         return self.workdir / f"iris-{self.starts}.log"
 
     def start(self) -> IrisServer:
+        """Start and wait for /healthz; a server that fails to come up is killed, never left behind."""
         self.starts += 1
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [*iris_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
             )
-        self._wait_healthy()
+        try:
+            self._wait_healthy(self.startup_timeout)
+        except BaseException:  # also KeyboardInterrupt: the subprocess must not outlive the test run
+            self._kill()
+            raise
         return self
 
-    def _wait_healthy(self, timeout: float = 30.0) -> None:
+    def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
@@ -88,8 +95,18 @@ class IrisServer:
         assert self.process is not None
         self.process.terminate()
         try:
-            return self.process.wait(timeout=30)
+            self.returncode = self.process.wait(timeout=30)
+            return self.returncode
+        except BaseException:  # it did not stop in time: do not leave it running
+            self._kill()
+            raise
         finally:
+            self.process = None
+
+    def _kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.returncode = self.process.wait()
             self.process = None
 
     def get(self, path: str) -> httpx.Response:
@@ -113,9 +130,10 @@ def server_env(standin: SlackStandin, workdir: Path, **overrides: str) -> dict[s
 
 @pytest.fixture
 def iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
+    """A running server; pytest runs the code after `yield` whether the test passed or failed."""
     server = IrisServer(env=server_env(standin, tmp_path), workdir=tmp_path).start()
     yield server
-    if server.process is not None:
+    if server.process is not None:  # a test may have stopped it (or failed to restart it) already
         server.stop()
 
 
@@ -143,4 +161,6 @@ def eventually(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
         time.sleep(0.05)
 
 
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "slack-app-manifest.schema.1.0.0.json"
+# Slack's app-manifest schema, vendored (see tests/fixtures/README.md); the shared copy it came from.
+SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "slack-app-manifest.schema.1.0.0.json"
+SHARED_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / SCHEMA.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import httpx
 import pytest
@@ -113,13 +114,42 @@ def test_any_text_after_iris_gets_an_answer(driver: SlackDriver, standin: SlackS
 
 def test_a_slow_slack_never_blocks_health_or_other_commands(driver: SlackDriver, standin: SlackStandin,
                                                             iris: IrisServer) -> None:
-    standin.set_latency("response_url", 3.0)
-    slow = driver.command("status")
-    standin.wait_for(lambda s: s.in_flight("response_url") == 1)
+    standin.block("response_url")  # Slack does not answer replies until we say so
+    first = driver.command("status")
+    assert (first.status_code, first.body) == (200, "")
+    standin.wait_for(lambda s: s.in_flight("response_url") == 1)  # IRIS is now waiting on Slack
+
     assert iris.get("/healthz").status_code == 200
-    assert driver.command("help").status_code == 200
-    assert standin.in_flight("response_url") == 1  # the slow reply was still on its way meanwhile
-    assert standin.wait_for_response(slow.response_url_name, timeout=15)
+    helps = [driver.command("help") for _ in range(3)]
+    assert all(h.status_code == 200 and "`/iris status" in h.json()["text"] for h in helps)
+    second = driver.command("status")
+    assert (second.status_code, second.body) == (200, "")
+    assert standin.in_flight("response_url") >= 1  # all of that happened while the first reply was held
+    assert standin.responses(first.response_url_name) == []
+
+    standin.unblock("response_url")
+    for status in (first, second):
+        [reply] = standin.wait_for_response(status.response_url_name)
+        assert reply["text"].startswith("IRIS 0.1.0: up ")
+
+
+def test_a_server_that_exits_at_start_is_reported_and_reaped(standin: SlackStandin, tmp_path) -> None:
+    env = server_env(standin, tmp_path, SLACK_BOT_TOKEN="not-a-bot-token")
+    server = IrisServer(env=env, workdir=tmp_path)
+    try:
+        with pytest.raises(AssertionError, match="SLACK_BOT_TOKEN is invalid"):
+            server.start()
+    finally:
+        if server.process is not None:  # started after all: the test failed, do not leak the server
+            server.stop()
+    assert server.process is None and server.returncode not in (None, 0)
+
+
+def test_a_server_that_never_gets_healthy_is_killed(standin: SlackStandin, tmp_path) -> None:
+    server = IrisServer(env=server_env(standin, tmp_path), workdir=tmp_path, startup_timeout=0.0)
+    with pytest.raises(AssertionError, match="did not become healthy"):
+        server.start()
+    assert server.process is None and server.returncode == -signal.SIGKILL
 
 
 @pytest.mark.parametrize("headers_case", ["unsigned", "wrong signature", "stale timestamp"])

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import httpx
 
 from bot.testing.slack_standin import SlackStandin
-from tests.e2e.conftest import IrisServer, server_env
+from tests.e2e.conftest import IrisServer, eventually, free_port, server_env
+from tests.e2e.test_cli import run_iris
+
+
+def _socket_mode_env(standin: SlackStandin, workdir: Path, **overrides: str) -> dict[str, str]:
+    env = server_env(standin, workdir, **{"SLACK_APP_TOKEN": "xapp-test", **overrides})
+    del env["SLACK_SIGNING_SECRET"]  # Socket Mode needs no signing secret
+    return env
 
 
 def test_socket_mode_connects_and_http_routes_keep_serving(standin: SlackStandin, tmp_path: Path) -> None:
-    env = server_env(standin, tmp_path, SLACK_APP_TOKEN="xapp-test", SLACK_SIGNING_SECRET="")
-    del env["SLACK_SIGNING_SECRET"]  # Socket Mode needs no signing secret
-    server = IrisServer(env=env, workdir=tmp_path).start()
+    server = IrisServer(env=_socket_mode_env(standin, tmp_path), workdir=tmp_path).start()
     try:
-        [opened] = standin.wait_for_calls("apps.connections.open", 1)
-        assert opened.ok and opened.headers["Authorization"] == "Bearer xapp-test"
+        # Once to check the token before serving, once by the Socket Mode client itself.
+        opened = standin.wait_for_calls("apps.connections.open", 2)
+        assert all(c.ok and c.headers["Authorization"] == "Bearer xapp-test" for c in opened)
         assert server.get("/healthz").status_code == 200
         assert server.get("/readyz").status_code == 200
         events = server.get("/slack/events")
@@ -24,6 +31,29 @@ def test_socket_mode_connects_and_http_routes_keep_serving(standin: SlackStandin
         posted = httpx.post(server.base_url + "/slack/events", content=b"x=1", timeout=5)
         assert posted.status_code == 404
         assert "Socket Mode" in posted.json()["error"]
+        assert eventually(lambda: "connected to Slack over Socket Mode" in server.log.read_text())
     finally:
-        server.stop()
-    assert "connected to Slack over Socket Mode" in server.log.read_text()
+        assert server.stop() == -signal.SIGTERM
+
+
+def test_a_rejected_app_token_stops_start_up_in_one_sentence(standin: SlackStandin, tmp_path: Path) -> None:
+    env = _socket_mode_env(standin, tmp_path, SLACK_APP_TOKEN="xapp-revoked-token-123")
+    result = run_iris("serve", "--host", "127.0.0.1", "--port", str(free_port()), env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("iris: SLACK_APP_TOKEN was rejected by Slack (invalid_auth): ")
+    assert "revoked-token-123" not in result.stderr + result.stdout
+
+
+def test_serving_starts_and_stops_while_slack_is_unreachable(standin: SlackStandin, tmp_path: Path) -> None:
+    # Nothing listens on this port: the token check and every Socket Mode attempt fail to connect.
+    env = _socket_mode_env(standin, tmp_path, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    server = IrisServer(env=env, workdir=tmp_path).start()
+    try:
+        assert server.get("/healthz").status_code == 200
+        assert server.get("/readyz").status_code == 503  # Slack cannot confirm the bot token
+    finally:
+        assert server.stop() == -signal.SIGTERM
+    log = server.log.read_text()
+    assert "checking SLACK_APP_TOKEN: Slack is unreachable" in log
+    assert "IRIS stopped" in log

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import aiohttp
 import httpx
@@ -16,6 +17,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.testing.slack_standin import SlackStandin
 
+T = TypeVar("T")
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Rehearsal* 3/5"}}
 
 
@@ -278,6 +280,86 @@ def test_latency_delays_only_that_method(standin: SlackStandin, client: WebClien
     slow.join()
     assert [c.method for c in standin.calls()] == ["auth.test", "chat.postMessage"]
     assert standin.in_flight("chat.postMessage") == 0
+
+
+def _in_background(call: Callable[[], T]) -> tuple[threading.Thread, list[T]]:
+    results: list[T] = []
+    thread = threading.Thread(target=lambda: results.append(call()))
+    thread.start()
+    return thread, results
+
+
+def _finished(thread: threading.Thread) -> bool:
+    thread.join(timeout=10)
+    return not thread.is_alive()
+
+
+def test_block_holds_that_method_until_unblocked(standin: SlackStandin, client: WebClient) -> None:
+    standin.block("chat.postMessage")
+    poster, results = _in_background(lambda: client.chat_postMessage(channel="C1", text="held"))
+    standin.wait_for(lambda s: s.in_flight("chat.postMessage") == 1)
+
+    assert client.auth_test()["ok"]  # other methods still answer
+    assert standin.in_flight("chat.postMessage") == 1
+    assert standin.calls("chat.postMessage") == [] and standin.messages() == []
+
+    standin.unblock("chat.postMessage")
+    assert _finished(poster)
+    assert results[0]["ok"] and [m.text for m in standin.messages("C1")] == ["held"]
+    assert standin.in_flight("chat.postMessage") == 0
+    assert client.chat_postMessage(channel="C1", text="free")["ok"]  # no longer held
+
+
+def test_block_holds_response_url_posts(standin: SlackStandin) -> None:
+    webhook = WebhookClient(standin.response_url("cmd3"))
+    standin.block("response_url")
+    sender, results = _in_background(lambda: webhook.send(text="later"))
+    standin.wait_for(lambda s: s.in_flight("response_url") == 1)
+
+    assert standin.responses("cmd3") == []
+
+    standin.unblock("response_url")
+    assert _finished(sender)
+    assert results[0].status_code == 200
+    assert [body["text"] for body in standin.wait_for_response("cmd3")] == ["later"]
+
+
+def test_reset_lets_blocked_calls_through_and_forgets_the_block(standin: SlackStandin,
+                                                                client: WebClient) -> None:
+    standin.block("auth.test")
+    caller, results = _in_background(client.auth_test)
+    standin.wait_for(lambda s: s.in_flight("auth.test") == 1)
+
+    standin.reset()
+
+    assert _finished(caller) and results[0]["ok"]
+    assert client.auth_test()["ok"]  # answered at once: the block is gone
+
+
+def test_stop_lets_blocked_calls_through() -> None:
+    standin = SlackStandin().start()
+    client = WebClient(token="xoxb-test", base_url=standin.api_url, retry_handlers=[])
+    standin.block("chat.postMessage")
+    poster, results = _in_background(lambda: client.chat_postMessage(channel="C1", text="x"))
+    standin.wait_for(lambda s: s.in_flight("chat.postMessage") == 1)
+
+    standin.stop()
+
+    assert _finished(poster) and results[0]["ok"]
+
+
+def test_clear_failures_drops_scripted_failures_but_keeps_calls(standin: SlackStandin,
+                                                               client: WebClient) -> None:
+    standin.fail_next("chat.postMessage", status=500, times=5)
+    standin.fail_response_url("cmd4", 500, times=5)
+    api_error(lambda: client.chat_postMessage(channel="C1", text="fails"))
+
+    standin.clear_failures()
+
+    assert client.chat_postMessage(channel="C1", text="works")["ok"]
+    assert WebhookClient(standin.response_url("cmd4")).send(text="works").status_code == 200
+    assert [c.status for c in standin.calls("chat.postMessage")] == [500, 200]
+    assert [m.text for m in standin.messages()] == ["works"]
 
 
 def test_reset_forgets_everything(standin: SlackStandin, client: WebClient) -> None:
