@@ -158,6 +158,12 @@ class SlackDriver:
         extra: dict[str, str] | None = None,
     ) -> SignedRequest:
         """The signed form body Slack sends for a slash command, with every field Slack includes."""
+        name, fields = self.command_fields(text, user_id=user_id, channel_id=channel_id, command=command)
+        return self._signed(fields | (extra or {}), timestamp, signature, name)
+
+    def command_fields(self, text: str, *, user_id: str = "U0USER", channel_id: str = "C0OPS",
+                       command: str = "/iris") -> tuple[str | None, dict[str, str]]:
+        """The fields of a slash command (as Socket Mode delivers them), and its response_url's name."""
         name, response_url = self._response_url("commands")
         fields = {
             "token": self._token,
@@ -174,29 +180,11 @@ class SlackDriver:
             "response_url": response_url,
             "trigger_id": self._trigger_id(),
         }
-        return self._signed(fields | (extra or {}), timestamp, signature, name)
+        return name, fields
 
-    def command(
-        self,
-        text: str,
-        *,
-        user_id: str = "U0USER",
-        channel_id: str = "C0OPS",
-        command: str = "/iris",
-        timestamp: int | None = None,
-        signature: str | None = None,
-        extra: dict[str, str] | None = None,
-    ) -> DriverResult:
-        request = self.build_command(
-            text,
-            user_id=user_id,
-            channel_id=channel_id,
-            command=command,
-            timestamp=timestamp,
-            signature=signature,
-            extra=extra,
-        )
-        return self._post(request)
+    def command(self, text: str, **options: Any) -> DriverResult:
+        """Send `build_command(text, **options)` and return what IRIS answered."""
+        return self._post(self.build_command(text, **options))
 
     async def async_command(self, client: httpx.AsyncClient, text: str, **options: Any) -> DriverResult:
         """`command` over a caller's AsyncClient, for benchmarks that send many at once."""

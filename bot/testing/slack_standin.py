@@ -203,7 +203,9 @@ class SlackStandin:
     async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._sockets.add(ws)
+        with self._cond:
+            self._sockets.add(ws)
+            self._cond.notify_all()
         app_id = self._world.workspace.app_id
         await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": app_id}})
         async for msg in ws:
@@ -211,6 +213,26 @@ class SlackStandin:
                 self._record(Call("socket", parse_json(msg.data), {}, 101, "", time.monotonic(), "/socket"))
         self._sockets.discard(ws)
         return ws
+
+    def push_socket(self, envelope_type: str, payload: Params) -> str:
+        """Send an envelope to every connected Socket Mode client; returns its envelope_id.
+
+        The client's acknowledgement arrives as a recorded "socket" call with that envelope_id.
+        """
+        assert self._loop is not None, "the stand-in is not running"
+        envelope_id = f"env-{time.monotonic_ns()}"
+        envelope = {"envelope_id": envelope_id, "type": envelope_type, "payload": payload,
+                    "accepts_response_payload": envelope_type == "slash_commands", "retry_attempt": 0}
+        sockets = list(self._sockets)
+        if not sockets:
+            raise RuntimeError("no Socket Mode client is connected to the stand-in")
+        for ws in sockets:
+            asyncio.run_coroutine_threadsafe(ws.send_json(envelope), self._loop).result(timeout=5)
+        return envelope_id
+
+    def connected_sockets(self) -> int:
+        with self._cond:
+            return len(self._sockets)
 
     # -- recording and waiting --------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
 from tests.e2e.conftest import IrisServer, eventually, free_port, server_env
 from tests.e2e.test_cli import run_iris
@@ -57,3 +58,32 @@ def test_serving_starts_and_stops_while_slack_is_unreachable(standin: SlackStand
     log = server.log.read_text()
     assert "checking SLACK_APP_TOKEN: Slack is unreachable" in log
     assert "IRIS stopped" in log
+
+
+def test_a_slash_command_over_socket_mode_is_acknowledged_on_the_socket(standin: SlackStandin,
+                                                                       tmp_path: Path) -> None:
+    env = server_env(standin, tmp_path, SLACK_APP_TOKEN="xapp-test")
+    del env["SLACK_SIGNING_SECRET"]
+    server = IrisServer(env=env, workdir=tmp_path).start()
+    driver = SlackDriver(server.base_url, "unused", standin=standin)
+    try:
+        standin.wait_for(lambda s: s.connected_sockets() == 1)
+        _, help_fields = driver.command_fields("help")
+        help_id = standin.push_socket("slash_commands", help_fields)
+        status_name, status_fields = driver.command_fields("status")
+        status_id = standin.push_socket("slash_commands", status_fields)
+        acks = standin.wait_for(lambda s: _acks(s, help_id, status_id))
+        [status_reply] = standin.wait_for_response(status_name)
+    finally:
+        driver.close()
+        server.stop()
+    help_ack, status_ack = acks
+    assert help_ack["payload"]["response_type"] == "ephemeral"
+    assert "`/iris status" in help_ack["payload"]["text"]
+    assert not status_ack.get("payload")  # acknowledged empty; the answer follows on the response_url
+    assert status_reply["text"].startswith("IRIS 0.1.0: up ")
+
+
+def _acks(standin: SlackStandin, *envelope_ids: str) -> list[dict] | None:  # type: ignore[type-arg]
+    sent = {call.params.get("envelope_id"): call.params for call in standin.calls("socket")}
+    return [sent[i] for i in envelope_ids] if all(i in sent for i in envelope_ids) else None
