@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import __version__
@@ -58,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.set_defaults(run=run_manifest)
 
     _later(commands, "demo", "everything end to end on this machine, no Slack account needed")
-    _later(commands, "rehearse", "run a rehearsal from the terminal or CI", ("file",))
+    rehearse = commands.add_parser("rehearse", help="run a rehearsal from the terminal or CI")
+    rehearse.add_argument("file", type=Path, help="the scenario file (YAML)")
+    rehearse.add_argument("--runs", type=_positive_int, help="run fewer times than the file says")
+    rehearse.add_argument("--json", action="store_true", help="print the full result as JSON")
+    rehearse.add_argument("--check", action="store_true", help="only validate the scenario file")
+    rehearse.set_defaults(run=run_rehearse)
     _later(commands, "report", "write the day's report", (), ("--date", "--format", "--lang"))
     return parser
 
@@ -76,6 +82,12 @@ def _later(commands: argparse._SubParsersAction, name: str, summary: str,  # typ
         raise CliError(f"'iris {name}' is not available yet in this version of IRIS.")
 
     parser.set_defaults(run=run)
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of runs (1 or more)")
+    return int(value)
 
 
 def _parse_since(value: str) -> datetime:
@@ -125,6 +137,13 @@ def run_db_audit(args: argparse.Namespace) -> int:
         print("\t".join([e.at.isoformat(timespec="seconds"), e.actor, e.action, e.target, e.outcome,
                          e.team_id or "-", e.channel_id or "-", e.detail]))
     return 0
+
+
+def run_rehearse(args: argparse.Namespace) -> int:
+    """Exit 0 on pass, 1 on fail or inconclusive, 2 on an invalid scenario: usable as a CI gate."""
+    from bot.rehearsal.cli import rehearse_from_terminal  # the engine is not needed by other commands
+
+    return rehearse_from_terminal(args.file, runs=args.runs, as_json=args.json, check_only=args.check)
 
 
 def run_manifest(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -56,11 +57,16 @@ def respond(response_url: str, text: str, blocks: Blocks | None = None, *, in_ch
     return NewMessage(kind="respond", lane=lane, payload={"url": response_url, "body": body}, source=source)
 
 
-def upload_file(channel: str, filename: str, content: str, *, title: str | None = None,
+def upload_file(channel: str, filename: str, content: str | bytes, *, title: str | None = None,
                 initial_comment: str | None = None, thread_of: int | None = None,
                 source: str = "") -> NewMessage:
-    payload = {"channel": channel, "filename": filename, "content": content, "title": title,
-               "initial_comment": initial_comment}
+    """A file for the channel (or the thread of `thread_of`); bytes, such as a PNG, are kept as base64."""
+    payload: dict[str, Any] = {"channel": channel, "filename": filename, "title": title,
+                               "initial_comment": initial_comment}
+    if isinstance(content, bytes):
+        payload["content_base64"] = base64.b64encode(content).decode("ascii")
+    else:
+        payload["content"] = content
     return NewMessage(kind="upload", lane=channel, payload=payload, ref_id=thread_of, source=source)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -81,12 +82,14 @@ class SlackGateway:
         ts = data.get("ts") or data.get("message_ts")
         return self._count(method, Delivered(channel=data.get("channel"), ts=ts))
 
-    def upload(self, *, channel: str, filename: str, content: str, title: str | None = None,
+    def upload(self, *, channel: str, filename: str, content: str | None = None,
+               content_base64: str | None = None, title: str | None = None,
                initial_comment: str | None = None, thread_ts: str | None = None) -> Outcome:
         """files.getUploadURLExternal → upload → files.completeUploadExternal, as one delivery."""
+        data: str | bytes = base64.b64decode(content_base64) if content_base64 is not None else content or ""
         try:
             response = self._client.files_upload_v2(
-                channel=channel, filename=filename, content=content, title=title or filename,
+                channel=channel, filename=filename, content=data, title=title or filename,
                 initial_comment=initial_comment, thread_ts=thread_ts,
             )
         except SlackApiError as exc:
