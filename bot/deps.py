@@ -15,6 +15,7 @@ from bot.jobs import JobRunner
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.permissions import Roles
+from bot.rehearsal.service import RehearsalService
 from bot.slack_api import SlackGateway
 
 
@@ -29,5 +30,6 @@ class Deps:
     outbox: Outbox
     jobs: JobRunner
     roles: Roles
+    rehearsals: RehearsalService
     clock: Callable[[], datetime]
     started_at: float  # time.monotonic() when the process started serving

@@ -27,6 +27,7 @@ from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.permissions import Roles
 from bot.poster import OutboxPoster, PosterSettings
+from bot.rehearsal.service import RehearsalService
 from bot.slack_api import SlackGateway
 from storage import outbox as outbox_repo
 from storage.clock import utcnow
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 IDENTITY_REFRESH_JOB = "iris:identity-refresh"
 HTTP_STOP_TIMEOUT_S = 5
 JOBS_STOP_TIMEOUT_S = 10.0
+REHEARSALS_STOP_TIMEOUT_S = 10.0  # a target gets SIGTERM, then SIGKILL after 5 s
 POSTER_STOP_TIMEOUT_S = 10.0
 SOCKET_CLOSE_TIMEOUT_S = 3.0
 # Slack's answers meaning the token itself is bad: retrying cannot help, a person must act.
@@ -65,7 +67,10 @@ def build_deps(config: Config, engine: Engine, *,
     deps = Deps(
         config=config, engine=engine, t=Translator(settings.iris_lang), metrics=metrics, slack=slack,
         identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake, clock), jobs=JobRunner(metrics),
-        roles=Roles(config.iris.roles, slack.usergroup_members), clock=clock,
+        roles=Roles(config.iris.roles, slack.usergroup_members),
+        rehearsals=RehearsalService(engine, config.iris.folders.scenarios,
+                                    alertmanager_url=settings.iris_alertmanager_url),
+        clock=clock,
         started_at=time.monotonic(),
     )
     metrics.watch_outbox(lambda: _outbox_counts(engine))
@@ -93,6 +98,7 @@ class Background:
 
     async def start(self) -> None:
         self._poster_thread.start()
+        await asyncio.to_thread(self._recover_rehearsals)
         self.scheduler.add_job(self.deps.identity.check, "interval", minutes=5, id=IDENTITY_REFRESH_JOB,
                                replace_existing=True, next_run_time=datetime.now(self.scheduler.timezone))
         self.scheduler.start()
@@ -102,6 +108,15 @@ class Background:
             # Connected in the background: slack-sdk retries a failing connection for ever, so
             # awaiting it here would keep the port closed and make the process deaf to SIGTERM.
             self._socket_task = asyncio.create_task(self._connect_socket(), name="iris-socket-mode")
+
+    def _recover_rehearsals(self) -> None:
+        """Rehearsals a previous process left running were cut off: say so where they were shown."""
+        from commands.rehearse.flow import announce_interrupted
+
+        interrupted = self.deps.rehearsals.interrupt_leftovers()
+        if interrupted:
+            log.warning("marked %d rehearsals interrupted by the restart", len(interrupted))
+            announce_interrupted(self.deps, interrupted)
 
     async def _connect_socket(self) -> None:
         assert self._socket is not None
@@ -130,6 +145,7 @@ class Background:
         poster's close() always runs, because it hands claimed messages back to other replicas.
         """
         self.scheduler.shutdown(wait=False)
+        self.deps.rehearsals.shutdown(timeout=REHEARSALS_STOP_TIMEOUT_S)  # ends targets and proxies
         self.deps.jobs.shutdown(timeout=JOBS_STOP_TIMEOUT_S)
         self._stop.set()
         self.poster.wake()

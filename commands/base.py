@@ -6,16 +6,19 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from bot.deps import Deps
 from bot.errors import UserError, log_crash
+from bot.i18n import Translator
 from bot.outbox import Blocks, respond
 from storage.audit import Actor
 from storage.outbox import NewMessage
 
 log = logging.getLogger(__name__)
 
+A = TypeVar("A")
 COMMAND = "/iris"
 MAX_ECHO = 60  # characters of the user's own text quoted back in a message
 
@@ -43,6 +46,20 @@ class Invocation:
             trigger_id=command.get("trigger_id"),
             subcommand=subcommand,
             rest=rest,
+        )
+
+    @classmethod
+    def from_action(cls, body: Mapping[str, Any]) -> Invocation:
+        """A button click, reduced to the same shape (its answers go to the action's response_url)."""
+        user = body.get("user") or {}
+        return cls(
+            user_id=str(user.get("id") or ""),
+            team_id=(body.get("team") or {}).get("id") or user.get("team_id"),
+            channel_id=(body.get("channel") or {}).get("id"),
+            response_url=str(body.get("response_url") or ""),
+            trigger_id=body.get("trigger_id"),
+            subcommand="",
+            rest="",
         )
 
     @property
@@ -88,6 +105,26 @@ def observe_ack(deps: Deps, context: Mapping[str, Any], subcommand: str) -> None
 def reply(invocation: Invocation, text: str, blocks: Blocks | None = None, source: str = "") -> NewMessage:
     """An ephemeral answer to the person who typed the command, through its response_url."""
     return respond(invocation.response_url, text, blocks, source=source)
+
+
+async def ack_then_submit(ack: Any, deps: Deps, command: Mapping[str, Any], context: Mapping[str, Any],
+                          parse: Callable[[Translator, str], A],
+                          work: Callable[[Deps, Invocation, A], NewMessage]) -> None:
+    """The shape of every subcommand: parse (pure), ack at once, then the work on the job runner.
+
+    A parse error is the ack itself, ephemerally; nothing touches the database or the network
+    before the ack.
+    """
+    invocation = Invocation.from_command(command)
+    try:
+        args = parse(deps.t, invocation.rest)
+    except UserError as exc:
+        await ack(response_type="ephemeral", text=exc.sentence)
+        return
+    await ack()
+    observe_ack(deps, context, invocation.subcommand)
+    job = partial(work, deps, invocation, args)
+    deps.jobs.submit(invocation.subcommand, run_for_user, deps, invocation, job)
 
 
 def run_for_user(deps: Deps, invocation: Invocation, work: Callable[[], NewMessage]) -> None:

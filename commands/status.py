@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -18,11 +17,10 @@ from bot.status import StatusReport, format_uptime, gather_status
 from commands.base import (
     COMMAND,
     Invocation,
+    ack_then_submit,
     escape_mrkdwn,
-    observe_ack,
     quote_user_text,
     reply,
-    run_for_user,
     subcommand_is,
 )
 from storage import audit, outbox
@@ -109,17 +107,13 @@ def retry_dead(deps: Deps, invocation: Invocation, ids: list[int]) -> NewMessage
                                     ids=", ".join(f"#{i}" for i in requeued)), source="status")
 
 
+def status_work(deps: Deps, invocation: Invocation, args: StatusArgs) -> NewMessage:
+    if args.wants_retry:
+        return retry_dead(deps, invocation, args.retry or [])
+    return show_status(deps, invocation)
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(COMMAND, matchers=[subcommand_is("status")])
     async def handle_status(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-        invocation = Invocation.from_command(command)
-        try:
-            args = parse_status_args(deps.t, invocation.rest)
-        except UserError as exc:
-            await ack(response_type="ephemeral", text=exc.sentence)
-            return
-        await ack()
-        observe_ack(deps, context, "status")
-        work = (partial(retry_dead, deps, invocation, args.retry or []) if args.wants_retry
-                else partial(show_status, deps, invocation))
-        deps.jobs.submit("status", run_for_user, deps, invocation, work)
+        await ack_then_submit(ack, deps, command, context, parse_status_args, status_work)

@@ -83,11 +83,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def read_scope(engine: Engine) -> Iterator[Session]:
     """A session for reading only: on SQLite it does not take the write lock."""
     reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    # Closing (not rolling back) ends the transaction and keeps loaded rows readable afterwards.
     with Session(reader, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def check_reachable(engine: Engine, url: str) -> None:

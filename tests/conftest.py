@@ -55,7 +55,8 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 
 def _empty_tables(engine: Engine) -> None:
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE outbox_message, audit_event RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE outbox_message, audit_event, rehearsal_attempt, rehearsal_run, "
+                                "rehearsal RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

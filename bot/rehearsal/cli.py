@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -27,7 +28,8 @@ def rehearse_from_terminal(path: Path, *, runs: int | None, as_json: bool, check
     if check_only:
         print(f"{path}: valid. {scenario.summary()}")
         return 0
-    rehearsal = Rehearsal(scenario, runs=runs, on_progress=_print_progress)
+    rehearsal = Rehearsal(scenario, runs=runs, on_progress=_print_progress,
+                          alertmanager_url=os.environ.get("IRIS_ALERTMANAGER_URL") or None)
     with _abort_on_signals(rehearsal.abort):
         result = rehearsal.run()
     if as_json:

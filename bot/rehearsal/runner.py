@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import signal
-import subprocess
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import httpx
-
 from bot.rehearsal.analysis import RunResult, Verdict, analyse_run, judge, result_to_json
+from bot.rehearsal.evidence import EvidenceChecker, EvidenceReport
 from bot.rehearsal.ledger import Ledger
 from bot.rehearsal.proxy import FaultProxy
-from bot.rehearsal.scenario import HttpTarget, Scenario
+from bot.rehearsal.scenario import Scenario
+from bot.rehearsal.targets import MARKER_ENV, run_command, run_http_target
 
 log = logging.getLogger(__name__)
 
-KILL_GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL for a target's process group
-OUTPUT_TAIL_BYTES = 4000
 
 
 @dataclass(frozen=True)
@@ -50,24 +45,18 @@ class RehearsalResult:
     ended_at: float
     notes: list[str] = field(default_factory=list)
     outputs: dict[int, str] = field(default_factory=dict)  # the end of the target's output, failed runs
+    evidence: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"scenario": self.scenario, "rehearsal_id": self.rehearsal_id,
                                 "status": self.status, "notes": self.notes,
                                 "duration": round(self.ended_at - self.started_at, 3),
-                                "failed_run_output": {str(run): text for run, text in self.outputs.items()}}
+                                "failed_run_output": {str(run): text for run, text in self.outputs.items()},
+                                "evidence": self.evidence}
         if self.verdict is not None:
             body |= result_to_json(self.runs, self.verdict)
         body["journal"] = self.journal
         return body
-
-
-@dataclass(frozen=True)
-class TargetOutcome:
-    exit_code: int | None
-    timed_out: bool
-    output_tail: str = ""
-    aborted: bool = False
 
 
 class Rehearsal:
@@ -75,8 +64,9 @@ class Rehearsal:
 
     def __init__(self, scenario: Scenario, *, runs: int | None = None, rehearsal_id: str | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
-                 abort: threading.Event | None = None) -> None:
+                 abort: threading.Event | None = None, alertmanager_url: str | None = None) -> None:
         self.scenario = scenario
+        self.alertmanager_url = alertmanager_url
         self.runs = min(runs or scenario.runs, scenario.runs)
         self.rehearsal_id = rehearsal_id or f"r-{secrets.token_hex(4)}"
         self.abort = abort or threading.Event()
@@ -85,21 +75,54 @@ class Rehearsal:
         self.outputs: dict[int, str] = {}
 
     def run(self) -> RehearsalResult:
-        started = time.monotonic()
+        started, wall_started = time.monotonic(), time.time()
         results: list[RunResult] = []
         status, notes = "completed", list[str]()
-        try:
-            with FaultProxy(self.scenario.upstream, self.scenario.faults, self.ledger) as proxy:
-                status, notes = self._run_all(proxy, results, started)
-        except OSError as exc:  # the proxy could not listen, the target could not start, …
-            status, notes = "failed", [f"IRIS could not run the rehearsal: {exc}"]
-        # Declared evidence that was not checked cannot support a pass: the verdict is inconclusive.
-        unchecked = self.scenario.evidence is not None
-        verdict = judge(self.scenario, results, evidence_unreachable=unchecked) if results else None
-        if unchecked:
-            notes.append("evidence checks are not available yet in this version of IRIS; they were not run")
+        evidence: EvidenceReport | None = None
+        with self._evidence_checker() as checker:
+            try:
+                if checker is not None:
+                    checker.baseline(wall_started)
+                with FaultProxy(self.scenario.upstream, self.scenario.faults, self.ledger) as proxy:
+                    status, notes = self._run_all(proxy, results, started)
+            except OSError as exc:  # the proxy could not listen, the target could not start, …
+                status, notes = "failed", [f"IRIS could not run the rehearsal: {exc}"]
+            if checker is not None and results and status == "completed":
+                evidence = checker.check(wall_started, time.time(), self.ledger.faults_injected())
+        verdict = self._verdict(results, evidence)
         return RehearsalResult(self.scenario.name, self.rehearsal_id, status, verdict, results,
-                               self.ledger.to_json(), started, time.monotonic(), notes, self.outputs)
+                               self.ledger.to_json(), started, time.monotonic(), notes, self.outputs,
+                               evidence.to_json() if evidence else None)
+
+    @contextmanager
+    def _evidence_checker(self) -> Iterator[EvidenceChecker | None]:
+        if self.scenario.evidence is None:
+            yield None
+            return
+        # Waiting on the abort event: an abort cuts the settle time and the polls short.
+        checker = EvidenceChecker(self.scenario.evidence, alertmanager_url=self.alertmanager_url,
+                                  sleep=self._pause)
+        try:
+            yield checker
+        finally:
+            checker.close()
+
+    def _pause(self, seconds: float) -> None:
+        self.abort.wait(seconds)
+
+    def _verdict(self, results: list[RunResult], evidence: EvidenceReport | None) -> Verdict | None:
+        """The analysis verdict; evidence that disagrees fails it, evidence not had makes it inconclusive."""
+        if not results:
+            return None
+        unchecked = self.scenario.evidence is not None and (evidence is None or evidence.unreachable)
+        verdict = judge(self.scenario, results, evidence_unreachable=unchecked)
+        disagreeing = evidence.failed if evidence else []
+        if disagreeing:
+            reasons = [*verdict.reasons, *(f"evidence {check.detail}" for check in disagreeing)]
+            verdict = replace(verdict, verdict="fail", reasons=reasons)
+        elif unchecked and verdict.verdict == "inconclusive" and evidence is not None:
+            verdict = replace(verdict, reasons=[c.detail for c in evidence.results if c.ok is None])
+        return verdict
 
     def _run_all(self, proxy: FaultProxy, results: list[RunResult], started: float) -> tuple[str, list[str]]:
         for number in range(1, self.runs + 1):
@@ -131,6 +154,7 @@ class Rehearsal:
         proxy.begin_run(number)
         target = self.scenario.target
         env = target.render_env(proxy_url=proxy.url, rehearsal_id=self.rehearsal_id, run=number)
+        env[MARKER_ENV] = self.rehearsal_id  # lets a restarted IRIS find what a crashed one left running
         timeout = min(target.timeout, time_left)
         if target.http is not None:
             outcome = run_http_target(target.http, proxy.url, timeout, self.abort)
@@ -144,117 +168,3 @@ class Rehearsal:
         if result.outcome != "recovered" and outcome.output_tail:
             self.outputs[number] = outcome.output_tail
         return result
-
-
-def run_command(argv: list[str], workdir: Path, env: dict[str, str], timeout: float,
-                abort: threading.Event) -> TargetOutcome:
-    """Run the target in its own process group; on timeout or abort the whole group is ended."""
-    process = subprocess.Popen(argv, cwd=workdir, env=os.environ | env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    output = _OutputTail(process)
-    deadline = time.monotonic() + timeout
-    try:
-        while process.poll() is None and time.monotonic() < deadline and not abort.is_set():
-            abort.wait(0.05)
-        still_running = process.poll() is None
-    finally:
-        end_process_group(process)  # also reaps children the target left behind
-        output.join()
-    aborted = still_running and abort.is_set()
-    return TargetOutcome(None if still_running else process.returncode, still_running and not aborted,
-                         output.text(), aborted)
-
-
-def end_process_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the target's whole process group, then SIGKILL whatever is still there."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if not _signal_group(process, sig) or _group_gone_within(process, KILL_GRACE_SECONDS):
-            break
-    process.wait()
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: int) -> bool:
-    """Send `sig` to the group; False when nobody is left in it."""
-    process.poll()  # reap the leader if it exited, so only live members count
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _group_gone_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _signal_group(process, 0):  # signal 0 only asks whether anyone is there
-            return True
-        time.sleep(0.02)
-    return False
-
-
-class _OutputTail:
-    """Reads the target's output on a thread, keeping only the end, so the pipe never fills up."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self._buffer = b""
-        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
-        self._thread.start()
-
-    def _read(self, process: subprocess.Popen[bytes]) -> None:
-        stream = process.stdout
-        assert stream is not None
-        while chunk := stream.read(4096):  # returns early only at the end of the output
-            self._buffer = (self._buffer + chunk)[-OUTPUT_TAIL_BYTES:]
-
-    def join(self) -> None:
-        self._thread.join(timeout=5)
-
-    def text(self) -> str:
-        return self._buffer.decode("utf-8", "replace")
-
-
-def run_http_target(target: HttpTarget, proxy_url: str, timeout: float,
-                    abort: threading.Event) -> TargetOutcome:
-    """Trigger the job over HTTP, then poll until its condition holds (exit 0) or time runs out."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=min(30.0, timeout)) as client:
-        trigger = target.trigger
-        try:
-            answer = client.request(trigger.method, trigger.url.replace("{proxy_url}", proxy_url),
-                                    json=trigger.json_body, headers=trigger.headers)
-        except httpx.HTTPError as exc:
-            return TargetOutcome(1, False, f"trigger failed: {exc}")
-        if target.poll is None:
-            return TargetOutcome(0 if answer.is_success else 1, False, answer.text[-OUTPUT_TAIL_BYTES:])
-        return _poll(client, target, proxy_url, deadline, abort)
-
-
-def _poll(client: httpx.Client, target: HttpTarget, proxy_url: str, deadline: float,
-          abort: threading.Event) -> TargetOutcome:
-    assert target.poll is not None
-    url = target.poll.url.replace("{proxy_url}", proxy_url)
-    while time.monotonic() < deadline and not abort.is_set():
-        try:
-            if _poll_done(client.get(url), target):
-                return TargetOutcome(0, False)
-        except httpx.HTTPError as exc:
-            log.info("poll of %s failed: %s", url, exc)
-        abort.wait(min(target.poll.every, max(0.0, deadline - time.monotonic())))
-    aborted = abort.is_set()
-    return TargetOutcome(None, not aborted, "the poll condition was not met in time", aborted)
-
-
-def _poll_done(answer: httpx.Response, target: HttpTarget) -> bool:
-    assert target.poll is not None
-    until = target.poll.until
-    if until.status is not None and answer.status_code != until.status:
-        return False
-    if until.json_field is not None:
-        try:
-            value: Any = answer.json()
-            for key in until.json_field.split("."):  # a dotted path such as job.state
-                value = value[key]
-        except (ValueError, KeyError, TypeError):
-            return False
-        return bool(value == until.equals)
-    return True

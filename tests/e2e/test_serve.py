@@ -14,6 +14,7 @@ from bot.testing.slack_standin import SlackStandin
 from storage import audit, outbox
 from storage.clock import utcnow
 from storage.db import session_scope
+from storage.migrate import head_revision
 from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, server_env
 
 SUBCOMMANDS = [
@@ -77,7 +78,7 @@ def test_status_answers_through_the_response_url(driver: SlackDriver, standin: S
     assert reply["response_type"] == "ephemeral"
     assert reply["text"].startswith("IRIS 0.1.0: up ")
     fields = json.dumps(reply["blocks"])
-    for expected in ("sqlite, schema 0001_foundation", "<@U0BOT>", "Asia/Seoul", "Outbox messages"):
+    for expected in (f"sqlite, schema {head_revision()}", "<@U0BOT>", "Asia/Seoul", "Outbox messages"):
         assert expected in fields
 
 
@@ -89,8 +90,8 @@ def test_an_unknown_subcommand_gets_usage_and_cannot_ping_anyone(driver: SlackDr
 
 
 def test_a_planned_subcommand_says_it_is_not_available_yet(driver: SlackDriver) -> None:
-    body = driver.command("rehearse automation-v1.2").json()
-    assert body["text"].startswith("`/iris rehearse` is not available yet in this version of IRIS.")
+    body = driver.command("checklist start automation-patch").json()
+    assert body["text"].startswith("`/iris checklist` is not available yet in this version of IRIS.")
 
 
 @pytest.mark.parametrize("text", [

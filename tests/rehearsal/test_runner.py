@@ -7,12 +7,14 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.rehearsal.runner import Rehearsal, RehearsalResult
 from bot.rehearsal.scenario import load_scenario
+from bot.testing.observability_standins import PrometheusStandin
 
 TARGETS = Path(__file__).with_name("targets")
 NOMINAL = "{base: 200ms, factor: 2, max: 1s, jitter: none, jitter_max: 0s, first_retry: nominal}"
@@ -159,3 +161,63 @@ def test_a_scenario_that_never_injects_cannot_pass(tmp_path: Path, upstream: str
     result = rehearse(path)
     assert result.verdict is not None and result.verdict.verdict == "fail"
     assert any("no fault was injected" in reason for reason in result.verdict.reasons)
+
+
+EVIDENCE = """
+evidence:
+  window: {{pad_before: 60s, pad_after: 0s}}
+  settle: 0s
+  poll: {{every: 1s, attempts: 1}}
+  checks:
+    - id: prom-retries
+      prometheus: {{url: "{url}", counter: "sum(retry_total)"}}
+      expect: {{delta_equals: faults_injected}}
+"""
+
+
+@pytest.mark.parametrize(("rise", "verdict"), [(4, "pass"), (3, "fail"), (None, "inconclusive")])
+def test_evidence_from_prometheus_decides_with_the_ledger(tmp_path: Path, upstream: str, rise: int | None,
+                                                          verdict: str) -> None:
+    with PrometheusStandin() as prometheus:
+        now = time.time()
+        if rise is not None:
+            prometheus.set_counter("sum(retry_total)", [(now - 3600, 100), (now - 30, 100 + rise)])
+        url = prometheus.url if rise is not None else "http://127.0.0.1:1"
+        path = write_scenario(tmp_path, upstream, "tenacity_retry.py", honor_retry_after=False,
+                              extra=EVIDENCE.format(url=url))
+        result = rehearse(path)
+    assert result.verdict is not None and result.verdict.verdict == verdict, result.verdict
+    assert result.evidence is not None
+    if verdict == "fail":
+        assert any(r.startswith("evidence prom-retries:") for r in result.verdict.reasons)
+
+
+def test_an_http_target_is_triggered_through_the_proxy(tmp_path: Path, upstream: str) -> None:
+    path = tmp_path / "http.yml"
+    path.write_text(f"""
+name: http-job
+runs: 2
+target:
+  http: {{trigger: {{method: POST, url: "{{proxy_url}}/v1/jobs", json: {{name: nightly}}}}}}
+upstream: {upstream}
+""")
+    result = rehearse(path)
+    assert result.verdict is not None and result.verdict.verdict == "pass", result.verdict
+    assert [entry["status"] for entry in result.journal] == [201, 201]
+    assert [entry["run"] for entry in result.journal] == [1, 2]
+
+
+def test_an_http_target_whose_poll_never_succeeds_times_out(tmp_path: Path, upstream: str) -> None:
+    path = tmp_path / "http.yml"
+    path.write_text(f"""
+name: http-poll
+target:
+  http:
+    trigger: {{method: POST, url: "{{proxy_url}}/v1/jobs"}}
+    poll: {{url: "{{proxy_url}}/v1/jobs", every: 100ms, until: {{status: 200}}}}
+  timeout: 1s
+upstream: {upstream}
+""")
+    result = rehearse(path)
+    assert result.runs[0].outcome == "timeout"
+    assert result.verdict is not None and result.verdict.verdict == "fail"

@@ -1,0 +1,154 @@
+"""Rehearsal repository: start one per scenario, record each run with its attempts, and end it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.clock import utcnow
+from storage.models import Rehearsal, RehearsalAttempt, RehearsalRun
+
+if TYPE_CHECKING:  # storage stores the engine's results but does not depend on the engine to run
+    from bot.rehearsal.analysis import RunResult
+    from bot.rehearsal.ledger import LedgerEntry
+
+RUNNING = "running"
+ENDINGS = ("completed", "failed", "aborted", "interrupted")
+VERDICTS = ("pass", "fail", "inconclusive")
+INTERRUPTED_REASON = "IRIS restarted while it was running"
+
+
+class AlreadyRunning(Exception):
+    """The scenario already has a running rehearsal; `rehearsal_id` names it."""
+
+    def __init__(self, rehearsal_id: str) -> None:
+        super().__init__(f"rehearsal {rehearsal_id} of this scenario is already running")
+        self.rehearsal_id = rehearsal_id
+
+
+def start(session: Session, *, id: str, scenario: str, runs_planned: int, dry_run: bool,
+          started_by: str | None, channel_id: str | None, owner: str = "") -> Rehearsal:
+    """A new running rehearsal; AlreadyRunning when the scenario has one.
+
+    The partial unique index decides, so two concurrent starts cannot both win. The insert runs
+    in a savepoint: when it loses, the caller's transaction is still usable, e.g. to audit the refusal.
+    """
+    rehearsal = Rehearsal(id=id, scenario=scenario, status=RUNNING, runs_planned=runs_planned,
+                          dry_run=dry_run, started_by=started_by, channel_id=channel_id, owner=owner)
+    try:
+        with session.begin_nested():
+            session.add(rehearsal)
+    except IntegrityError:
+        existing = _running_of(session, scenario)
+        if existing is None:  # not the one-running rule (a reused id, say): nothing to explain it by
+            raise
+        raise AlreadyRunning(existing.id) from None
+    return rehearsal
+
+
+def _running_of(session: Session, scenario: str) -> Rehearsal | None:
+    query = select(Rehearsal).where(Rehearsal.scenario == scenario, Rehearsal.status == RUNNING)
+    return session.exec(query).first()
+
+
+def set_message(session: Session, id: str, message_id: int) -> None:
+    """Remember which outbox message shows the rehearsal, so later edits and replies can refer to it."""
+    session.execute(update(Rehearsal).where(col(Rehearsal.id) == id).values(message_id=message_id))
+
+
+def record_run(session: Session, rehearsal_id: str, result: RunResult,
+               entries: Sequence[LedgerEntry]) -> RehearsalRun:
+    """Store one judged run and its ledger entries (entries of other runs are left out); bumps runs_done.
+
+    A run number recorded twice is refused by the unique (rehearsal_id, run) constraint.
+    """
+    row = RehearsalRun(rehearsal_id=rehearsal_id, run=result.run, outcome=result.outcome,
+                       exit_code=result.exit_code, recovery=result.recovery,
+                       faults_injected=result.faults_injected, reasons=_json(result.reasons),
+                       detail=_json(asdict(result)))
+    session.add(row)
+    session.flush()
+    attempts = [_attempt_values(rehearsal_id, entry) for entry in entries if entry.run == result.run]
+    if attempts:  # one executemany: a run can have thousands of requests
+        session.execute(insert(RehearsalAttempt), attempts)
+    session.execute(update(Rehearsal).where(col(Rehearsal.id) == rehearsal_id)
+                    .values(runs_done=Rehearsal.runs_done + 1))
+    return row
+
+
+def _attempt_values(rehearsal_id: str, entry: LedgerEntry) -> dict[str, Any]:
+    return {"rehearsal_id": rehearsal_id} | asdict(entry)
+
+
+def finish(session: Session, id: str, *, status: str, verdict: str | None, summary: dict[str, Any],
+           reason: str | None) -> Rehearsal | None:
+    """End a running rehearsal; None when it is unknown or has already ended (the first ending wins)."""
+    if status not in ENDINGS:
+        raise ValueError(f"unknown rehearsal ending {status!r}")
+    if verdict is not None and verdict not in VERDICTS:
+        raise ValueError(f"unknown rehearsal verdict {verdict!r}")
+    result = session.execute(
+        update(Rehearsal).where(col(Rehearsal.id) == id, col(Rehearsal.status) == RUNNING)
+        .values(status=status, verdict=verdict, summary=_json(summary), reason=reason, ended_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return _fresh(session, id)
+
+
+def interrupt_running(session: Session, owner: str | None = None) -> list[Rehearsal]:
+    """At start-up: rehearsals still marked running on this owner (host) were cut off by a restart.
+
+    With `owner` None every running row is taken; replicas on other hosts keep theirs.
+    """
+    interrupted = [r for r in running(session) if owner is None or r.owner == owner]
+    moment = utcnow()
+    for rehearsal in interrupted:
+        rehearsal.status, rehearsal.reason, rehearsal.ended_at = "interrupted", INTERRUPTED_REASON, moment
+    session.flush()
+    return interrupted
+
+
+def get(session: Session, id: str) -> Rehearsal | None:
+    return session.get(Rehearsal, id)
+
+
+def _fresh(session: Session, id: str) -> Rehearsal | None:
+    """The row as the database has it now, after an UPDATE that bypassed the identity map."""
+    return session.get(Rehearsal, id, populate_existing=True)
+
+
+def running(session: Session) -> list[Rehearsal]:
+    query = select(Rehearsal).where(Rehearsal.status == RUNNING).order_by(col(Rehearsal.started_at))
+    return list(session.exec(query).all())
+
+
+def recent(session: Session, limit: int = 10) -> list[Rehearsal]:
+    """The latest rehearsals, newest first, whatever their status."""
+    query = (select(Rehearsal)
+             .order_by(col(Rehearsal.started_at).desc(), col(Rehearsal.id).desc()).limit(limit))
+    return list(session.exec(query).all())
+
+
+def runs_of(session: Session, id: str) -> list[RehearsalRun]:
+    query = select(RehearsalRun).where(RehearsalRun.rehearsal_id == id).order_by(col(RehearsalRun.run))
+    return list(session.exec(query).all())
+
+
+def attempts_of(session: Session, id: str, run: int | None = None) -> list[RehearsalAttempt]:
+    """The ledger of a rehearsal (of one run when given), in the order the requests were received."""
+    query = select(RehearsalAttempt).where(RehearsalAttempt.rehearsal_id == id)
+    if run is not None:
+        query = query.where(RehearsalAttempt.run == run)
+    order = (col(RehearsalAttempt.run), col(RehearsalAttempt.received_at), col(RehearsalAttempt.id))
+    return list(session.exec(query.order_by(*order)).all())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
