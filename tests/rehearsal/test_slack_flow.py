@@ -69,6 +69,8 @@ def test_a_full_rehearsal_reports_live_and_ends_with_chart_and_journal(slack: Sl
     replies = [m for m in standin.messages("C0OPS") if m.thread_ts == top.ts]
     assert [r.text.splitlines()[0] for r in replies] == ["*Run 1*: recovered", "*Run 2*: recovered"]
     assert "verdict *pass*" in top.text
+    progress_edit, final_edit = top.edits  # edited live after run 1, then once more with the summary
+    assert "▰▱ 1/2" in progress_edit["text"] and "verdict *pass*" in final_edit["text"]
     assert "rehearse_abort" not in json.dumps(top.blocks)  # the button is gone once it is over
     files = {f.filename: f for f in standin.files() if f.completed}
     assert len(standin.files()) == 2, standin.files()
