@@ -145,8 +145,9 @@ class Background:
         poster's close() always runs, because it hands claimed messages back to other replicas.
         """
         self.scheduler.shutdown(wait=False)
-        self.deps.rehearsals.shutdown(timeout=REHEARSALS_STOP_TIMEOUT_S)  # ends targets and proxies
+        self.deps.rehearsals.close()  # a queued job must not start a rehearsal from here on
         self.deps.jobs.shutdown(timeout=JOBS_STOP_TIMEOUT_S)
+        self.deps.rehearsals.shutdown(timeout=REHEARSALS_STOP_TIMEOUT_S)  # ends targets and proxies
         self._stop.set()
         self.poster.wake()
         self._poster_thread.join(timeout=POSTER_STOP_TIMEOUT_S)

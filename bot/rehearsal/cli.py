@@ -30,12 +30,15 @@ def rehearse_from_terminal(path: Path, *, runs: int | None, as_json: bool, check
         return 0
     rehearsal = Rehearsal(scenario, runs=runs, on_progress=_print_progress,
                           alertmanager_url=os.environ.get("IRIS_ALERTMANAGER_URL") or None)
-    with _abort_on_signals(rehearsal.abort):
+    stopper = _abort_on_signals(rehearsal.abort)
+    with stopper:
         result = rehearsal.run()
     if as_json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
         print("\n".join(summary(result)))
+    if stopper.signal is not None:
+        return 128 + stopper.signal  # the shell's convention: 130 after Ctrl-C, 143 after SIGTERM
     passed = result.status == "completed" and result.verdict is not None and result.verdict.verdict == "pass"
     return 0 if passed else 1
 
@@ -50,13 +53,16 @@ class _abort_on_signals:
     def __init__(self, abort: threading.Event) -> None:
         self._abort = abort
         self._previous: dict[int, object] = {}
+        self.signal: int | None = None
 
     def __enter__(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP too: a closed terminal must not leave the target running in its own session.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self._previous[sig] = signal.signal(sig, self._handle)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         print("iris: stopping the rehearsal and cleaning up…", file=sys.stderr, flush=True)
+        self.signal = signum
         self._abort.set()
 
     def __exit__(self, *_: object) -> None:

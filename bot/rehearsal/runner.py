@@ -16,7 +16,7 @@ from bot.rehearsal.evidence import EvidenceChecker, EvidenceReport
 from bot.rehearsal.ledger import Ledger
 from bot.rehearsal.proxy import FaultProxy
 from bot.rehearsal.scenario import Scenario
-from bot.rehearsal.targets import MARKER_ENV, run_command, run_http_target
+from bot.rehearsal.targets import MARKER_ENV, kill_leftover_targets, run_command, run_http_target
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,11 @@ class Rehearsal:
         self._on_progress = on_progress or (lambda _: None)
         self.ledger = Ledger()
         self.outputs: dict[int, str] = {}
+        self.interrupted = False  # set with interrupt(): stopped by IRIS shutting down, not by a person
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+        self.abort.set()
 
     def run(self) -> RehearsalResult:
         started, wall_started = time.monotonic(), time.time()
@@ -89,7 +94,12 @@ class Rehearsal:
                 status, notes = "failed", [f"IRIS could not run the rehearsal: {exc}"]
             if checker is not None and results and status == "completed":
                 evidence = checker.check(wall_started, time.time(), self.ledger.faults_injected())
-        verdict = self._verdict(results, evidence)
+        if status == "completed" and self.abort.is_set():  # aborted while the evidence was checked
+            status, evidence, notes = "aborted", None, [*notes, "aborted while checking the evidence"]
+        if status == "aborted" and self.interrupted:
+            status = "interrupted"
+        # Only a rehearsal that ran to its end has a verdict; partial figures stay in the runs.
+        verdict = self._verdict(results, evidence) if status == "completed" else None
         return RehearsalResult(self.scenario.name, self.rehearsal_id, status, verdict, results,
                                self.ledger.to_json(), started, time.monotonic(), notes, self.outputs,
                                evidence.to_json() if evidence else None)
@@ -161,6 +171,7 @@ class Rehearsal:
         else:
             assert target.command is not None
             outcome = run_command(target.command, target.workdir, env, timeout, self.abort)
+            kill_leftover_targets(self.rehearsal_id)  # children that left the process group (setsid)
         if outcome.aborted:
             return None
         result = analyse_run(self.scenario, number, self.ledger.entries(number), outcome.exit_code,

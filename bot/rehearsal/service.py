@@ -6,10 +6,11 @@ import logging
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -33,6 +34,12 @@ class Watcher(Protocol):
 
     def finished(self, record_id: str, result: RehearsalResult) -> None: ...
 
+    def failed(self, record_id: str, reason: str) -> None: ...
+
+
+class ShuttingDown(Exception):
+    """IRIS is stopping; no new rehearsal may start in this process."""
+
 
 @dataclass(frozen=True)
 class StartRequest:
@@ -51,6 +58,7 @@ class RehearsalService:
         self._make = make_rehearsal
         self._running: dict[str, tuple[Rehearsal, threading.Thread]] = {}
         self._lock = threading.Lock()
+        self._closing = False
 
     def scenarios(self) -> list[tuple[Path, Scenario | ScenarioError]]:
         """Every scenario file in the configured folder, valid or not (so a broken one is visible)."""
@@ -68,32 +76,45 @@ class RehearsalService:
         scenario is already being rehearsed (by this or another IRIS process).
         """
         scenario = self.scenario(request.name)
+        if self._closing:
+            raise ShuttingDown()
         rehearsal_id = f"r-{secrets.token_hex(4)}"
         runs = min(request.runs or scenario.runs, scenario.runs)
         with session_scope(self._engine) as session:
             record = repo.start(session, id=rehearsal_id, scenario=scenario.name, runs_planned=runs,
                                 dry_run=False, started_by=request.started_by, channel_id=request.channel_id,
                                 owner=socket.gethostname())
-        rehearsal = self._make(scenario, runs=runs, rehearsal_id=rehearsal_id,
-                               alertmanager_url=self._alertmanager_url,
-                               on_progress=lambda progress: self._progressed(rehearsal_id, progress, watcher))
-        thread = threading.Thread(target=self._run, args=(record, scenario, rehearsal, watcher),
-                                  name=f"iris-rehearsal-{rehearsal_id}", daemon=True)
-        with self._lock:
-            self._running[rehearsal_id] = (rehearsal, thread)
-        thread.start()
+        try:
+            self._launch(record, scenario, runs, watcher)
+        except BaseException:
+            self._fail(rehearsal_id, "IRIS could not start it")
+            raise
         return record
+
+    def _launch(self, record: RehearsalRecord, scenario: Scenario, runs: int, watcher: Watcher) -> None:
+        rehearsal = self._make(scenario, runs=runs, rehearsal_id=record.id,
+                               alertmanager_url=self._alertmanager_url,
+                               on_progress=lambda progress: self._progressed(record.id, progress, watcher))
+        thread = threading.Thread(target=self._run, args=(record, scenario, rehearsal, watcher),
+                                  name=f"iris-rehearsal-{record.id}", daemon=True)
+        with self._lock:
+            if self._closing:  # shutdown began between the checks: leave nothing running behind it
+                raise ShuttingDown()
+            self._running[record.id] = (rehearsal, thread)
+        thread.start()
 
     def _run(self, record: RehearsalRecord, scenario: Scenario, rehearsal: Rehearsal,
              watcher: Watcher) -> None:
         try:
-            watcher.started(record, scenario)
+            _tell(watcher.started, record, scenario)
             result = rehearsal.run()
             self._finish(record.id, result)
-            watcher.finished(record.id, result)
+            _tell(watcher.finished, record.id, result)
         except Exception:
             reference = log_crash(log, f"rehearsal {record.id}")
-            self._fail(record.id, f"IRIS failed while running it (reference {reference})")
+            reason = f"IRIS failed while running it (reference {reference})"
+            _tell(self._fail, record.id, reason)
+            _tell(watcher.failed, record.id, reason)
         finally:
             with self._lock:
                 self._running.pop(record.id, None)
@@ -101,9 +122,12 @@ class RehearsalService:
     def _progressed(self, rehearsal_id: str, progress: Progress, watcher: Watcher) -> None:
         rehearsal = self._running.get(rehearsal_id, (None, None))[0]
         entries = rehearsal.ledger.entries(progress.run) if rehearsal else []
+        _tell(self._record_run, rehearsal_id, progress, entries)
+        _tell(watcher.progressed, rehearsal_id, progress)
+
+    def _record_run(self, rehearsal_id: str, progress: Progress, entries: list[Any]) -> None:
         with session_scope(self._engine) as session:
             repo.record_run(session, rehearsal_id, progress.result, entries)
-        watcher.progressed(rehearsal_id, progress)
 
     def _finish(self, rehearsal_id: str, result: RehearsalResult) -> None:
         summary = {k: v for k, v in result.to_json().items() if k != "journal"}
@@ -129,14 +153,26 @@ class RehearsalService:
         with self._lock:
             return rehearsal_id in self._running
 
-    def shutdown(self, timeout: float = 20.0) -> None:
-        """Abort every rehearsal of this process and wait for their cleanup (processes, proxy)."""
+    def close(self) -> None:
+        """From now on no rehearsal starts here (IRIS is stopping)."""
         with self._lock:
-            entries = list(self._running.values())
-        for rehearsal, _ in entries:
-            rehearsal.abort.set()
-        for _, thread in entries:
-            thread.join(timeout=timeout / max(1, len(entries)))
+            self._closing = True
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Interrupt every rehearsal of this process and wait for their cleanup (processes, proxy).
+
+        Whatever has not cleaned up by the shared deadline has its target processes killed outright.
+        """
+        self.close()
+        with self._lock:
+            entries = dict(self._running)
+        for rehearsal, _ in entries.values():
+            rehearsal.interrupt()
+        deadline = time.monotonic() + timeout
+        for rehearsal_id, (_, thread) in entries.items():
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                kill_leftover_targets(rehearsal_id)
 
     def interrupt_leftovers(self) -> list[RehearsalRecord]:
         """At start-up: rehearsals the database says are running were cut off by a restart.
@@ -151,3 +187,11 @@ class RehearsalService:
             if killed:
                 log.warning("ended %d processes left running by rehearsal %s", killed, record.id)
         return records
+
+
+def _tell(call: Callable[..., object], *args: object) -> None:
+    """A report about a rehearsal must never stop the rehearsal: log the failure and go on."""
+    try:
+        call(*args)
+    except Exception:
+        log_crash(log, f"reporting on a rehearsal ({getattr(call, '__name__', 'call')})")

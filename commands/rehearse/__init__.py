@@ -12,8 +12,17 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.permissions import require_role
 from bot.rehearsal.scenario import ScenarioError
-from bot.rehearsal.service import StartRequest
-from commands.base import COMMAND, Invocation, ack_then_submit, reply, run_for_user, subcommand_is
+from bot.rehearsal.service import ShuttingDown, StartRequest
+from commands.base import (
+    COMMAND,
+    Invocation,
+    ack_then_submit,
+    escape_mrkdwn,
+    quote_user_text,
+    reply,
+    run_for_user,
+    subcommand_is,
+)
 from commands.rehearse.flow import SlackWatcher
 from commands.rehearse.parse import RehearseArgs, parse_rehearse_args
 from commands.rehearse.views import ABORT_ACTION, render_list, render_plan, render_records
@@ -36,7 +45,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def handle_abort_button(ack: AsyncAck, body: Mapping[str, Any]) -> None:
         await ack()
         invocation = Invocation.from_action(body)
-        rehearsal_id = str(body.get("actions", [{}])[0].get("value", ""))
+        actions = body.get("actions") or [{}]
+        rehearsal_id = str(actions[0].get("value", ""))
         args = RehearseArgs("abort", rehearsal_id=rehearsal_id)
         work = partial(abort, deps, invocation, args)
         deps.jobs.submit("rehearse-abort", run_for_user, deps, invocation, work)
@@ -65,17 +75,20 @@ def show_status(deps: Deps, invocation: Invocation, args: RehearseArgs) -> NewMe
 
 def start(deps: Deps, invocation: Invocation, args: RehearseArgs) -> NewMessage:
     assert args.name is not None
+    if not args.dry_run:  # the refusal comes before anything about the scenario is shown
+        require_role(deps.engine, deps.roles, deps.t, invocation.actor, ROLE, "rehearsal.start", args.name)
     scenario = _scenario(deps, args.name)
     if args.dry_run:
         runs = min(args.runs or scenario.runs, scenario.runs)
         return reply(invocation, render_plan(deps.t, scenario, runs), source="rehearse")
-    require_role(deps.engine, deps.roles, deps.t, invocation.actor, ROLE, "rehearsal.start", scenario.name)
     request = StartRequest(scenario.name, args.runs, invocation.user_id, invocation.channel_id)
     try:
         record = deps.rehearsals.start(request, SlackWatcher(deps, invocation.channel_id or ""))
     except repo.AlreadyRunning as exc:
         raise UserError(deps.t("*{name}* is already being rehearsed, id `{id}`; wait for it or abort it.",
                                name=scenario.name, id=exc.rehearsal_id)) from None
+    except ShuttingDown:
+        raise UserError(deps.t("IRIS is restarting; start the rehearsal again in a minute.")) from None
     _audit(deps, invocation, "rehearsal.start", record.id, {"scenario": scenario.name,
                                                             "runs": record.runs_planned})
     return reply(invocation, deps.t("Started rehearsal `{id}` of *{name}* ({runs} runs); it reports in "
@@ -87,8 +100,9 @@ def _scenario(deps: Deps, name: str):  # type: ignore[no-untyped-def]
     try:
         return deps.rehearsals.scenario(name)
     except ScenarioError as exc:
-        shown = "\n".join(f"• {error}" for error in exc.errors[:MAX_ERRORS_SHOWN])
-        raise UserError(deps.t("Scenario *{name}* cannot run:\n{errors}", name=name, errors=shown)) from None
+        shown = "\n".join(f"• {escape_mrkdwn(error)}" for error in exc.errors[:MAX_ERRORS_SHOWN])
+        raise UserError(deps.t("Scenario *{name}* cannot run:\n{errors}", name=quote_user_text(name),
+                               errors=shown)) from None
 
 
 def abort(deps: Deps, invocation: Invocation, args: RehearseArgs) -> NewMessage:

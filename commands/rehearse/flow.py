@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.outbox import post_message, update_message, upload_file
 from bot.rehearsal.runner import Progress, RehearsalResult
 from bot.rehearsal.scenario import Scenario
+from commands.base import escape_mrkdwn
 from commands.rehearse.views import render_parent, render_run, render_summary
 from storage import rehearsals as repo
 from storage.db import session_scope
@@ -20,6 +21,7 @@ from storage.models import Rehearsal
 
 log = logging.getLogger(__name__)
 EDIT_EVERY_SECONDS = 3.0  # chat.update is Tier 3 (~50 a minute); runs can be shorter than that
+MAX_JOURNAL_BYTES = 2_000_000  # the outbox keeps the file in a database row until it is delivered
 
 
 class SlackWatcher:
@@ -67,9 +69,33 @@ class SlackWatcher:
             outbox.send(upload_file(self._channel, f"{record_id}-timeline.png", chart,
                                     title=self._deps.t("Timeline"), thread_of=self._parent,
                                     source="rehearsal"))
-        journal = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+        journal = journal_file(result)
         outbox.send(upload_file(self._channel, f"{record_id}-journal.json", journal,
                                 title=self._deps.t("Journal"), thread_of=self._parent, source="rehearsal"))
+
+
+    def failed(self, record_id: str, reason: str) -> None:
+        """IRIS itself broke down mid-rehearsal: the message must not keep saying "running"."""
+        if self._parent is None or self._record is None:
+            return
+        text = self._deps.t("*Rehearsal* `{id}` of *{scenario}*: failed — {reason}", id=record_id,
+                            scenario=escape_mrkdwn(self._record.scenario), reason=escape_mrkdwn(reason))
+        blocks = [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+        self._deps.outbox.send(update_message(self._channel, self._parent, text, blocks, source="rehearsal"))
+
+
+def journal_file(result: RehearsalResult) -> str:
+    """The JSON journal, compact; a very long rehearsal keeps its first requests and says what it cut."""
+    body = result.to_json()
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if len(text) <= MAX_JOURNAL_BYTES:
+        return text
+    entries = body["journal"]
+    keep = max(1, len(entries) * MAX_JOURNAL_BYTES // len(text) // 2)
+    body["journal"] = entries[:keep]
+    body["journal_truncated"] = (f"{len(entries) - keep} of {len(entries)} requests left out; the whole "
+                                 f"ledger is in the database (table rehearsal_attempt)")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 def _chart(result: RehearsalResult) -> bytes | None:

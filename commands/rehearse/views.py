@@ -46,7 +46,7 @@ def render_parent(t: Translator, record: Rehearsal, scenario_line: str, done: in
                bar=progress_bar(done, record.runs_planned), elapsed=format_duration(elapsed),
                user=record.started_by or "?")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=headline + "\n" + detail)),
-                           ContextBlock(elements=[MarkdownTextObject(text=escape_mrkdwn(scenario_line))])]
+                           ContextBlock(elements=[MarkdownTextObject(text=escape_mrkdwn(scenario_line[:300]))])]
     if state == "running":
         blocks.append(ActionsBlock(elements=[_abort_button(t, record.id)]))
     return f"{headline} {detail}", [b.to_dict() for b in blocks]

@@ -221,3 +221,11 @@ upstream: {upstream}
     result = rehearse(path)
     assert result.runs[0].outcome == "timeout"
     assert result.verdict is not None and result.verdict.verdict == "fail"
+
+
+def test_an_abort_in_the_cooldown_gives_no_verdict(tmp_path: Path, upstream: str) -> None:
+    path = write_scenario(tmp_path, upstream, "tenacity_retry.py", runs=3, honor_retry_after=False)
+    path.write_text(path.read_text().replace("runs: 3", "runs: 3\ncooldown: 10m"))
+    rehearsal = Rehearsal(load_scenario(path), on_progress=lambda _: rehearsal.abort.set())
+    result = rehearsal.run()
+    assert (result.status, result.verdict, len(result.runs)) == ("aborted", None, 1)

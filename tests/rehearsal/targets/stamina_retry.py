@@ -21,7 +21,12 @@ import time
 
 import httpx
 import stamina
+import stamina.instrumentation
 from _common import JOB, RETRY_ON, jobs_url, log_attempt
+
+# stamina would set up its logging/Prometheus hooks on the first retry, inside the first back-off
+# gap (tens of milliseconds of imports the model does not expect): set none, up front.
+stamina.instrumentation.set_on_retry_hooks([])
 
 
 class RetryableStatus(Exception):
