@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +12,7 @@ import pytest
 from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
 from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, eventually, server_env
-from tests.rehearsal.test_runner import write_scenario
-
-HANGS = """
-import os, subprocess, sys, time
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-open(os.environ["PIDS"], "w").write(f"{os.getpid()} {child.pid}")
-time.sleep(600)
-"""
+from tests.rehearsal.test_runner import HANGS, _alive, write_scenario
 
 
 @pytest.fixture
@@ -130,10 +122,3 @@ def test_dry_run_shows_the_plan_and_runs_nothing(slack: SlackDriver, standin: Sl
     assert "gap before attempt 2: 0.14 s–0.26 s" in plan
     assert standin.messages("C0OPS") == []
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
