@@ -7,7 +7,6 @@ import asyncio
 import json
 import math
 import os
-import platform
 import secrets
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
+from benchlib import machine, percentile, stop_process
 
 from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
@@ -96,16 +96,6 @@ def wait_healthy(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) -
     raise RuntimeError(f"{log_path.stem} did not become healthy at {base_url}; log tail:\n{tail}")
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 def iris_env(tmpdir: Path, secret: str, standin: SlackStandin) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SLACK_APP_TOKEN", "IRIS_CONFIG")}
     return env | {
@@ -172,11 +162,6 @@ async def measure(target: Target, text: str, concurrency: int, requests: int, wa
     return summarize(target.name, text, concurrency, latencies, failures, (wall, cpu))
 
 
-def percentile(ordered: list[float], p: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def summarize(app: str, text: str, concurrency: int, latencies: list[float], failures: list[str],
               times: tuple[float, float]) -> Cell:
     """`times` is the cell's wall-clock and this process's CPU seconds."""
@@ -232,18 +217,13 @@ def acceptance_checks(cells: list[Cell]) -> list[dict[str, object]]:
     ]
 
 
-def machine() -> dict[str, object]:
-    from importlib.metadata import version
-
-    packages = ("slack-bolt", "slack-sdk", "uvicorn", "starlette", "httpx", "aiohttp")
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "packages": {name: version(name) for name in packages}}
+PACKAGES = ("slack-bolt", "slack-sdk", "uvicorn", "starlette", "httpx", "aiohttp")
 
 
 def write_json(cells: list[Cell], checks: list[dict[str, object]], args: argparse.Namespace) -> None:
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "requests_per_cell": args.requests,
-              "warmup_per_cell": args.warmup, "machine": machine(),
+              "warmup_per_cell": args.warmup, "machine": machine(PACKAGES),
               "cells": [asdict(c) for c in cells], "checks": checks}
     RESULTS_FILE.write_text(json.dumps(report, indent=2) + "\n")
 
@@ -300,7 +280,7 @@ def run_with_servers(tmpdir: Path, standin: SlackStandin, args: argparse.Namespa
         return run_cells(targets, standin, args)
     finally:
         for proc in procs:
-            stop_process(proc)
+            stop_process(proc, grace=30)
         for target in targets:
             target.driver.close()
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
-import platform
 import secrets
 import socket
 import subprocess
@@ -24,6 +22,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from benchlib import machine, percentile, stop_process
 
 from bot.rehearsal.ledger import Ledger
 from bot.rehearsal.proxy import FaultProxy
@@ -165,16 +164,6 @@ def start_upstream(procs: list[subprocess.Popen[bytes]]) -> str:
     raise RuntimeError(f"the upstream at {url} did not answer /healthz")
 
 
-def stop_process(proc: subprocess.Popen[Any]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 def upstream_cpu(upstream: str) -> float:
     with urllib.request.urlopen(upstream + "/cpu", timeout=5) as answer:
         return float(answer.read())
@@ -234,11 +223,6 @@ def measure_round(url: str, upstream: str, concurrency: int, requests: int, samp
     for name, seconds in (("client", result["cpu"]), ("proxy", proxy_cpu),
                           ("upstream", upstream_cpu1 - upstream_cpu0)):
         samples.cpu[name] += seconds
-
-
-def percentile(ordered: list[float], p: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def summarize(path: str, concurrency: int, samples: Samples, allowed: frozenset[str]) -> Cell:
@@ -439,17 +423,7 @@ def acceptance_checks(cells: list[Cell], added: dict[str, dict[str, float]], reh
     ]
 
 
-def machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
-    packages = ("aiohttp", "multidict", "yarl", "pydantic", "httpx", "tenacity")
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(int(memory) / 2**20, 1),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "packages": {name: version(name) for name in packages}}
+PACKAGES = ("aiohttp", "multidict", "yarl", "pydantic", "httpx", "tenacity")
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -474,7 +448,8 @@ def run(args: argparse.Namespace) -> int:
     print_report(cells, added, rehearsals, left, checks)
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps({
-        "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": sys.argv, "machine": machine(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": sys.argv,
+        "machine": machine(PACKAGES),
         "concurrencies": CONCURRENCIES, "requests_per_cell": args.requests, "rounds": args.rounds,
         "warmup_per_round": WARMUP, "cells": [asdict(c) for c in cells], "added_ms": added,
         "proxy_ledgers": ledger, "rehearsals": rehearsals, "left_behind": left, "checks": checks,

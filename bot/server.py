@@ -33,6 +33,7 @@ Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
 def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = None) -> ASGIApp:
     socket_mode = deps.config.settings.socket_mode
+    head = head_revision()  # read from the migration scripts once, not on every probe
 
     async def slack_events(request: Request) -> Response:
         if socket_mode:
@@ -48,7 +49,7 @@ def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = No
         return JSONResponse({"status": "ok", "version": __version__})
 
     async def readyz(_: Request) -> Response:
-        checks = await run_in_threadpool(readiness, deps)
+        checks = await run_in_threadpool(readiness, deps, head)
         ready = all(check["ok"] for check in checks.values())
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
                             status_code=200 if ready else 503)
@@ -65,15 +66,15 @@ def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = No
     return EdgeMiddleware(Starlette(routes=routes, lifespan=lifespan), deps)
 
 
-def readiness(deps: Deps) -> dict[str, dict[str, Any]]:
-    """Database reachable with the current schema, and Slack confirming the token (auth.test)."""
+def readiness(deps: Deps, head: str) -> dict[str, dict[str, Any]]:
+    """Database reachable at schema `head`, and Slack confirming the token (auth.test)."""
     checks: dict[str, dict[str, Any]] = {}
     try:
         check_reachable(deps.engine, deps.config.settings.iris_database_url)
         revision = current_revision(deps.engine)
-        ok = revision == head_revision()
+        ok = revision == head
         checks["database"] = {"ok": ok, "detail": f"schema {revision}" if ok else
-                              f"schema {revision}, expected {head_revision()}: run iris db upgrade"}
+                              f"schema {revision}, expected {head}: run iris db upgrade"}
     except DatabaseUnavailable as exc:
         checks["database"] = {"ok": False, "detail": str(exc)}
     result = deps.identity.check()

@@ -33,8 +33,11 @@ MAX_DEAD_SHOWN = 5
 
 @dataclass(frozen=True)
 class StatusArgs:
-    retry: list[int] | None = None  # ids to requeue; [] means every dead message
-    wants_retry: bool = False
+    retry: list[int] | None = None  # ids to requeue; [] means every dead message; None: just show
+
+    @property
+    def wants_retry(self) -> bool:
+        return self.retry is not None
 
 
 def parse_status_args(t: Translator, rest: str) -> StatusArgs:
@@ -46,11 +49,11 @@ def parse_status_args(t: Translator, rest: str) -> StatusArgs:
                           "got `{text}`.", command=COMMAND, text=quote_user_text(rest)))
     targets = words[1:]
     if targets == ["all"]:
-        return StatusArgs(retry=[], wants_retry=True)
+        return StatusArgs(retry=[])
     if not targets or not all(w.isdigit() for w in targets):
         raise UserError(t("Say which dead messages to retry: `{command} status retry 12 15` or "
                           "`{command} status retry all`.", command=COMMAND))
-    return StatusArgs(retry=[int(w) for w in targets], wants_retry=True)
+    return StatusArgs(retry=[int(w) for w in targets])
 
 
 def render_status(t: Translator, report: StatusReport) -> tuple[str, list[dict[str, Any]]]:
@@ -109,7 +112,7 @@ def retry_dead(deps: Deps, invocation: Invocation, ids: list[int]) -> NewMessage
 
 def status_work(deps: Deps, invocation: Invocation, args: StatusArgs) -> NewMessage:
     if args.wants_retry:
-        return retry_dead(deps, invocation, args.retry or [])
+        return retry_dead(deps, invocation, args.retry or [])  # [] requeues every dead message
     return show_status(deps, invocation)
 
 

@@ -7,9 +7,13 @@ from bot.rehearsal.durations import format_duration
 from bot.rehearsal.runner import Progress, RehearsalResult
 
 
+def progress_bar(done: int, total: int) -> str:
+    """`▰▰▱▱▱ 2/5`, the same in a terminal and in Slack."""
+    return "▰" * done + "▱" * max(0, total - done) + f" {done}/{total}"
+
+
 def progress_line(progress: Progress) -> str:
-    bar = "▰" * progress.run + "▱" * (progress.runs - progress.run)
-    return f"{bar} {progress.run}/{progress.runs}  {run_line(progress.result)}"
+    return f"{progress_bar(progress.run, progress.runs)}  {run_line(progress.result)}"
 
 
 def run_line(result: RunResult) -> str:

@@ -10,6 +10,7 @@ import re
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class Request:
         return next((value for key, value in self.query if key == name), None)
 
 
-class _Standin:
+class _Standin(ABC):
     """A real aiohttp server in its own thread; subclasses add routes and an `_answer`."""
 
     name = "standin"
@@ -137,8 +138,9 @@ class _Standin:
             return web.Response(status=status, text=answer)
         return web.json_response(answer, status=status)
 
+    @abstractmethod
     def _answer(self, request: web.Request, query: list[tuple[str, str]], body: Any) -> Answer:
-        raise NotImplementedError
+        """What this back end answers to a request that is not scripted to fail."""
 
 
 def _parse_body(raw: str) -> Any:

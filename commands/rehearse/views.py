@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.i18n import N_, Translator
 from bot.rehearsal.analysis import RunResult, expected_gap
 from bot.rehearsal.durations import format_duration
+from bot.rehearsal.report import progress_bar
 from bot.rehearsal.runner import RehearsalResult
 from bot.rehearsal.scenario import Scenario, ScenarioError
 from commands.base import escape_mrkdwn
@@ -28,10 +29,6 @@ STATE_WORDS = (N_("recovered"), N_("failed"), N_("timeout"), N_("pass"), N_("fai
                N_("running"), N_("completed"), N_("aborted"), N_("interrupted"))
 MAX_REASONS = 8
 Rendered = tuple[str, list[dict[str, Any]]]
-
-
-def progress_bar(done: int, total: int) -> str:
-    return "▰" * done + "▱" * max(0, total - done) + f" {done}/{total}"
 
 
 def render_parent(t: Translator, record: Rehearsal, scenario_line: str, done: int, elapsed: float,
