@@ -423,7 +423,7 @@ def acceptance_checks(cells: list[Cell], added: dict[str, dict[str, float]], reh
     ]
 
 
-PACKAGES = ("aiohttp", "multidict", "yarl", "pydantic", "httpx", "tenacity")
+PACKAGES = ("httptools", "uvloop", "aiohttp", "pydantic", "httpx", "tenacity")
 
 
 # -- the run --------------------------------------------------------------------------------------

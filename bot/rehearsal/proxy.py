@@ -13,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Self
 
-import aiohttp
-from aiohttp import web
-from multidict import CIMultiDict
-from yarl import URL
-
+from bot.rehearsal.http1 import Headers, Reply, Request, ServerConnection, relay
 from bot.rehearsal.ledger import Ledger, LedgerEntry
+from bot.rehearsal.upstream import UpstreamError, UpstreamPool
+
+try:  # a faster event loop where it exists (not on Windows); the proxy works the same without it
+    from uvloop import new_event_loop as _new_event_loop
+except ImportError:  # pragma: no cover - uvloop is installed with IRIS wherever it builds
+    _new_event_loop = asyncio.new_event_loop  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,10 @@ HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
     "te", "trailer", "trailers", "transfer-encoding", "upgrade",
 })
-# Framing is recomputed by aiohttp for the body we actually send; a copied length could lie.
+# Framing is recomputed for the body actually sent; a copied length could lie. Host is the upstream's
+# own, and Expect is dropped because the body is already read: waiting for a 100 could only stall.
 _NOT_RELAYED = HOP_BY_HOP | {"content-length"}
+_NOT_FORWARDED = _NOT_RELAYED | {"host", "expect"}
 # Long enough for a forwarded call in flight to finish, short enough that stop() cuts fault delays.
 _SHUTDOWN_GRACE = 1.0
 
@@ -93,13 +97,9 @@ def probability_rng(when: WhenSpec, run: int) -> random.Random | None:
     return random.Random(when.seed + run) if when.seed is not None else random.Random()
 
 
-def relayed_headers(headers: Mapping[str, str]) -> CIMultiDict[str]:
-    """The headers minus hop-by-hop ones, those the Connection header names, and Content-Length."""
-    # items(), not get(): a multidict can carry Connection more than once.
-    named = {token.strip().lower() for name, value in headers.items() if name.lower() == "connection"
-             for token in value.split(",")}
-    dropped = _NOT_RELAYED | named
-    return CIMultiDict((name, value) for name, value in headers.items() if name.lower() not in dropped)
+def relayed_headers(headers: Mapping[str, str]) -> Headers:
+    """A fault's headers minus hop-by-hop ones, those the Connection header names, and Content-Length."""
+    return relay(list(headers.items()), _NOT_RELAYED)
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,10 @@ class FaultProxy:
         self._bound_port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._server: asyncio.Server | None = None
+        self._pool: UpstreamPool | None = None
+        self._connections: set[ServerConnection] = set()
+        self._answering: set[asyncio.Task[None]] = set()
         self._delayed: set[asyncio.Task[object]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ class FaultProxy:
             return self
         sock = socket.create_server((self._host, self._port), backlog=128)
         self._bound_port = sock.getsockname()[1]
-        self._loop = asyncio.new_event_loop()
+        self._loop = _new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
                                         name=f"fault-proxy-{self._bound_port}")
         self._thread.start()
@@ -158,18 +160,11 @@ class FaultProxy:
         return self
 
     async def _serve(self, sock: socket.socket) -> None:
-        timeout = aiohttp.ClientTimeout(total=self._upstream_timeout)
-        # No cookie jar, no decompression, no invented headers: the upstream sees what the target sent.
-        self._session = aiohttp.ClientSession(
-            timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-        )
-        app = web.Application(client_max_size=MAX_REQUEST_BODY)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                                     shutdown_timeout=_SHUTDOWN_GRACE)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
+        self._pool = UpstreamPool(self._upstream, self._upstream_timeout)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: ServerConnection(self._handle, MAX_REQUEST_BODY, self._answering, self._connections),
+            sock=sock)
 
     def stop(self) -> None:
         """Close the listening socket, in-flight connections and the upstream client; idempotent."""
@@ -185,15 +180,21 @@ class FaultProxy:
             self._loop = self._thread = None
 
     async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
         # A fault's delay can be minutes; nobody waits for its answer once the rehearsal is over.
         for task in self._delayed:
             task.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._answering:  # a forwarded call in flight gets a moment to finish
+            await asyncio.wait(set(self._answering), timeout=_SHUTDOWN_GRACE)
+        for task in self._answering:
+            task.cancel()
+        for connection in list(self._connections):
+            connection.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -243,21 +244,20 @@ class FaultProxy:
 
     # -- HTTP (runs on the proxy's loop) ---------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _handle(self, request: Request) -> Reply:
         arrival = self._arrive(request.method, request.path)
         if arrival.inject and arrival.fault is not None:
             return await self._inject(request, arrival, arrival.fault)
+        if request.too_large:
+            return self._answer(request, arrival, 413, "request body larger than 10 MiB")
         return await self._forward(request, arrival)
 
-    async def _inject(self, request: web.Request, arrival: _Arrival, fault: FaultSpec) -> web.Response:
+    async def _inject(self, request: Request, arrival: _Arrival, fault: FaultSpec) -> Reply:
         if fault.delay > 0:
             await self._sleep(fault.delay)
         respond = fault.respond
-        response = web.Response(status=respond.status, body=respond.body.encode(),
-                                headers=relayed_headers(respond.headers))
-        self._record(request, arrival, response.status, injected=True,
-                     retry_after=fault.retry_after_seconds())
-        return response
+        self._record(request, arrival, respond.status, injected=True, retry_after=fault.retry_after_seconds())
+        return Reply(respond.status, relayed_headers(respond.headers), respond.body.encode())
 
     async def _sleep(self, delay: float) -> None:
         task = asyncio.current_task()
@@ -268,57 +268,31 @@ class FaultProxy:
         finally:
             self._delayed.discard(task)
 
-    async def _forward(self, request: web.Request, arrival: _Arrival) -> web.Response:
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._answer(request, arrival, 413, "request body larger than 10 MiB")
-        assert self._session is not None, "the fault proxy is not running"
+    async def _forward(self, request: Request, arrival: _Arrival) -> Reply:
+        assert self._pool is not None, "the fault proxy is not running"
         started = time.monotonic()
         try:
-            async with self._session.request(
-                # rel_url also turns an absolute-form request target into a path: all goes upstream.
-                request.method, URL(self._upstream + request.rel_url.raw_path_qs, encoded=True),
-                headers=self._upstream_headers(request), data=body or None, allow_redirects=False,
-            ) as upstream:
-                payload = await upstream.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return self._answer(request, arrival, 502, f"upstream unreachable ({self._reason(exc)})")
+            upstream = await self._pool.send(request.method, request.target,
+                                             relay(request.headers, _NOT_FORWARDED), request.body)
+        except UpstreamError as exc:
+            return self._answer(request, arrival, 502, f"upstream unreachable ({exc})")
         latency = time.monotonic() - started
-        response = web.Response(status=upstream.status, reason=upstream.reason, body=payload,
-                                headers=self._downstream_headers(request, upstream))
         self._record(request, arrival, upstream.status, upstream_latency=latency)
-        return response
-
-    def _upstream_headers(self, request: web.Request) -> CIMultiDict[str]:
-        headers = relayed_headers(request.headers)
-        headers.popall("Host", None)  # aiohttp sets the upstream's own
-        headers.popall("Expect", None)  # the body is already read; waiting for a 100 could only stall
-        return headers
-
-    def _downstream_headers(self, request: web.Request, upstream: aiohttp.ClientResponse) -> CIMultiDict[str]:
-        headers = relayed_headers(upstream.headers)
         # Without a body to measure, the upstream's own length is the truth (RFC 9110 §8.6).
-        length = upstream.headers.get("Content-Length")
-        if length is not None and (request.method == "HEAD" or upstream.status == 304):
-            headers["Content-Length"] = length
-        return headers
+        length = next((value for name, value in upstream.headers if name.lower() == "content-length"), None)
+        return Reply(upstream.status, relay(upstream.headers, _NOT_RELAYED), upstream.body,
+                     reason=upstream.reason, content_length=length)
 
-    def _reason(self, exc: BaseException) -> str:
-        if isinstance(exc, TimeoutError) and not str(exc):
-            return f"no answer within {self._upstream_timeout:g} s"
-        return str(exc) or type(exc).__name__
-
-    def _answer(self, request: web.Request, arrival: _Arrival, status: int, error: str) -> web.Response:
+    def _answer(self, request: Request, arrival: _Arrival, status: int, error: str) -> Reply:
         """The proxy's own answer when it cannot forward; `error` goes to the ledger as well."""
-        response = web.Response(status=status, text=f"IRIS fault proxy: {error}")
         self._record(request, arrival, status, error=error)
-        return response
+        return Reply(status, [("Content-Type", "text/plain; charset=utf-8")],
+                     f"IRIS fault proxy: {error}".encode())
 
-    def _record(self, request: web.Request, arrival: _Arrival, status: int, *, injected: bool = False,
+    def _record(self, request: Request, arrival: _Arrival, status: int, *, injected: bool = False,
                 retry_after: float | None = None, upstream_latency: float | None = None,
                 error: str | None = None) -> None:
-        # Taken last, right before aiohttp writes the response the handler returns.
+        # Taken last, right before the answer is written.
         self._ledger.record(LedgerEntry(
             run=arrival.run, fault_id=arrival.fault.id if arrival.fault else None, attempt=arrival.attempt,
             method=request.method, path=request.path, received_at=arrival.received_at,
