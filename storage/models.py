@@ -142,7 +142,7 @@ class ChecklistTemplate(SQLModel, table=True):
     version: str = Field(max_length=32)
     content_hash: str = Field(max_length=64)
     item_count: int
-    source: str = Field(sa_column=Column(Text, nullable=False))  # the Markdown, so old versions can be compared
+    source: str = Field(sa_column=Column(Text, nullable=False))  # the Markdown: old versions stay comparable
     first_seen_at: datetime = Field(default_factory=utcnow)
 
 

@@ -17,8 +17,10 @@ INTACT, TAMPERED, BAD_INPUT = 0, 1, 2
 def verify_from_terminal(checklist_id: str) -> int:
     """Exit 0 when the trail is intact, 1 naming the first altered or removed event, 2 on bad input."""
     if not checklist_id.isdigit():
-        print(f"iris: {checklist_id!r} is not a checklist id (a number, as in /iris checklist show 7).",
-              file=sys.stderr)
+        print(
+            f"iris: {checklist_id!r} is not a checklist id (a number, as in /iris checklist show 7).",
+            file=sys.stderr,
+        )
         return BAD_INPUT
     url = load_config().settings.iris_database_url
     engine = open_engine(url)
@@ -44,8 +46,10 @@ def check_from_terminal(path: Path) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return BAD_INPUT
-    print(f"{template.label}: {len(template.items)} items in {len(template.sections)} sections, "
-          f"content hash {template.content_hash[:12]}")
+    print(
+        f"{template.label}: {len(template.items)} items in {len(template.sections)} sections, "
+        f"content hash {template.content_hash[:12]}"
+    )
     for item in template.items:
         marks = (" (approval)" if item.approval else "") + (f" (owner: {item.owner})" if item.owner else "")
         print(f"  {item.position:>3}. [{item.section}] {item.text}{marks}")

@@ -33,10 +33,13 @@ def diff_templates(before: Template, after: Template) -> TemplateDiff:
     reworded = _pair_reworded(gone, new)
     paired_old = {id(old) for old, _ in reworded}
     paired_new = {id(new_item) for _, new_item in reworded}
-    return TemplateDiff(before, after,
-                        added=[item for item in new if id(item) not in paired_new],
-                        removed=[item for item in gone if id(item) not in paired_old],
-                        reworded=reworded)
+    return TemplateDiff(
+        before,
+        after,
+        added=[item for item in new if id(item) not in paired_new],
+        removed=[item for item in gone if id(item) not in paired_old],
+        reworded=reworded,
+    )
 
 
 def _key(item: ItemSpec) -> str:

@@ -24,6 +24,10 @@ class Refused(Exception):
         self.values = values
 
 
+class Stale(Refused):
+    """The click was made on a state that has changed since: the message is shown afresh."""
+
+
 @dataclass(frozen=True)
 class Act:
     """One person's action on one item of a checklist."""
@@ -68,33 +72,52 @@ def _note(state: ChecklistState, item: ItemState, act: Act, holds: Holds) -> Non
 
 def _undo(state: ChecklistState, item: ItemState, act: Act, holds: Holds) -> None:
     if item.standing is None:
-        raise Refused(N_("Item {position} has no sign-off to undo."), position=item.position)
+        raise Stale(N_("Item {position} has no sign-off to undo."), position=item.position)
     if item.standing.user_id != act.user_id and not holds(act.user_id, "admins"):
-        raise Refused(N_("Only <@{user}>, who signed item {position}, or an IRIS admin can undo it."),
-                      user=item.standing.user_id, position=item.position)
+        raise Refused(
+            N_("Only <@{user}>, who signed item {position}, or an IRIS admin can undo it."),
+            user=item.standing.user_id,
+            position=item.position,
+        )
 
 
 def _approve(state: ChecklistState, item: ItemState, act: Act, holds: Holds) -> None:
     if not item.approval:
         raise Refused(N_("Item {position} is not the approval step."), position=item.position)
     if not holds(act.user_id, "approvers"):
-        raise Refused(N_("Only members of the {role} role can do that. Ask an IRIS admin to add you to "
-                         "the role in iris.yml."), role="approvers")
+        raise Refused(
+            N_(
+                "Only members of the {role} role can do that. Ask an IRIS admin to add you to "
+                "the role in iris.yml."
+            ),
+            role="approvers",
+        )
     _owner(item, act.user_id, holds)
     waiting = state.open_before_approval()
     if waiting:
-        raise Refused(N_("The approval waits for {count} more items to be signed or marked N/A, first "
-                         "item {position}."), count=len(waiting), position=waiting[0].position)
+        raise Refused(
+            N_(
+                "The approval waits for {count} more items to be signed or marked N/A, first item {position}."
+            ),
+            count=len(waiting),
+            position=waiting[0].position,
+        )
 
 
 def _not_done(item: ItemState) -> None:
     if item.standing is None:
         return
     if item.standing.kind == "sign":
-        raise Refused(N_("Item {position} was already signed by <@{user}>; the message now shows it."),
-                      position=item.position, user=item.standing.user_id)
-    raise Refused(N_("Item {position} was already marked N/A by <@{user}>; the message now shows it."),
-                  position=item.position, user=item.standing.user_id)
+        raise Stale(
+            N_("Item {position} was already signed by <@{user}>; the message now shows it."),
+            position=item.position,
+            user=item.standing.user_id,
+        )
+    raise Stale(
+        N_("Item {position} was already marked N/A by <@{user}>; the message now shows it."),
+        position=item.position,
+        user=item.standing.user_id,
+    )
 
 
 def _owner(item: ItemState, user_id: str, holds: Holds) -> None:
@@ -102,11 +125,17 @@ def _owner(item: ItemState, user_id: str, holds: Holds) -> None:
     if owner is None or owner == user_id or holds(user_id, "admins"):
         return
     if owner.startswith(("U", "W")):
-        raise Refused(N_("Item {position} belongs to <@{owner}>; only they or an IRIS admin can sign it."),
-                      position=item.position, owner=owner)
+        raise Refused(
+            N_("Item {position} belongs to <@{owner}>; only they or an IRIS admin can sign it."),
+            position=item.position,
+            owner=owner,
+        )
     if not holds(user_id, owner):
-        raise Refused(N_("Item {position} is for the {role} role; you are not in it."),
-                      position=item.position, role=owner)
+        raise Refused(
+            N_("Item {position} is for the {role} role; you are not in it."),
+            position=item.position,
+            role=owner,
+        )
 
 
 def _text(text: str, limit: int, message: str) -> None:
@@ -115,5 +144,9 @@ def _text(text: str, limit: int, message: str) -> None:
 
 
 CHECKS: dict[str, Callable[[ChecklistState, ItemState, Act, Holds], None]] = {
-    "sign": _sign, "na": _na, "note": _note, "undo": _undo, "approve": _approve,
+    "sign": _sign,
+    "na": _na,
+    "note": _note,
+    "undo": _undo,
+    "approve": _approve,
 }

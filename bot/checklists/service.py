@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.checklists.rules import Act, Holds, Refused, check
+from bot.checklists.rules import Act, Holds, Refused, Stale, check
 from bot.checklists.state import ChecklistState, load_state
 from bot.checklists.templates import TemplateLibrary
 from bot.checklists.trail import GENESIS, Verification, detail_json, event_hash, verify_chain
@@ -50,21 +50,50 @@ class ChecklistService:
         self._clock = clock
         self.library = TemplateLibrary(engine, folder)
 
-    def start(self, reference: str, release: str, user_id: str, channel_id: str,
-              publisher: Publisher) -> ChecklistState:
+    def start(
+        self, reference: str, release: str, user_id: str, channel_id: str, publisher: Publisher
+    ) -> ChecklistState:
         if len(release) > MAX_RELEASE:
             raise Refused(N_("A release name has at most {limit} characters."), limit=MAX_RELEASE)
         template, row = self.library.for_start(reference)
-        checklist = Checklist(template_id=row.id, name=template.name, version=template.version,
-                              title=template.title[:255], release=release, channel_id=channel_id,
-                              started_by=user_id, started_at=self._clock())
-        items = [ChecklistItem(checklist_id=0, position=i.position, section=i.section[:255], text=i.text,
-                               owner=i.owner, approval=i.approval) for i in template.items]
+        assert row.id is not None
+        checklist = Checklist(
+            template_id=row.id,
+            name=template.name,
+            version=template.version,
+            title=template.title[:255],
+            release=release,
+            channel_id=channel_id,
+            started_by=user_id,
+            started_at=self._clock(),
+        )
+        items = [
+            ChecklistItem(
+                checklist_id=0,
+                position=i.position,
+                section=i.section[:255],
+                text=i.text,
+                owner=i.owner,
+                approval=i.approval,
+            )
+            for i in template.items
+        ]
         with session_scope(self._engine) as session:
             repo.create(session, checklist, items)
-            self._event(session, checklist, "start", None, user_id, {
-                "template": template.name, "version": template.version, "hash": template.content_hash,
-                "release": release, "items": len(items)})
+            self._event(
+                session,
+                checklist,
+                "start",
+                None,
+                user_id,
+                {
+                    "template": template.name,
+                    "version": template.version,
+                    "hash": template.content_hash,
+                    "release": release,
+                    "items": len(items),
+                },
+            )
             state = self._state(session, checklist)
             message_id = publisher.started(session, state)
             if message_id is not None:
@@ -82,10 +111,11 @@ class ChecklistService:
             check(before, act, self._holds)
             self._apply(session, checklist, before, act)
             after = self._state(session, checklist)
-            if after.approval is not None and after.approval.done or self._finished_without_approval(after):
+            if (after.approval is not None and after.approval.done) or self._finished_without_approval(after):
                 checklist.status, checklist.completed_at = repo.COMPLETE, self._clock()
-                checklist.approved_by = after.approval.standing.user_id if after.approval and \
-                    after.approval.standing else None
+                checklist.approved_by = (
+                    after.approval.standing.user_id if after.approval and after.approval.standing else None
+                )
                 session.add(checklist)
                 session.flush()
                 after = self._state(session, checklist)
@@ -102,17 +132,22 @@ class ChecklistService:
                 raise Refused(N_("There is no checklist {id}."), id=act.checklist_id)
             check(self._state(session, checklist), act, self._holds)
 
-    def turn_page(self, checklist_id: int, page: int, publisher: Publisher) -> ChecklistState:
+    def show_again(self, checklist_id: int, publisher: Publisher, page: int | None = None) -> ChecklistState:
+        """Render the message afresh (after a stale click), on another page when one is asked for."""
         with session_scope(self._engine) as session:
             checklist = repo.lock(session, checklist_id)
             if checklist is None:
                 raise Refused(N_("There is no checklist {id}."), id=checklist_id)
             if checklist.status == repo.COMPLETE:
-                raise Refused(N_("Checklist {id} is finished; nothing on it can change any more."),
-                              id=checklist_id)
-            checklist.page = max(0, page)
-            session.add(checklist)
-            session.flush()
+                if page is None:
+                    return self._state(session, checklist)
+                raise Refused(
+                    N_("Checklist {id} is finished; nothing on it can change any more."), id=checklist_id
+                )
+            if page is not None:
+                checklist.page = max(0, page)
+                session.add(checklist)
+                session.flush()
             state = self._state(session, checklist)
             publisher.changed(session, state)
         return state
@@ -126,12 +161,23 @@ class ChecklistService:
             kind = "na" if act.action == "na" else "sign"
             reason = act.text.strip() if kind == "na" else None
             try:
-                repo.add_signoff(session, ChecklistSignoff(checklist_id=checklist.id, position=position,
-                                                           kind=kind, user_id=act.user_id, at=now,
-                                                           reason=reason))
+                repo.add_signoff(
+                    session,
+                    ChecklistSignoff(
+                        checklist_id=checklist.id,
+                        position=position,
+                        kind=kind,
+                        user_id=act.user_id,
+                        at=now,
+                        reason=reason,
+                    ),
+                )
             except repo.AlreadySigned as exc:  # another replica won between our read and our insert
-                raise Refused(N_("Item {position} was already signed by <@{user}>; the message now "
-                                 "shows it."), position=position, user=exc.standing.user_id) from None
+                raise Stale(
+                    N_("Item {position} was already signed by <@{user}>; the message now shows it."),
+                    position=position,
+                    user=exc.standing.user_id,
+                ) from None
             detail |= {"reason": reason} if reason else {}
         elif act.action == "undo":
             signoff = repo.standing(session, checklist.id, position)
@@ -142,12 +188,27 @@ class ChecklistService:
             detail |= {"note": act.text.strip()}
         self._event(session, checklist, act.action, position, act.user_id, detail, now)
 
-    def _event(self, session: Session, checklist: Checklist, kind: str, position: int | None, actor: str,
-               detail: dict[str, Any], at: datetime | None = None) -> ChecklistEvent:
+    def _event(
+        self,
+        session: Session,
+        checklist: Checklist,
+        kind: str,
+        position: int | None,
+        actor: str,
+        detail: dict[str, Any],
+        at: datetime | None = None,
+    ) -> ChecklistEvent:
         assert checklist.id is not None
-        values = {"checklist_id": checklist.id, "seq": checklist.events + 1, "kind": kind,
-                  "position": position, "actor": actor, "at": at or self._clock(),
-                  "detail": detail_json(detail), "prev_hash": checklist.head_hash or GENESIS}
+        values: dict[str, Any] = {
+            "checklist_id": checklist.id,
+            "seq": checklist.events + 1,
+            "kind": kind,
+            "position": position,
+            "actor": actor,
+            "at": at or self._clock(),
+            "detail": detail_json(detail),
+            "prev_hash": checklist.head_hash or GENESIS,
+        }
         return repo.append_event(session, checklist, ChecklistEvent(**values, hash=event_hash(**values)))
 
     @staticmethod
@@ -170,8 +231,11 @@ class ChecklistService:
 
     def open_in(self, channel_id: str) -> list[ChecklistState]:
         with read_scope(self._engine) as session:
-            found = [load_state(session, c.id, c) for c in repo.open_in_channel(session, channel_id)
-                     if c.id is not None]
+            found = [
+                load_state(session, c.id, c)
+                for c in repo.open_in_channel(session, channel_id)
+                if c.id is not None
+            ]
         return [state for state in found if state is not None]
 
     def record(self, checklist_id: int) -> Record:

@@ -90,16 +90,24 @@ class ChecklistState:
         return next((item for item in self.items if item.approval), None)
 
 
-def load_state(session: Session, checklist_id: int, checklist: Checklist | None = None) -> ChecklistState | None:
+def load_state(
+    session: Session, checklist_id: int, checklist: Checklist | None = None
+) -> ChecklistState | None:
     checklist = checklist or repo.get(session, checklist_id)
     if checklist is None:
         return None
     standing = {s.position: s for s in repo.signoffs(session, checklist_id) if s.undone_at is None}
     notes = _notes(repo.events(session, checklist_id))
     items = tuple(
-        ItemState(position=row.position, section=row.section, text=row.text, owner=row.owner,
-                  approval=row.approval, standing=_standing(standing.get(row.position)),
-                  notes=tuple(notes.get(row.position, [])))
+        ItemState(
+            position=row.position,
+            section=row.section,
+            text=row.text,
+            owner=row.owner,
+            approval=row.approval,
+            standing=_standing(standing.get(row.position)),
+            notes=tuple(notes.get(row.position, [])),
+        )
         for row in repo.items(session, checklist_id)
     )
     return ChecklistState(checklist=checklist, items=items)

@@ -93,8 +93,15 @@ def parse_template(text: str, source: str = "template") -> Template:
     _check_items(items, body_start, errors)
     if errors:
         raise TemplateError(source, sorted(errors, key=_line_number))
-    return Template(name=name, version=version, description=description, title=title or name,
-                    items=tuple(items), content_hash=content_hash(text), source=_normal(text))
+    return Template(
+        name=name,
+        version=version,
+        description=description,
+        title=title or name,
+        items=tuple(items),
+        content_hash=content_hash(text),
+        source=_normal(text),
+    )
 
 
 def _line_number(error: str) -> int:
@@ -140,19 +147,23 @@ def _key_lines(lines: list[str], body_start: int) -> dict[str, int]:
 def _meta_fields(meta: dict[str, object], at: dict[str, int], errors: list[str]) -> tuple[str, str, str]:
     for key in meta:
         if key not in ("name", "version", "description"):
-            errors.append(f"line {at.get(str(key), at[''])}: unknown front matter key `{key}` "
-                          "(allowed: name, version, description)")
+            errors.append(
+                f"line {at.get(str(key), at[''])}: unknown front matter key `{key}` "
+                "(allowed: name, version, description)"
+            )
     name, version = str(meta.get("name") or ""), str(meta.get("version") or "")
     if not NAME.match(name):
-        errors.append(f"line {at.get('name', at[''])}: `name` is required: lowercase letters, digits, "
-                      "`.`, `_` or `-`")
+        errors.append(
+            f"line {at.get('name', at[''])}: `name` is required: lowercase letters, digits, `.`, `_` or `-`"
+        )
     if not VERSION.match(version):
         errors.append(f'line {at.get("version", at[""])}: `version` is required, e.g. `version: "1.2"`')
     return name, version, str(meta.get("description") or "")
 
 
 def _body(lines: list[str], start: int, errors: list[str]) -> tuple[str, list[ItemSpec]]:
-    title, section, items = "", "", []
+    title, section = "", ""
+    items: list[ItemSpec] = []
     for index in range(start, len(lines)):
         number, line = index + 1, lines[index].strip()
         if not line or line.startswith("<!--"):
@@ -210,8 +221,10 @@ def _owner(value: str, number: int, errors: list[str]) -> str | None:
         return user.group(1)
     if value in OWNER_ROLES:
         return value
-    errors.append(f"line {number}: owner `{value}` is neither a role ({', '.join(OWNER_ROLES)}) "
-                  "nor a user mention such as `<@U024BE7LH>`")
+    errors.append(
+        f"line {number}: owner `{value}` is neither a role ({', '.join(OWNER_ROLES)}) "
+        "nor a user mention such as `<@U024BE7LH>`"
+    )
     return None
 
 
@@ -222,8 +235,10 @@ def _check_items(items: list[ItemSpec], body_start: int, errors: list[str]) -> N
         errors.append(f"line {items[MAX_ITEMS].line}: a template has at most {MAX_ITEMS} items")
     approvals = [item for item in items if item.approval]
     for extra in approvals[1:]:
-        errors.append(f"line {extra.line}: only one item can be the `(approval)` step "
-                      f"(line {approvals[0].line} already is)")
+        errors.append(
+            f"line {extra.line}: only one item can be the `(approval)` step "
+            f"(line {approvals[0].line} already is)"
+        )
     seen: dict[tuple[str, str], int] = {}
     for item in items:
         key = (item.section, item.text.casefold())

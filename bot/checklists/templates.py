@@ -43,9 +43,14 @@ class TemplateLibrary:
 
     @staticmethod
     def _remember(session, template: Template) -> ChecklistTemplate:  # type: ignore[no-untyped-def]
-        return repo.remember_template(session, name=template.name, version=template.version,
-                                      content_hash=template.content_hash, item_count=len(template.items),
-                                      source=template.source)
+        return repo.remember_template(
+            session,
+            name=template.name,
+            version=template.version,
+            content_hash=template.content_hash,
+            item_count=len(template.items),
+            source=template.source,
+        )
 
     def for_start(self, reference: str) -> tuple[Template, ChecklistTemplate]:
         """`name` (its highest version in the folder) or `name@version`, with its stored row."""
@@ -62,31 +67,51 @@ class TemplateLibrary:
     def _explain_missing(self, listing: Listing, name: str, version: str) -> None:
         broken = [path.name for path, error in listing.broken if path.stem.startswith(name)]
         if broken:
-            raise Refused(N_("Template file {file} does not parse; `iris checklist check {file}` lists "
-                             "its problems."), file=broken[0])
+            raise Refused(
+                N_("Template file {file} does not parse; `iris checklist check {file}` lists its problems."),
+                file=broken[0],
+            )
         if version and any(t.name == name for t in listing.valid):
-            raise Refused(N_("Template {name} has no version {version} in the checklists folder."),
-                          name=name, version=version)
-        raise Refused(N_("There is no template {name} in the checklists folder; "
-                         "`/iris checklist templates` lists them."), name=name)
+            raise Refused(
+                N_("Template {name} has no version {version} in the checklists folder."),
+                name=name,
+                version=version,
+            )
+        raise Refused(
+            N_(
+                "There is no template {name} in the checklists folder; "
+                "`/iris checklist templates` lists them."
+            ),
+            name=name,
+        )
 
     def diff(self, name: str, before: str | None, after: str | None) -> TemplateDiff:
         """Compare two stored versions; by default the newest against the one before it."""
         self.scan()
         with session_scope(self._engine) as session:
-            rows = sorted(repo.template_versions(session, name),
-                          key=lambda r: (version_key(r.version), r.first_seen_at, r.id or 0))
+            rows = sorted(
+                repo.template_versions(session, name),
+                key=lambda r: (version_key(r.version), r.first_seen_at, r.id or 0),
+            )
         if not rows:
-            raise Refused(N_("There is no template {name} in the checklists folder; "
-                             "`/iris checklist templates` lists them."), name=name)
+            raise Refused(
+                N_(
+                    "There is no template {name} in the checklists folder; "
+                    "`/iris checklist templates` lists them."
+                ),
+                name=name,
+            )
         newer = self._pick(rows, after, name) if after else rows[-1]
         if before:
             older = self._pick(rows, before, name)
         else:
             earlier = [r for r in rows if r is not newer and rows.index(r) < rows.index(newer)]
             if not earlier:
-                raise Refused(N_("Template {name} has only one version so far ({version})."),
-                              name=name, version=newer.version)
+                raise Refused(
+                    N_("Template {name} has only one version so far ({version})."),
+                    name=name,
+                    version=newer.version,
+                )
             older = earlier[-1]
         return diff_templates(parse_template(older.source, name), parse_template(newer.source, name))
 
@@ -100,5 +125,9 @@ class TemplateLibrary:
             by_hash = [r for r in rows if r.content_hash.startswith(reference)]
             if by_hash:
                 return by_hash[-1]
-        raise Refused(N_("Template {name} has no version {version}; known: {known}."), name=name,
-                      version=reference, known=", ".join(dict.fromkeys(r.version for r in rows)))
+        raise Refused(
+            N_("Template {name} has no version {version}; known: {known}."),
+            name=name,
+            version=reference,
+            known=", ".join(dict.fromkeys(r.version for r in rows)),
+        )

@@ -33,18 +33,42 @@ def canonical_time(moment: datetime) -> str:
     return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(*, checklist_id: int, seq: int, kind: str, position: int | None, actor: str, at: datetime,
-               detail: str, prev_hash: str) -> str:
-    body = {"checklist": checklist_id, "seq": seq, "kind": kind, "position": position, "actor": actor,
-            "at": canonical_time(at), "detail": detail, "prev": prev_hash}
+def event_hash(
+    *,
+    checklist_id: int,
+    seq: int,
+    kind: str,
+    position: int | None,
+    actor: str,
+    at: datetime,
+    detail: str,
+    prev_hash: str,
+) -> str:
+    body = {
+        "checklist": checklist_id,
+        "seq": seq,
+        "kind": kind,
+        "position": position,
+        "actor": actor,
+        "at": canonical_time(at),
+        "detail": detail,
+        "prev": prev_hash,
+    }
     encoded = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
 def hash_of(event: EventLike) -> str:
-    return event_hash(checklist_id=event.checklist_id, seq=event.seq, kind=event.kind,
-                      position=event.position, actor=event.actor, at=event.at, detail=event.detail,
-                      prev_hash=event.prev_hash)
+    return event_hash(
+        checklist_id=event.checklist_id,
+        seq=event.seq,
+        kind=event.kind,
+        position=event.position,
+        actor=event.actor,
+        at=event.at,
+        detail=event.detail,
+        prev_hash=event.prev_hash,
+    )
 
 
 @dataclass(frozen=True)
@@ -71,17 +95,30 @@ def verify_chain(events: Sequence[EventLike], expected_count: int, expected_head
     previous, head = GENESIS, GENESIS
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
-            return _broken(len(events), head, expected_seq, f"event {expected_seq} was removed "
-                           f"(the trail jumps from {expected_seq - 1} to {event.seq})")
+            return _broken(
+                len(events),
+                head,
+                expected_seq,
+                f"event {expected_seq} was removed (the trail jumps from {expected_seq - 1} to {event.seq})",
+            )
         if event.prev_hash != previous or hash_of(event) != event.hash:
             return _broken(len(events), head, event.seq, f"event {event.seq} ({describe(event)}) was altered")
         previous = head = event.hash
     if len(events) < expected_count:
-        return _broken(len(events), head, len(events) + 1,
-                       f"event {len(events) + 1} was removed (the checklist recorded {expected_count} events)")
+        return _broken(
+            len(events),
+            head,
+            len(events) + 1,
+            f"event {len(events) + 1} was removed (the checklist recorded {expected_count} events)",
+        )
     if expected_head and head != expected_head:
-        return _broken(len(events), head, len(events), f"event {len(events)} does not end the chain the "
-                       "checklist recorded (it was altered or events were added)")
+        return _broken(
+            len(events),
+            head,
+            len(events),
+            f"event {len(events)} does not end the chain the "
+            "checklist recorded (it was altered or events were added)",
+        )
     return Verification(events=len(events), head=head)
 
 

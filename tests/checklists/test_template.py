@@ -30,7 +30,10 @@ description: IRIS automation patch rollout
 def test_the_format_of_the_issue_parses_into_sections_items_owners_and_the_approval() -> None:
     template = parse_template(ISSUE_EXAMPLE, "example.md")
     assert (template.name, template.version, template.description) == (
-        "automation-patch", "1.2", "IRIS automation patch rollout")
+        "automation-patch",
+        "1.2",
+        "IRIS automation patch rollout",
+    )
     assert template.title == "IRIS automation patch v1.2 — release checklist"
     assert template.sections == ["Rollout", "Rollback", "Approval"]
     assert [(i.position, i.section, i.text, i.owner, i.approval, i.line) for i in template.items] == [
@@ -83,12 +86,15 @@ colour: blue
     ]
 
 
-@pytest.mark.parametrize(("text", "error"), [
-    ("# no front matter\n## S\n- [ ] a\n", "line 1: a template starts with a `---` front matter block"),
-    ("---\nname: a\nversion: 1\n## S\n- [ ] a\n", "line 1: the front matter opened here is never closed"),
-    ("---\nname: [a\n---\n## S\n- [ ] a\n", "line 2: the front matter is not valid YAML"),
-    ("---\nname: a\nversion: '1'\n---\n# Title\n", "line 5: the template has no `- [ ]` items"),
-])
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("# no front matter\n## S\n- [ ] a\n", "line 1: a template starts with a `---` front matter block"),
+        ("---\nname: a\nversion: 1\n## S\n- [ ] a\n", "line 1: the front matter opened here is never closed"),
+        ("---\nname: [a\n---\n## S\n- [ ] a\n", "line 2: the front matter is not valid YAML"),
+        ("---\nname: a\nversion: '1'\n---\n# Title\n", "line 5: the template has no `- [ ]` items"),
+    ],
+)
 def test_a_broken_frame_is_named_by_line(text: str, error: str) -> None:
     with pytest.raises(TemplateError) as caught:
         parse_template(text)
@@ -127,8 +133,10 @@ def test_the_diff_of_the_examples_names_what_was_added_removed_and_reworded() ->
         ("Dashboard alert tests pass", "Dashboard alert tests pass: 8 of 8 Alertmanager rules"),
         ("Announce the deployment window in #ops", "Announce the freeze window in #ops"),
         ("Apply the patch to the automation hosts", "Apply the patch to the QA automation hosts first"),
-        ("Rollback script available on the automation hosts",
-         "Rollback script rehearsed in QA on the automation hosts"),
+        (
+            "Rollback script available on the automation hosts",
+            "Rollback script rehearsed in QA on the automation hosts",
+        ),
     ]
     assert len(old.items) - len(diff.removed) + len(diff.added) == len(new.items)
     assert diff_templates(new, new).unchanged
@@ -146,4 +154,6 @@ def test_the_folder_lists_valid_and_broken_files(tmp_path: Path) -> None:
     found = {path.name: result for path, result in find_templates(tmp_path)}
     assert sorted(found) == ["bad.md", "binary.md", "good.md"]
     assert isinstance(found["bad.md"], TemplateError) and not isinstance(found["good.md"], TemplateError)
-    assert isinstance(found["binary.md"], TemplateError) and found["binary.md"].errors == ["is not UTF-8 text"]
+    assert isinstance(found["binary.md"], TemplateError) and found["binary.md"].errors == [
+        "is not UTF-8 text"
+    ]

@@ -16,12 +16,21 @@ from storage.models import Checklist, ChecklistEvent, ChecklistItem, ChecklistSi
 
 def _checklist(engine: Engine) -> int:
     with session_scope(engine) as session:
-        template = repo.remember_template(session, name="t", version="1", content_hash="a" * 64, item_count=2,
-                                          source="---")
-        checklist = repo.create(session, Checklist(template_id=template.id or 0, name="t", version="1",
-                                                   title="T", channel_id="C0OPS", started_by="URM"),
-                                [ChecklistItem(checklist_id=0, position=p, section="S", text=f"step {p}")
-                                 for p in (1, 2)])
+        template = repo.remember_template(
+            session, name="t", version="1", content_hash="a" * 64, item_count=2, source="---"
+        )
+        checklist = repo.create(
+            session,
+            Checklist(
+                template_id=template.id or 0,
+                name="t",
+                version="1",
+                title="T",
+                channel_id="C0OPS",
+                started_by="URM",
+            ),
+            [ChecklistItem(checklist_id=0, position=p, section="S", text=f"step {p}") for p in (1, 2)],
+        )
         assert checklist.id is not None
         return checklist.id
 
@@ -32,12 +41,15 @@ def _signoff(checklist: int, user: str, position: int = 1) -> ChecklistSignoff:
 
 def test_a_template_version_is_stored_once_per_content_hash(engine: Engine) -> None:
     with session_scope(engine) as session:
-        first = repo.remember_template(session, name="t", version="1", content_hash="a" * 64, item_count=1,
-                                       source="x")
-        again = repo.remember_template(session, name="t", version="1", content_hash="a" * 64, item_count=1,
-                                       source="x")
-        edited = repo.remember_template(session, name="t", version="1", content_hash="b" * 64, item_count=1,
-                                        source="y")
+        first = repo.remember_template(
+            session, name="t", version="1", content_hash="a" * 64, item_count=1, source="x"
+        )
+        again = repo.remember_template(
+            session, name="t", version="1", content_hash="a" * 64, item_count=1, source="x"
+        )
+        edited = repo.remember_template(
+            session, name="t", version="1", content_hash="b" * 64, item_count=1, source="y"
+        )
     assert first.id == again.id != edited.id
     with read_scope(engine) as session:
         assert [v.content_hash[0] for v in repo.template_versions(session, "t")] == ["a", "b"]
@@ -52,7 +64,10 @@ def test_a_second_standing_sign_off_is_refused_and_the_transaction_goes_on(engin
         assert caught.value.standing.user_id == "UONE"
         repo.add_signoff(session, _signoff(checklist, "UTWO", position=2))  # the savepoint kept us usable
     with read_scope(engine) as session:
-        assert [(s.position, s.user_id) for s in repo.signoffs(session, checklist)] == [(1, "UONE"), (2, "UTWO")]
+        assert [(s.position, s.user_id) for s in repo.signoffs(session, checklist)] == [
+            (1, "UONE"),
+            (2, "UTWO"),
+        ]
 
 
 def test_an_undone_sign_off_stays_and_frees_the_item(engine: Engine) -> None:
@@ -98,8 +113,15 @@ def test_events_are_numbered_once_per_checklist(engine: Engine) -> None:
     checklist = _checklist(engine)
 
     def event(seq: int) -> ChecklistEvent:
-        return ChecklistEvent(checklist_id=checklist, seq=seq, kind="note", actor="U1", at=utcnow(),
-                              prev_hash="0", hash=str(seq))
+        return ChecklistEvent(
+            checklist_id=checklist,
+            seq=seq,
+            kind="note",
+            actor="U1",
+            at=utcnow(),
+            prev_hash="0",
+            hash=str(seq),
+        )
 
     with session_scope(engine) as session:
         row = repo.get(session, checklist)
