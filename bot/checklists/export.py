@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from bot.checklists.service import Record
 from bot.checklists.state import ItemState
-from bot.checklists.trail import describe
 from storage.models import ChecklistEvent
 
 
@@ -18,7 +17,7 @@ def export_markdown(record: Record, timezone: str) -> str:
     lines = [
         f"# {_plain(checklist.title)}",
         "",
-        f"- Template: {state.label}",
+        f"- Template: {state.label} (content hash {_template_hash(record)})",
         f"- Release: {_plain(checklist.release) or '(none given)'}",
         f"- Checklist: {state.id}, channel {checklist.channel_id}",
         f"- Started: {_when(checklist.started_at, zone)} by @{checklist.started_by}",
@@ -32,11 +31,24 @@ def export_markdown(record: Record, timezone: str) -> str:
     for item in state.items:
         if item.section != section:
             section = item.section
-            lines += [f"## {_plain(section)}", ""]
-        lines += _item_lines(item, zone)
+            lines += [f"## {_plain(section)}", ""] if section == state.items[0].section else [
+                "", f"## {_plain(section)}", ""]
+        lines += _item_lines(item, zone) + _undone_lines(record, item.position, zone)
     lines += ["", "## Trail", "", "| # | time | who | event | detail | hash |", "|---|---|---|---|---|---|"]
     lines += [_event_row(event, zone) for event in record.events]
     return "\n".join(lines) + "\n"
+
+
+def _template_hash(record: Record) -> str:
+    start = record.events[0] if record.events else None
+    return str(json.loads(start.detail).get("hash", "?"))[:12] if start and start.kind == "start" else "?"
+
+
+def _undone_lines(record: Record, position: int, zone: ZoneInfo) -> list[str]:
+    """Undone sign-offs stay in the record: who signed, and who undid it when."""
+    return [f"  - undone: {'N/A' if s.kind == 'na' else 'signed'} by @{s.user_id}, {_when(s.at, zone)}; "
+            f"undone by @{s.undone_by}, {_when(s.undone_at, zone)}"
+            for s in record.signoffs if s.position == position and s.undone_at is not None]
 
 
 def _status(record: Record, zone: ZoneInfo) -> str:
@@ -70,8 +82,9 @@ def _item_lines(item: ItemState, zone: ZoneInfo) -> list[str]:
 def _event_row(event: ChecklistEvent, zone: ZoneInfo) -> str:
     detail = json.loads(event.detail)
     shown = "; ".join(f"{key}: {value}" for key, value in detail.items() if key != "item")
+    what = event.kind if event.position is None else f"{event.kind}, item {event.position}"
     return (
-        f"| {event.seq} | {_when(event.at, zone)} | @{event.actor} | {describe(event)} | "
+        f"| {event.seq} | {_when(event.at, zone)} | @{event.actor} | {what} | "
         f"{_cell(shown)} | `{event.hash[:12]}` |"
     )
 
