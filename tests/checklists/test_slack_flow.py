@@ -145,6 +145,16 @@ def test_the_whole_flow_from_start_to_export(slack: SlackDriver, standin: SlackS
     assert done.status_code == 200 and not done.body
     _until_shown(standin, "~Dashboards checked~", "N/A by <@UDEV1>", "_No dashboard change_",
                  "2/5 done: 1 signed, 1 N/A")
+    too_long = {"text": {"text_input": {"value": "x" * 501}}}
+    refused = slack.view_submission("checklist_na_view", too_long, private_metadata="1:3", user_id=DEV)
+    assert refused.json() == {"response_action": "errors", "errors": {"text": "At most 500 characters."}}
+    # The same form sent again, and one forged for an item the sender does not own: told privately.
+    slack.view_submission("checklist_na_view", reason, private_metadata="1:3", user_id=OTHER)
+    slack.view_submission("checklist_na_view", reason, private_metadata="1:1", user_id=OTHER)
+    told = standin.wait_for(lambda s: [m.text for m in s.ephemerals("C0OPS") if m.user == OTHER][:2]
+                            if len([m for m in s.ephemerals("C0OPS") if m.user == OTHER]) >= 2 else None)
+    assert sorted(told) == sorted([f"Item 3 was already marked N/A by <@{DEV}>; the message now shows it.",
+                                   "Item 1 is for the release_managers role; you are not in it."])
 
     # A note, through its own modal.
     note_view = _open_form(slack, standin, "checklist_note", "1:2", OTHER)
