@@ -23,7 +23,8 @@ def _state(count: int, *, done: set[int] | None = None, page: int = 0, status: s
     checklist = Checklist(id=7, template_id=1, name="big", version="1", title="Big <release>", release="r1",
                           channel_id="C0OPS", started_by="URM", started_at=AT, status=status, page=page)
     items = tuple(ItemState(position=n, section=f"Part {(n - 1) // 12 + 1}", text=text.format(n=n),
-                            owner=None, approval=False, standing=Standing("sign", "UDEV", AT, None) if n in done else None,
+                            owner=None, approval=False,
+                            standing=Standing("sign", "UDEV", AT, None) if n in done else None,
                             notes=tuple(Note("UQA", AT, "x" * 900) for _ in range(notes)))
                   for n in range(1, count + 1))
     return ChecklistState(checklist=checklist, items=items)
