@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.checklists.state import ChecklistState, ItemState
 from bot.i18n import N_
@@ -37,7 +37,6 @@ class Act:
     action: str  # one of ACTIONS
     user_id: str
     text: str = ""  # the N/A reason or the note
-    channel_id: str | None = field(default=None, compare=False)
 
 
 def check(state: ChecklistState, act: Act, holds: Holds) -> ItemState:

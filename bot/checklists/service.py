@@ -50,50 +50,23 @@ class ChecklistService:
         self._clock = clock
         self.library = TemplateLibrary(engine, folder)
 
-    def start(
-        self, reference: str, release: str, user_id: str, channel_id: str, publisher: Publisher
-    ) -> ChecklistState:
+    def start(self, reference: str, release: str, user_id: str, channel_id: str,
+              publisher: Publisher) -> ChecklistState:
+        """Post a new checklist of the template (`name` or `name@version`); its first event is the start."""
         if len(release) > MAX_RELEASE:
             raise Refused(N_("A release name has at most {limit} characters."), limit=MAX_RELEASE)
         template, row = self.library.for_start(reference)
         assert row.id is not None
-        checklist = Checklist(
-            template_id=row.id,
-            name=template.name,
-            version=template.version,
-            title=template.title[:255],
-            release=release,
-            channel_id=channel_id,
-            started_by=user_id,
-            started_at=self._clock(),
-        )
-        items = [
-            ChecklistItem(
-                checklist_id=0,
-                position=i.position,
-                section=i.section[:255],
-                text=i.text,
-                owner=i.owner,
-                approval=i.approval,
-            )
-            for i in template.items
-        ]
+        checklist = Checklist(template_id=row.id, name=template.name, version=template.version,
+                              title=template.title[:255], release=release, channel_id=channel_id,
+                              started_by=user_id, started_at=self._clock())
+        items = [ChecklistItem(checklist_id=0, position=i.position, section=i.section[:255], text=i.text,
+                               owner=i.owner, approval=i.approval) for i in template.items]
+        detail = {"template": template.name, "version": template.version, "hash": template.content_hash,
+                  "release": release, "items": len(items)}
         with session_scope(self._engine) as session:
             repo.create(session, checklist, items)
-            self._event(
-                session,
-                checklist,
-                "start",
-                None,
-                user_id,
-                {
-                    "template": template.name,
-                    "version": template.version,
-                    "hash": template.content_hash,
-                    "release": release,
-                    "items": len(items),
-                },
-            )
+            self._event(session, checklist, "start", None, user_id, detail)
             state = self._state(session, checklist)
             message_id = publisher.started(session, state)
             if message_id is not None:
@@ -111,18 +84,25 @@ class ChecklistService:
             check(before, act, self._holds)
             self._apply(session, checklist, before, act)
             after = self._state(session, checklist)
-            if (after.approval is not None and after.approval.done) or self._finished_without_approval(after):
-                checklist.status, checklist.completed_at = repo.COMPLETE, self._clock()
-                checklist.approved_by = (
-                    after.approval.standing.user_id if after.approval and after.approval.standing else None
-                )
-                session.add(checklist)
-                session.flush()
-                after = self._state(session, checklist)
+            if self._finished(after):
+                after = self._complete(session, checklist, after)
                 publisher.completed(session, after)
             else:
                 publisher.changed(session, after)
         return after
+
+    @staticmethod
+    def _finished(state: ChecklistState) -> bool:
+        """Approved, or, for a template without an approval step, every item done."""
+        return state.approval.done if state.approval is not None else state.done == state.total
+
+    def _complete(self, session: Session, checklist: Checklist, state: ChecklistState) -> ChecklistState:
+        standing = state.approval.standing if state.approval is not None else None
+        checklist.status, checklist.completed_at = repo.COMPLETE, self._clock()
+        checklist.approved_by = standing.user_id if standing is not None else None
+        session.add(checklist)
+        session.flush()
+        return self._state(session, checklist)
 
     def precheck(self, act: Act) -> None:
         """The same rules without writing anything: a modal is opened only for an act that could pass."""
@@ -153,40 +133,33 @@ class ChecklistService:
         return state
 
     def _apply(self, session: Session, checklist: Checklist, state: ChecklistState, act: Act) -> None:
-        now, position = self._clock(), act.position
-        item = state.item(position)
+        item = state.item(act.position)
         assert item is not None and checklist.id is not None
-        detail: dict[str, Any] = {"item": item.text}
-        if act.action in ("sign", "approve", "na"):
-            kind = "na" if act.action == "na" else "sign"
-            reason = act.text.strip() if kind == "na" else None
-            try:
-                repo.add_signoff(
-                    session,
-                    ChecklistSignoff(
-                        checklist_id=checklist.id,
-                        position=position,
-                        kind=kind,
-                        user_id=act.user_id,
-                        at=now,
-                        reason=reason,
-                    ),
-                )
-            except repo.AlreadySigned as exc:  # another replica won between our read and our insert
-                raise Stale(
-                    N_("Item {position} was already signed by <@{user}>; the message now shows it."),
-                    position=position,
-                    user=exc.standing.user_id,
-                ) from None
-            detail |= {"reason": reason} if reason else {}
-        elif act.action == "undo":
-            signoff = repo.standing(session, checklist.id, position)
+        now, detail = self._clock(), dict[str, Any](item=item.text)
+        if act.action == "undo":
+            signoff = repo.standing(session, checklist.id, act.position)
             assert signoff is not None
             repo.undo_signoff(session, signoff, by=act.user_id, at=now)
             detail |= {"undid": signoff.kind, "signed_by": signoff.user_id, "signoff": signoff.id}
-        else:
+        elif act.action == "note":
             detail |= {"note": act.text.strip()}
-        self._event(session, checklist, act.action, position, act.user_id, detail, now)
+        else:
+            detail |= self._sign(session, checklist.id, act, now)
+        self._event(session, checklist, act.action, act.position, act.user_id, detail, now)
+
+    @staticmethod
+    def _sign(session: Session, checklist_id: int, act: Act, now: datetime) -> dict[str, Any]:
+        """A sign-off, an approval or an N/A; the unique index has the last word on a race."""
+        kind = "na" if act.action == "na" else "sign"
+        reason = act.text.strip() if kind == "na" else None
+        signoff = ChecklistSignoff(checklist_id=checklist_id, position=act.position, kind=kind,
+                                   user_id=act.user_id, at=now, reason=reason)
+        try:
+            repo.add_signoff(session, signoff)
+        except repo.AlreadySigned as exc:  # another replica won between our read and our insert
+            raise Stale(N_("Item {position} was already signed by <@{user}>; the message now shows it."),
+                        position=act.position, user=exc.standing.user_id) from None
+        return {"reason": reason} if reason else {}
 
     def _event(
         self,
@@ -210,10 +183,6 @@ class ChecklistService:
             "prev_hash": checklist.head_hash or GENESIS,
         }
         return repo.append_event(session, checklist, ChecklistEvent(**values, hash=event_hash(**values)))
-
-    @staticmethod
-    def _finished_without_approval(state: ChecklistState) -> bool:
-        return state.approval is None and state.done == state.total
 
     @staticmethod
     def _state(session: Session, checklist: Checklist) -> ChecklistState:

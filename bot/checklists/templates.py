@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.checklists.diff import TemplateDiff, diff_templates, version_key
 from bot.checklists.rules import Refused
@@ -42,7 +43,7 @@ class TemplateLibrary:
         return Listing(valid, broken)
 
     @staticmethod
-    def _remember(session, template: Template) -> ChecklistTemplate:  # type: ignore[no-untyped-def]
+    def _remember(session: Session, template: Template) -> ChecklistTemplate:
         return repo.remember_template(
             session,
             name=template.name,
@@ -105,7 +106,7 @@ class TemplateLibrary:
         if before:
             older = self._pick(rows, before, name)
         else:
-            earlier = [r for r in rows if r is not newer and rows.index(r) < rows.index(newer)]
+            earlier = rows[: rows.index(newer)]
             if not earlier:
                 raise Refused(
                     N_("Template {name} has only one version so far ({version})."),

@@ -25,7 +25,7 @@ from commands.checklist.flow import (
     run_checklist_job,
     turn_page,
 )
-from commands.checklist.modals import NA_VIEW, NOTE_VIEW, submitted_text, text_modal
+from commands.checklist.modals import NA_VIEW, NOTE_VIEW, TEXT_BLOCK, submitted_text, text_modal
 from commands.checklist.parse import parse_button_value, parse_checklist_args
 from commands.checklist.publish import SOURCE
 from commands.checklist.views import APPROVE, NA, NOTE, PAGE, SIGN, UNDO
@@ -83,7 +83,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         text = submitted_text(dict(view)).strip()
         problem = _form_problem(deps, target, text, limit)
         if problem:
-            await ack(response_action="errors", errors={"text": problem})
+            await ack(response_action="errors", errors={TEXT_BLOCK: problem})
             return
         await ack()
         assert target is not None
@@ -112,11 +112,7 @@ def _answer(invocation: Invocation, sentence: str) -> Any:
 def _click(deps: Deps, invocation: Invocation, kind: str, target: tuple[int, int] | None) -> None:
     if target is None:
         raise not_ours(deps)
-    perform(
-        deps,
-        Act(target[0], target[1], kind, invocation.user_id, channel_id=invocation.channel_id),
-        invocation.actor,
-    )
+    perform(deps, Act(target[0], target[1], kind, invocation.user_id), invocation.actor)
 
 
 def _page(deps: Deps, target: tuple[int, int] | None) -> None:

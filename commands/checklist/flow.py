@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from bot.checklists.export import export_markdown
 from bot.checklists.rules import Act, Refused, Stale
+from bot.checklists.service import Record
 from bot.deps import Deps
 from bot.errors import UserError, log_crash
 from bot.outbox import ephemeral, upload_file
@@ -114,7 +115,7 @@ def export(deps: Deps, invocation: Invocation, args: ChecklistArgs) -> NewMessag
     )
 
 
-def _trail_word(deps: Deps, record) -> str:  # type: ignore[no-untyped-def]
+def _trail_word(deps: Deps, record: Record) -> str:
     return deps.t("intact") if record.verification.intact else deps.t("TAMPERED — see the file")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.checklists.diff import TemplateDiff
 from bot.checklists.state import ChecklistState
 from bot.checklists.templates import Listing
@@ -91,8 +93,8 @@ def render_diff(t: Translator, diff: TemplateDiff) -> str:
     return text if len(text) <= MAX_DIFF_CHARS else text[: MAX_DIFF_CHARS - 1] + "…"
 
 
-def _quoted(texts: object) -> str:
-    return ", ".join(f"“{escape_mrkdwn(text)}”" for text in texts)  # type: ignore[attr-defined]
+def _quoted(texts: Iterable[str]) -> str:
+    return ", ".join(f"“{escape_mrkdwn(text)}”" for text in texts)
 
 
 def render_announcement(t: Translator, state: ChecklistState) -> str:
