@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from bot.checklists.template import TemplateError, load_template
-from bot.checklists.trail import verify_chain
+from bot.checklists.trail import verify_record
 from bot.config import load_config
 from storage import checklists as repo
 from storage.db import check_reachable, open_engine, read_scope
@@ -28,11 +28,13 @@ def verify_from_terminal(checklist_id: str) -> int:
     with read_scope(engine) as session:
         checklist = repo.get(session, int(checklist_id))
         events = repo.events(session, int(checklist_id)) if checklist else []
+        signoffs = repo.signoffs(session, int(checklist_id)) if checklist else []
     engine.dispose()
     if checklist is None:
         print(f"iris: there is no checklist {checklist_id}.", file=sys.stderr)
         return BAD_INPUT
-    result = verify_chain(events, checklist.events, checklist.head_hash)
+    standing = {s.position: (s.kind, s.user_id) for s in signoffs if s.undone_at is None}
+    result = verify_record(events, checklist.events, checklist.head_hash, standing)
     print(f"checklist {checklist_id} ({checklist.name} v{checklist.version}): {result.sentence()}")
     return INTACT if result.intact else TAMPERED
 

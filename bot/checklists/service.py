@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot.checklists.rules import Act, Holds, Refused, Stale, check
 from bot.checklists.state import ChecklistState, load_state
 from bot.checklists.templates import TemplateLibrary
-from bot.checklists.trail import GENESIS, Verification, detail_json, event_hash, verify_chain
+from bot.checklists.trail import GENESIS, Verification, detail_json, event_hash, verify_record
 from bot.i18n import N_
 from storage import checklists as repo
 from storage.db import read_scope, session_scope
@@ -213,5 +213,6 @@ class ChecklistService:
             if state is None:
                 raise Refused(N_("There is no checklist {id}."), id=checklist_id)
             signoffs, events = repo.signoffs(session, checklist_id), repo.events(session, checklist_id)
-        verification = verify_chain(events, state.checklist.events, state.checklist.head_hash)
+        standing = {s.position: (s.kind, s.user_id) for s in signoffs if s.undone_at is None}
+        verification = verify_record(events, state.checklist.events, state.checklist.head_hash, standing)
         return Record(state, signoffs, events, verification)

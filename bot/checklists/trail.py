@@ -78,11 +78,11 @@ class Verification:
     events: int
     head: str
     broken_at: int | None = None  # the seq of the first altered or removed event
-    problem: str = ""
+    problem: str = ""  # set when the chain breaks, or when the sign-offs disagree with it
 
     @property
     def intact(self) -> bool:
-        return self.broken_at is None
+        return not self.problem
 
     def sentence(self) -> str:
         if self.intact:
@@ -133,3 +133,38 @@ def describe(event: EventLike) -> str:
 
 def detail_json(detail: dict[str, Any]) -> str:
     return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+Standing = dict[int, tuple[str, str]]  # item position → (sign | na, who)
+
+
+def replay(events: Sequence[EventLike]) -> Standing:
+    """The sign-offs the trail says stand now: what the checklist's rows must agree with."""
+    standing: Standing = {}
+    for event in events:
+        if event.position is None:
+            continue
+        if event.kind in ("sign", "approve", "na"):
+            standing[event.position] = ("na" if event.kind == "na" else "sign", event.actor)
+        elif event.kind == "undo":
+            standing.pop(event.position, None)
+    return standing
+
+
+def verify_record(events: Sequence[EventLike], expected_count: int, expected_head: str,
+                  standing: Standing) -> Verification:
+    """The chain, then the sign-off rows against a replay of it (a row edited by hand shows here)."""
+    chain = verify_chain(events, expected_count, expected_head)
+    if not chain.intact:
+        return chain
+    replayed = replay(events)
+    for position in sorted(set(replayed) | set(standing)):
+        if replayed.get(position) != standing.get(position):
+            problem = (f"the sign-off of item {position} ({_shown(standing.get(position))}) does not match "
+                       f"the trail ({_shown(replayed.get(position))})")
+            return Verification(events=chain.events, head=chain.head, problem=problem)
+    return chain
+
+
+def _shown(entry: tuple[str, str] | None) -> str:
+    return "none" if entry is None else f"{entry[0]} by {entry[1]}"
