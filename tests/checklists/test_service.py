@@ -70,6 +70,10 @@ def test_unknown_templates_and_versions_are_named(
         service.start("nope", "", "URM", "C0OPS", publisher)
     with pytest.raises(Refused, match=r"has no version 9\.9"):
         service.start("automation-patch@9.9", "", "URM", "C0OPS", publisher)
+    twin = (folder / "automation-patch-v1.2.md").read_text().replace("Release approved", "Go")
+    (folder / "copy.md").write_text(twin)
+    with pytest.raises(Refused, match=r"Two files in the checklists folder define automation-patch v1\.2"):
+        service.start("automation-patch", "", "URM", "C0OPS", publisher)
     (folder / "hotfix.md").write_text("---\nname: hotfix\n---\n")
     with pytest.raises(Refused, match=r"Template file hotfix\.md does not parse"):
         service.start("hotfix", "", "URM", "C0OPS", publisher)
