@@ -216,6 +216,12 @@ def test_a_60_item_checklist_pages_within_slack_limits(slack: SlackDriver, stand
     assert "Step 1.1 " not in last and len(json.loads(last)) <= 50
     _press(slack, "checklist_sign", "1:60", DEV)
     _until_shown(standin, "Step 5.12 — signed by <@UDEV1>", "1/60 signed")
+    shown = slack.command("checklist show 1", user_id=OTHER)
+    [private] = standin.wait_for_response(shown.response_url_name)
+    assert private["response_type"] == "ephemeral" and len(private["blocks"]) <= 50
+    listed = json.dumps(private, ensure_ascii=False)
+    assert "*1.* Step 1.1" in listed and "Step 5.12 — signed by <@UDEV1>" in listed
+    assert "checklist_sign" not in listed  # read-only: the buttons live on the channel message
 
 
 def test_diff_show_and_bad_arguments(slack: SlackDriver, standin: SlackStandin) -> None:
