@@ -60,6 +60,9 @@ def start(deps: Deps, invocation: Invocation, args: ChecklistArgs) -> NewMessage
         args.template, args.release, invocation.user_id, invocation.channel_id, SlackPublisher(deps)
     )
     deps.outbox.wake()
+    with session_scope(deps.engine) as session:
+        audit.record(session, invocation.actor, Action(name="checklist.start", target=str(state.id), detail={
+            "template": state.label, "release": args.release}))
     return reply(
         invocation,
         deps.t(

@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
 from bot.testing.standin_model import StoredMessage
+from storage import audit
+from storage.db import open_engine, read_scope
 from tests.checklists.conftest import EXAMPLES
-from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, server_env
+from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, eventually, server_env
 
+AUDIT_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 RM, APPROVER, DEV, OTHER, OWNER = "URELMGR1", "UAPPROVER1", "UDEV1", "UOTHER1", "UOWNER1"
 HOTFIX = f"""\
 ---
@@ -49,6 +54,13 @@ def checklist_iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer
     yield server
     if server.process is not None:
         server.stop()
+
+
+@pytest.fixture
+def iris_db(checklist_iris: IrisServer) -> Iterator[Engine]:
+    engine = open_engine(checklist_iris.env["IRIS_DATABASE_URL"])
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -104,7 +116,13 @@ def _open_form(slack: SlackDriver, standin: SlackStandin, action: str, value: st
     return json.loads(view) if isinstance(view, str) else view
 
 
-def test_the_whole_flow_from_start_to_export(slack: SlackDriver, standin: SlackStandin) -> None:
+def _trail(engine: Engine) -> list[tuple[str, str, str]]:
+    with read_scope(engine) as session:
+        return [(e.actor, e.action, e.outcome) for e in audit.since(session, AUDIT_SINCE)]
+
+
+def test_the_whole_flow_from_start_to_export(slack: SlackDriver, standin: SlackStandin,
+                                             iris_db: Engine) -> None:
     listing = _say(slack, standin, "checklist templates")
     assert "*automation-patch* v1.1 — 12 items" in listing and "*automation-patch* v1.2 — 15 items" in listing
     refused = _say(slack, standin, "checklist start hotfix 2024-12-17", user=DEV)
@@ -112,6 +130,8 @@ def test_the_whole_flow_from_start_to_export(slack: SlackDriver, standin: SlackS
 
     started = _say(slack, standin, "checklist start hotfix 2024-12-17")
     assert started == "Started checklist 1: `hotfix v1` with 5 items; it is posted in this channel."
+    assert eventually(lambda: _trail(iris_db) == [(DEV, "checklist.start", "refused"),
+                                                  (RM, "checklist.start", "ok")]), _trail(iris_db)
     message = _checklist_message(standin)
     assert len(message.blocks or []) <= 50 and "0/5 signed" in message.text
     assert "Only members of the release_managers" not in json.dumps(message.blocks)
