@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--json", action="store_true", help="print the full result as JSON")
     rehearse.add_argument("--check", action="store_true", help="only validate the scenario file")
     rehearse.set_defaults(run=run_rehearse)
+    checklist = commands.add_parser("checklist", help="verify a checklist's trail, check a template")
+    checklist_commands = checklist.add_subparsers(dest="checklist_command", required=True)
+    verify = checklist_commands.add_parser("verify", help="recompute the hash chain of a checklist's trail")
+    verify.add_argument("id", help="the checklist id, as shown in Slack")
+    verify.set_defaults(run=run_checklist_verify)
+    check = checklist_commands.add_parser("check", help="validate a checklist template file")
+    check.add_argument("file", type=Path, help="the template (Markdown)")
+    check.set_defaults(run=run_checklist_check)
     _later(commands, "report", "write the day's report", (), ("--date", "--format", "--lang"))
     return parser
 
@@ -144,6 +152,19 @@ def run_rehearse(args: argparse.Namespace) -> int:
     from bot.rehearsal.cli import rehearse_from_terminal  # the engine is not needed by other commands
 
     return rehearse_from_terminal(args.file, runs=args.runs, as_json=args.json, check_only=args.check)
+
+
+def run_checklist_verify(args: argparse.Namespace) -> int:
+    """Exit 0 intact, 1 tampered (naming the first altered or removed event), 2 bad input."""
+    from bot.checklists.cli import verify_from_terminal
+
+    return verify_from_terminal(args.id)
+
+
+def run_checklist_check(args: argparse.Namespace) -> int:
+    from bot.checklists.cli import check_from_terminal
+
+    return check_from_terminal(args.file)
 
 
 def run_manifest(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from bot.checklists.service import ChecklistService
 from bot.config import Config, ConfigError, Settings
 from bot.deps import Deps
 from bot.i18n import Translator
@@ -64,12 +65,14 @@ def build_deps(config: Config, engine: Engine, *,
     metrics = Metrics()
     slack = SlackGateway(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, metrics)
     poster = OutboxPoster(engine, slack, PosterSettings.from_config(config.iris.outbox), clock=clock)
+    roles = Roles(config.iris.roles, slack.usergroup_members)
     deps = Deps(
         config=config, engine=engine, t=Translator(settings.iris_lang), metrics=metrics, slack=slack,
         identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake, clock), jobs=JobRunner(metrics),
-        roles=Roles(config.iris.roles, slack.usergroup_members),
+        roles=roles,
         rehearsals=RehearsalService(engine, config.iris.folders.scenarios,
                                     alertmanager_url=settings.iris_alertmanager_url),
+        checklists=ChecklistService(engine, config.iris.folders.checklists, roles.holds, clock),
         clock=clock,
         started_at=time.monotonic(),
     )

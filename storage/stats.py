@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
-from storage.models import AuditEvent, OutboxMessage, Rehearsal
+from storage.models import AuditEvent, Checklist, OutboxMessage, Rehearsal
 
 
 def N_(message: str) -> str:
@@ -18,6 +18,7 @@ COUNTED: list[tuple[str, type[SQLModel]]] = [
     (N_("Outbox messages"), OutboxMessage),
     (N_("Audit events"), AuditEvent),
     (N_("Rehearsals"), Rehearsal),
+    (N_("Checklists"), Checklist),
 ]
 
 

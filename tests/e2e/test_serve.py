@@ -90,8 +90,8 @@ def test_an_unknown_subcommand_gets_usage_and_cannot_ping_anyone(driver: SlackDr
 
 
 def test_a_planned_subcommand_says_it_is_not_available_yet(driver: SlackDriver) -> None:
-    body = driver.command("checklist start automation-patch").json()
-    assert body["text"].startswith("`/iris checklist` is not available yet in this version of IRIS.")
+    body = driver.command("report 2024-12-12").json()
+    assert body["text"].startswith("`/iris report` is not available yet in this version of IRIS.")
 
 
 @pytest.mark.parametrize("text", [

@@ -1,0 +1,58 @@
+"""`iris checklist verify <id>` and `iris checklist check FILE`: the trail and templates from a terminal."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bot.checklists.template import TemplateError, load_template
+from bot.checklists.trail import verify_record
+from bot.config import load_config
+from storage import checklists as repo
+from storage.db import check_reachable, open_engine, read_scope
+
+INTACT, TAMPERED, BAD_INPUT = 0, 1, 2
+
+
+def verify_from_terminal(checklist_id: str) -> int:
+    """Exit 0 when the trail is intact, 1 naming the first altered or removed event, 2 on bad input."""
+    if not checklist_id.isdigit():
+        print(
+            f"iris: {checklist_id!r} is not a checklist id (a number, as in /iris checklist show 7).",
+            file=sys.stderr,
+        )
+        return BAD_INPUT
+    url = load_config().settings.iris_database_url
+    engine = open_engine(url)
+    check_reachable(engine, url)
+    with read_scope(engine) as session:
+        checklist = repo.get(session, int(checklist_id))
+        events = repo.events(session, int(checklist_id)) if checklist else []
+        signoffs = repo.signoffs(session, int(checklist_id)) if checklist else []
+    engine.dispose()
+    if checklist is None:
+        print(f"iris: there is no checklist {checklist_id}.", file=sys.stderr)
+        return BAD_INPUT
+    standing = {s.position: (s.kind, s.user_id) for s in signoffs if s.undone_at is None}
+    result = verify_record(events, checklist.events, checklist.head_hash, standing)
+    print(f"checklist {checklist_id} ({checklist.name} v{checklist.version}): {result.sentence()}")
+    return INTACT if result.intact else TAMPERED
+
+
+def check_from_terminal(path: Path) -> int:
+    """Exit 0 for a template that parses (its items listed), 2 with every problem and its line."""
+    try:
+        template = load_template(path)
+    except TemplateError as exc:
+        print(f"{path.name}: {len(exc.errors)} problem(s)", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return BAD_INPUT
+    print(
+        f"{template.label}: {len(template.items)} items in {len(template.sections)} sections, "
+        f"content hash {template.content_hash[:12]}"
+    )
+    for item in template.items:
+        marks = (" (approval)" if item.approval else "") + (f" (owner: {item.owner})" if item.owner else "")
+        print(f"  {item.position:>3}. [{item.section}] {item.text}{marks}")
+    return INTACT

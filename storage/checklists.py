@@ -1,0 +1,149 @@
+"""Checklist repository: template versions, checklists, standing sign-offs and the append-only trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff, ChecklistTemplate
+
+OPEN, COMPLETE = "open", "complete"
+
+
+class AlreadySigned(Exception):
+    """The item already has a standing sign-off or N/A: the database refused a second one."""
+
+    def __init__(self, standing: ChecklistSignoff) -> None:
+        super().__init__(f"item {standing.position} is already {standing.kind} by {standing.user_id}")
+        self.standing = standing
+
+
+def remember_template(session: Session, *, name: str, version: str, content_hash: str, item_count: int,
+                      source: str) -> ChecklistTemplate:
+    """The stored row of this exact content; the first load of a version stores it (two racing loads: one)."""
+    found = template_by_hash(session, name, content_hash)
+    if found is not None:
+        return found
+    row = ChecklistTemplate(name=name, version=version, content_hash=content_hash, item_count=item_count,
+                            source=source)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = template_by_hash(session, name, content_hash)
+        if found is None:
+            raise
+        return found
+    return row
+
+
+def template_by_hash(session: Session, name: str, content_hash: str) -> ChecklistTemplate | None:
+    query = select(ChecklistTemplate).where(ChecklistTemplate.name == name,
+                                            ChecklistTemplate.content_hash == content_hash)
+    return session.exec(query).first()
+
+
+def template_versions(session: Session, name: str) -> list[ChecklistTemplate]:
+    """Every stored version of a template, oldest first."""
+    query = (select(ChecklistTemplate).where(ChecklistTemplate.name == name)
+             .order_by(col(ChecklistTemplate.first_seen_at), col(ChecklistTemplate.id)))
+    return list(session.exec(query).all())
+
+
+def template(session: Session, template_id: int) -> ChecklistTemplate | None:
+    return session.get(ChecklistTemplate, template_id)
+
+
+def create(session: Session, checklist: Checklist, items: list[ChecklistItem]) -> Checklist:
+    session.add(checklist)
+    session.flush()
+    assert checklist.id is not None
+    for item in items:
+        item.checklist_id = checklist.id
+        session.add(item)
+    session.flush()
+    return checklist
+
+
+def get(session: Session, checklist_id: int) -> Checklist | None:
+    return session.get(Checklist, checklist_id)
+
+
+def lock(session: Session, checklist_id: int) -> Checklist | None:
+    """The checklist, locked for this transaction (PostgreSQL; SQLite's writer lock already serialises).
+
+    Every change of one checklist takes this lock first, so its trail grows one event at a time and
+    each message is rendered from a state no concurrent change can overtake.
+    """
+    query = select(Checklist).where(Checklist.id == checklist_id).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
+
+
+def items(session: Session, checklist_id: int) -> list[ChecklistItem]:
+    query = (select(ChecklistItem).where(ChecklistItem.checklist_id == checklist_id)
+             .order_by(col(ChecklistItem.position)))
+    return list(session.exec(query).all())
+
+
+def signoffs(session: Session, checklist_id: int) -> list[ChecklistSignoff]:
+    """Every sign-off and N/A ever given, undone ones included, in the order they were given."""
+    query = (select(ChecklistSignoff).where(ChecklistSignoff.checklist_id == checklist_id)
+             .order_by(col(ChecklistSignoff.id)))
+    return list(session.exec(query).all())
+
+
+def standing(session: Session, checklist_id: int, position: int) -> ChecklistSignoff | None:
+    query = select(ChecklistSignoff).where(ChecklistSignoff.checklist_id == checklist_id,
+                                           ChecklistSignoff.position == position,
+                                           col(ChecklistSignoff.undone_at).is_(None))
+    return session.exec(query).first()
+
+
+def add_signoff(session: Session, signoff: ChecklistSignoff) -> ChecklistSignoff:
+    """Insert in a savepoint: when the unique index refuses it, the caller's transaction goes on."""
+    try:
+        with session.begin_nested():
+            session.add(signoff)
+    except IntegrityError:
+        existing = standing(session, signoff.checklist_id, signoff.position)
+        if existing is None:
+            raise
+        raise AlreadySigned(existing) from None
+    return signoff
+
+
+def undo_signoff(session: Session, signoff: ChecklistSignoff, *, by: str, at: datetime) -> None:
+    signoff.undone_at, signoff.undone_by = at, by
+    session.add(signoff)
+    session.flush()
+
+
+def append_event(session: Session, checklist: Checklist, event: ChecklistEvent) -> ChecklistEvent:
+    """Add the next event; the (checklist, seq) constraint refuses a second event with the same number."""
+    session.add(event)
+    session.flush()
+    checklist.events, checklist.head_hash = event.seq, event.hash
+    session.add(checklist)
+    session.flush()
+    return event
+
+
+def events(session: Session, checklist_id: int) -> list[ChecklistEvent]:
+    query = (select(ChecklistEvent).where(ChecklistEvent.checklist_id == checklist_id)
+             .order_by(col(ChecklistEvent.seq), col(ChecklistEvent.id)))
+    return list(session.exec(query).all())
+
+
+def set_values(session: Session, checklist_id: int, **values: Any) -> None:
+    """Message id, page, completion: plain columns of the checklist row."""
+    session.execute(update(Checklist).where(col(Checklist.id) == checklist_id).values(**values))
+
+
+def open_in_channel(session: Session, channel_id: str, limit: int = 20) -> list[Checklist]:
+    query = (select(Checklist).where(Checklist.channel_id == channel_id, Checklist.status == OPEN)
+             .order_by(col(Checklist.id).desc()).limit(limit))
+    return list(session.exec(query).all())

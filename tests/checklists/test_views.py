@@ -1,0 +1,105 @@
+"""Parsing `/iris checklist …` and rendering checklists within Slack's limits, with user text escaped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.checklists.state import ChecklistState, ItemState, Note, Standing
+from bot.errors import UserError
+from bot.i18n import Translator
+from commands.checklist.parse import ChecklistArgs, parse_button_value, parse_checklist_args
+from commands.checklist.views import MESSAGE_BLOCKS, paginate, render_checklist, render_readonly, shown_page
+from storage.models import Checklist
+
+T = Translator("en")
+AT = datetime(2024, 12, 16, 7, 0, tzinfo=UTC)
+
+
+def _state(count: int, *, done: set[int] | None = None, page: int = 0, status: str = "open",
+           text: str = "Step {n}", notes: int = 0) -> ChecklistState:
+    done = done or set()
+    checklist = Checklist(id=7, template_id=1, name="big", version="1", title="Big <release>", release="r1",
+                          channel_id="C0OPS", started_by="URM", started_at=AT, status=status, page=page)
+    items = tuple(ItemState(position=n, section=f"Part {(n - 1) // 12 + 1}", text=text.format(n=n),
+                            owner=None, approval=False,
+                            standing=Standing("sign", "UDEV", AT, None) if n in done else None,
+                            notes=tuple(Note("UQA", AT, "x" * 900) for _ in range(notes)))
+                  for n in range(1, count + 1))
+    return ChecklistState(checklist=checklist, items=items)
+
+
+@pytest.mark.parametrize(("rest", "expected"), [
+    ("", ChecklistArgs("open")),
+    ("templates", ChecklistArgs("templates")),
+    ("START automation-patch@1.1 2024-12-17 prod", ChecklistArgs("start", template="automation-patch@1.1",
+                                                                release="2024-12-17 prod")),
+    ("show #7", ChecklistArgs("show", checklist_id=7)),
+    ("export 12", ChecklistArgs("export", checklist_id=12)),
+    ("diff automation-patch v1.1 1.2",
+     ChecklistArgs("diff", template="automation-patch", versions=("v1.1", "1.2"))),
+])
+def test_commands_parse(rest: str, expected: ChecklistArgs) -> None:
+    assert parse_checklist_args(T, rest) == expected
+
+
+@pytest.mark.parametrize(("rest", "start"), [
+    ("start", "Usage: `/iris checklist`"),
+    ("start Bad/Name", "`Bad/Name` is not a template name"),
+    ("start ok " + "r" * 121, "A release name has at most 120 characters."),
+    ("show seven", "`seven` is not a checklist id"),
+    ("show 1 2", "Usage:"),
+    ("diff t 1 2 3", "Usage:"),
+    ("diff t <!here>", "`&lt;!here&gt;` is not a version"),
+    ("delete 7", "Usage:"),
+])
+def test_bad_commands_are_one_sentence(rest: str, start: str) -> None:
+    with pytest.raises(UserError) as caught:
+        parse_checklist_args(T, rest)
+    assert caught.value.sentence.startswith(start)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("7:3", (7, 3)), ("7:x", None), ("", None), (None, None),
+                                                 ("1:2:3", None), ("9" * 10 + ":1", None)])
+def test_button_values_are_only_what_iris_wrote(value: object, expected: tuple[int, int] | None) -> None:
+    assert parse_button_value(value) == expected
+
+
+@pytest.mark.parametrize("count", [1, 15, 23, 24, 60, 100])
+def test_every_page_fits_in_one_message(count: int) -> None:
+    state = _state(count)
+    pages = paginate(state)
+    assert [i.position for page in pages for i in page] == list(range(1, count + 1))
+    for page in range(len(pages)):
+        _, blocks = render_checklist(T, _state(count, page=page))
+        assert len(blocks) <= MESSAGE_BLOCKS
+    assert len(pages) == 1 or count > 15
+
+
+def test_a_page_whose_items_are_all_done_gives_way_to_the_next_with_work() -> None:
+    first_page = {i.position for i in paginate(_state(60))[0]}
+
+    def shown(state: ChecklistState) -> int:
+        return shown_page(state, paginate(state))
+
+    assert shown(_state(60, done=first_page)) == 1
+    assert shown(_state(60, done=first_page, page=2)) == 2
+    assert shown(_state(60, done=set(range(1, 61)), page=1)) == 1
+
+
+def test_a_finished_checklist_of_100_long_items_fits_without_buttons() -> None:
+    state = _state(100, done=set(range(1, 101)), status="complete", text="{n} " + "word " * 55, notes=2)
+    _, blocks = render_readonly(T, state)
+    assert len(blocks) <= MESSAGE_BLOCKS
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+    assert "checklist_sign" not in str(blocks)
+
+
+def test_template_and_user_text_cannot_mention_or_link() -> None:
+    state = _state(1, text="<!channel> deploy <https://evil|here>")
+    _, blocks = render_checklist(T, state)
+    shown = str(blocks)
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown and "<https://evil" not in shown
+    assert "Big &lt;release&gt;" in shown
+    assert "<!date^1734332400^{date_short_pretty} {time}|2024-12-16 07:00 UTC>" in shown
