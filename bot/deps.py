@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.briefings.service import BriefingService
 from bot.config import Config
 from bot.i18n import Translator
 from bot.identity import IdentityCache
@@ -31,5 +32,6 @@ class Deps:
     jobs: JobRunner
     roles: Roles
     rehearsals: RehearsalService
+    briefings: BriefingService
     clock: Callable[[], datetime]
     started_at: float  # time.monotonic() when the process started serving

@@ -3,11 +3,12 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from commands import help, rehearse, status
+from commands import brief, help, rehearse, status
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     help.register(app, deps)
     status.register(app, deps)
     rehearse.register(app, deps)
+    brief.register(app, deps)
     help.register_fallback(app, deps)  # last: unknown and not-yet-available subcommands
