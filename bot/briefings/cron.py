@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MAX_DAYS = 5 * 366 + 1  # "0 9 29 2 1" (29 February on a Monday) can be years away
@@ -65,6 +65,8 @@ class CronRule:
                 later = [moment for moment in self._instants(day, zone) if moment > after]
                 if later:
                     return min(later)  # a shifted skipped-hour time can sort after the next one
+            if day.year >= MAXYEAR:
+                return None
             day += timedelta(days=1)
         return None
 

@@ -60,12 +60,12 @@ def parse_when(t: Translator, text: str, zone: str, now: datetime | None = None,
                               examples=EXAMPLES))
         schedule = Schedule(zone=zone, rule=_cron(t, cron))
     else:
-        schedule = _schedule(t, words, ZoneInfo(zone), moment)
+        schedule = _schedule(t, words, ZoneInfo(zone), moment, typed=text.strip())
     _check_future(t, schedule, text or cron or "", moment)
     return schedule
 
 
-def _schedule(t: Translator, words: str, zone: ZoneInfo, now: datetime) -> Schedule:
+def _schedule(t: Translator, words: str, zone: ZoneInfo, now: datetime, typed: str) -> Schedule:
     local_today = now.astimezone(zone).date()
     if match := DATE_TIME.match(words):
         year, month, day, hour, minute = (int(g) for g in match.groups())
@@ -81,7 +81,7 @@ def _schedule(t: Translator, words: str, zone: ZoneInfo, now: datetime) -> Sched
         hour, minute = _clock(t, words, int(match.group(2)), int(match.group(3)))
         return Schedule(zone=zone.key, rule=f"{minute} {hour} * * {days}")
     raise UserError(t("IRIS cannot read `{when}` as a time. Times look like {examples} (in {zone}).",
-                      when=_quote(words), examples=EXAMPLES, zone=zone.key))
+                      when=_quote(typed), examples=EXAMPLES, zone=zone.key))
 
 
 def _local(t: Translator, words: str, zone: ZoneInfo, year: int, month: int, day: int, hour: int,
