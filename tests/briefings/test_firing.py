@@ -55,12 +55,18 @@ def _add(engine: Engine, clock: Clock, schedule: Schedule, leads: tuple[int, ...
 
 def _posts(engine: Engine) -> list[str]:
     with read_scope(engine) as session:
-        return [json.loads(m.payload)["text"] for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
+        rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id))  # type: ignore[arg-type]
+        return [json.loads(m.payload)["text"] for m in rows]
 
 
 def _firings(engine: Engine, briefing_id: int) -> list[tuple[datetime, int, str]]:
     with read_scope(engine) as session:
         return [(repo.as_utc(f.fire_at), f.lead, f.status) for f in repo.firings_of(session, briefing_id)]
+
+
+def _job_ids(scheduler: BriefingScheduler) -> list[str]:
+    """The APScheduler jobs themselves, not the scheduler's own map of them."""
+    return sorted(job.id for job in scheduler._scheduler.get_jobs() if job.id.startswith("briefing:"))
 
 
 def test_each_due_firing_is_claimed_once_and_handed_to_the_outbox(brief_engine: Engine) -> None:
@@ -83,8 +89,8 @@ def test_each_due_firing_is_claimed_once_and_handed_to_the_outbox(brief_engine: 
 
 def test_two_racing_schedulers_post_every_firing_exactly_once(brief_engine: Engine) -> None:
     clock = Clock(START - timedelta(hours=1))
-    ids = [_add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START + timedelta(minutes=i)), leads=(300,))
-           for i in range(5)]
+    ids = [_add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START + timedelta(minutes=i)),
+                leads=(300,)) for i in range(5)]
     replicas = [_scheduler(brief_engine, clock, worker=f"replica-{n}") for n in range(2)]
     for replica in replicas:
         replica.start()  # both rebuilt from the database before the clock moved past the firings
@@ -114,7 +120,8 @@ def test_two_racing_schedulers_post_every_firing_exactly_once(brief_engine: Engi
     assert count == 10 and workers <= {"replica-0", "replica-1"}
 
 
-def test_missed_while_down_is_posted_late_within_grace_and_recorded_missed_beyond(brief_engine: Engine) -> None:
+def test_missed_while_down_is_posted_late_within_grace_and_recorded_missed_beyond(
+        brief_engine: Engine) -> None:
     clock = Clock(START - timedelta(hours=2))
     briefing_id = _add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START), leads=(1800, 300))
     clock.now = START + timedelta(minutes=2)  # IRIS comes back: 30 min reminder 32 min ago, the rest recent
@@ -137,7 +144,7 @@ def test_start_rebuilds_one_job_per_briefing_with_stable_ids(brief_engine: Engin
     for _ in range(2):  # two starts of IRIS build the same jobs
         scheduler = _scheduler(brief_engine, clock)
         assert scheduler.start() == 2
-        ids.append(sorted(job.id for job in scheduler._scheduler.get_jobs() if job.id.startswith("briefing:")))
+        ids.append(_job_ids(scheduler))
     reminder = int((START - timedelta(minutes=30)).timestamp())
     monday = int(datetime(2024, 12, 13, 0, 30, tzinfo=UTC).timestamp())  # Friday 09:30 KST
     assert ids[0] == ids[1] == sorted([f"briefing:{first}:{reminder}", f"briefing:{second}:{monday}"])
@@ -153,11 +160,10 @@ def test_edits_and_cancels_move_the_jobs_without_a_restart(brief_engine: Engine)
     later = START + timedelta(days=1)
     service.edit(briefing_id, {"schedule": Schedule(zone="Asia/Seoul", at=later), "leads": ()})
     assert scheduler.jobs() == {briefing_id: f"briefing:{briefing_id}:{int(later.timestamp())}"}
-    assert [j.id for j in scheduler._scheduler.get_jobs() if j.id.startswith("briefing:")] == \
-        [f"briefing:{briefing_id}:{int(later.timestamp())}"]
+    assert _job_ids(scheduler) == [f"briefing:{briefing_id}:{int(later.timestamp())}"]
     service.cancel(briefing_id)
     assert scheduler.jobs() == {}
-    assert [j.id for j in scheduler._scheduler.get_jobs() if j.id.startswith("briefing:")] == []
+    assert _job_ids(scheduler) == []
 
 
 def test_a_stale_job_from_before_an_edit_posts_nothing(brief_engine: Engine) -> None:

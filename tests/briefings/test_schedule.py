@@ -89,7 +89,8 @@ def test_seoul_has_no_daylight_saving_so_utc_times_never_move(t: Translator) -> 
 @freeze_time("2024-12-12 03:00:00")
 def test_cron_day_of_month_and_weekday_match_either_one_like_cron(t: Translator) -> None:
     schedule = parse_when(t, "", "Asia/Seoul", cron="0 9 1 * mon")
-    days = [s.astimezone(ZoneInfo("Asia/Seoul")).strftime("%a %d") for s in _starts(schedule, _utc(2024, 12, 28), 3)]
+    starts = _starts(schedule, _utc(2024, 12, 28), 3)
+    days = [s.astimezone(ZoneInfo("Asia/Seoul")).strftime("%a %d") for s in starts]
     assert days == ["Mon 30", "Wed 01", "Mon 06"]
 
 

@@ -93,7 +93,8 @@ def test_reminder_start_answers_and_done_reach_exactly_the_absentees(
     slack.block_action("brief_absent", value, user_id="ULEE", message_ts=start.ts)
     slack.block_action("brief_absent", value, user_id="ULEE", message_ts=start.ts)  # a double click
     shown = "Attending: <@UKIM> · Can't attend: <@ULEE> · No answer yet: <@UPARK>"
-    standin.wait_for(lambda s: any(shown in json.dumps(e["blocks"], ensure_ascii=False) for e in _top(s, "starts now")[0].edits))
+    standin.wait_for(lambda s: any(shown in json.dumps(e["blocks"], ensure_ascii=False)
+                                   for e in _top(s, "starts now")[0].edits))
     with read_scope(server_db) as session:
         firing = repo.get_firing(session, int(value))
         assert firing is not None
@@ -109,7 +110,8 @@ def test_reminder_start_answers_and_done_reach_exactly_the_absentees(
                            and s.messages("ULEE") else None)
     assert all("https://rec.example/42" in m[0].text for m in dms)
     assert standin.messages("UKIM") == []
-    assert _say(slack, standin, f"brief done {briefing_id}").endswith("was already marked done by <@UADMIN01>.")
+    again = _say(slack, standin, f"brief done {briefing_id}")
+    assert again.endswith("was already marked done by <@UADMIN01>.")
 
 
 def test_a_restart_and_a_second_replica_between_scheduling_and_firing_still_post_once(
@@ -146,12 +148,14 @@ def test_a_firing_missed_while_down_is_posted_late_within_grace(
     assert eventually(lambda: _firing_statuses(server_db, briefing_id) == ["late"])
 
 
-def test_a_firing_missed_beyond_grace_is_recorded_and_not_posted(standin: SlackStandin, tmp_path: Path) -> None:
+def test_a_firing_missed_beyond_grace_is_recorded_and_not_posted(standin: SlackStandin,
+                                                                 tmp_path: Path) -> None:
     server = _server(standin, tmp_path, grace_seconds=1).start()
     engine = open_engine(server.env["IRIS_DATABASE_URL"])
     try:
         with SlackDriver(server.base_url, SIGNING_SECRET, standin=standin) as slack:
-            briefing_id = _add(slack, standin, 'brief add "Production deploy" in 2s remind=none kind=milestone')
+            text = 'brief add "Production deploy" in 2s remind=none kind=milestone'
+            briefing_id = _add(slack, standin, text)
         due = time.time() + 2
         server.stop()
         _wait_until(due + 3)
@@ -166,7 +170,8 @@ def test_a_firing_missed_beyond_grace_is_recorded_and_not_posted(standin: SlackS
 
 
 def test_bad_and_past_times_get_an_ephemeral_sentence_with_examples(slack: SlackDriver) -> None:
-    for text, expected in [('brief add "Retro" yesterday 10:00', "IRIS cannot read `yesterday 10:00` as a time"),
+    for text, expected in [('brief add "Retro" yesterday 10:00',
+                            "IRIS cannot read `yesterday 10:00` as a time"),
                            ('brief add "Retro" 2020-01-01 10:00', "is in the past"),
                            ("brief add Retro tomorrow 10:00", "Start with the title in quotes")]:
         answer = slack.command(text, user_id=ADMIN)
