@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -59,35 +59,65 @@ def cancel(session: Session, briefing_id: int) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def advance(session: Session, briefing_id: int, version: int, next_fire_at: datetime | None) -> bool:
-    """Move the cursor, unless an edit or cancel changed the briefing since it was read."""
-    result = session.execute(
-        update(Briefing).where(col(Briefing.id) == briefing_id, col(Briefing.version) == version,
-                               col(Briefing.status) == ACTIVE)
-        .values(next_fire_at=next_fire_at))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+def active_by_ids(session: Session, ids: list[int]) -> dict[int, Briefing]:
+    query = select(Briefing).where(col(Briefing.id).in_(ids), Briefing.status == ACTIVE)
+    return {b.id: b for b in session.exec(query).all() if b.id is not None}
 
 
-def claim(session: Session, briefing_id: int, *, fire_at: datetime, occurrence_at: datetime, lead: int,
-          status: str, worker: str, now: datetime) -> BriefingFiring | None:
-    """Claim one firing; None when another process (or an earlier run) already has it.
+def claim_many(session: Session, claims: list[dict[str, Any]], worker: str,
+               now: datetime) -> list[BriefingFiring]:
+    """Claim firings (dicts of briefing_id, fire_at, occurrence_at, lead, status); returns those won.
 
-    The unique (briefing_id, fire_at) key decides with ON CONFLICT DO NOTHING, so two racing
-    schedulers neither fail nor both win.
+    One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: the unique (briefing_id, fire_at) key
+    decides, so two racing schedulers neither fail nor both win, and a batch costs one round trip.
     """
-    values = {"briefing_id": briefing_id, "fire_at": fire_at, "occurrence_at": occurrence_at, "lead": lead,
-              "status": status, "claimed_by": worker, "claimed_at": now}
+    if not claims:
+        return []
+    values = [claim | {"claimed_by": worker, "claimed_at": now} for claim in claims]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(BriefingFiring).values(**values)
+    table = BriefingFiring.__table__  # type: ignore[attr-defined]
+    statement = (dialect.insert(BriefingFiring).values(values)
                  .on_conflict_do_nothing(index_elements=["briefing_id", "fire_at"])
-                 .returning(BriefingFiring.__table__.c.id))  # type: ignore[attr-defined]
-    new_id = session.execute(statement).scalar()
-    return None if new_id is None else session.get(BriefingFiring, new_id)
+                 .returning(table.c.id, table.c.briefing_id, table.c.fire_at))
+    won = {(briefing, as_utc(fire_at)): new_id for new_id, briefing, fire_at in session.execute(statement)}
+    by_key = {(v["briefing_id"], as_utc(v["fire_at"])): v for v in values}
+    return [BriefingFiring(id=new_id, **by_key[key]) for key, new_id in won.items()]
 
 
-def set_message(session: Session, firing_id: int, message_id: int) -> None:
-    session.execute(update(BriefingFiring).where(col(BriefingFiring.id) == firing_id)
-                    .values(message_id=message_id))
+def set_messages(session: Session, messages: list[tuple[int, int]]) -> None:
+    """(firing id, outbox message id) pairs, in one executemany."""
+    if messages:
+        table = BriefingFiring.__table__  # type: ignore[attr-defined]
+        session.execute(update(table).where(table.c.id == bindparam("firing"))
+                        .values(message_id=bindparam("message")),
+                        [{"firing": firing, "message": message} for firing, message in messages])
+
+
+def advance_many(session: Session, cursors: list[tuple[int, int, datetime | None]]) -> bool:
+    """Move each (id, version, next firing) cursor; False if any briefing was edited since it was read.
+
+    A version that no longer matches means the firings were computed from an old schedule: the
+    caller rolls the whole transaction back and starts again from the database.
+    """
+    table = Briefing.__table__  # type: ignore[attr-defined]
+    statement = (update(table)
+                 .where(table.c.id == bindparam("briefing"), table.c.version == bindparam("seen"),
+                        table.c.status == ACTIVE)
+                 .values(next_fire_at=bindparam("following")))
+    rows = [{"briefing": i, "seen": v, "following": at} for i, v, at in cursors]
+    if not session.get_bind().dialect.supports_sane_multi_rowcount:
+        return all(session.execute(statement, row).rowcount == 1 for row in rows)  # type: ignore[attr-defined]
+    return not rows or session.execute(statement, rows).rowcount == len(rows)  # type: ignore[attr-defined]
+
+
+def answers_for(session: Session, briefing_ids: list[int]) -> dict[tuple[int, datetime], dict[str, str]]:
+    """Every answer of these briefings, grouped by (briefing id, occurrence)."""
+    query = (select(BriefingAnswer).where(col(BriefingAnswer.briefing_id).in_(briefing_ids))
+             .order_by(col(BriefingAnswer.id)))
+    grouped: dict[tuple[int, datetime], dict[str, str]] = {}
+    for row in session.exec(query).all():
+        grouped.setdefault((row.briefing_id, as_utc(row.occurrence_at)), {})[row.user_id] = row.answer
+    return grouped
 
 
 def get_firing(session: Session, firing_id: int) -> BriefingFiring | None:
