@@ -105,8 +105,8 @@ class Background:
         await asyncio.to_thread(self._recover_rehearsals)
         self.scheduler.add_job(self.deps.identity.check, "interval", minutes=5, id=IDENTITY_REFRESH_JOB,
                                replace_existing=True, next_run_time=datetime.now(self.scheduler.timezone))
+        self.deps.briefings.watch(self.briefings.follow)  # before the rebuild: no change falls between
         await asyncio.to_thread(self.briefings.start)
-        self.deps.briefings.watch(self.briefings.follow)
         self.scheduler.start()
         app_token = self.deps.config.settings.slack_app_token
         if app_token is not None:
