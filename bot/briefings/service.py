@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.briefings.plan import Plan
 from bot.briefings.when import Schedule
@@ -153,8 +154,13 @@ class BriefingService:
             answers = repo.answers(session, firing.briefing_id, occurrence)
         return Occurrence(briefing, firing, answers)
 
-    def finish(self, briefing_id: int, user_id: str) -> Occurrence:
-        """`done`: mark the latest begun occurrence finished, once; returns it with its answers."""
+    def finish(self, briefing_id: int, user_id: str,
+               then: Callable[[Session, Occurrence], None] = lambda _s, _o: None) -> Occurrence:
+        """`done`: mark the latest begun occurrence finished, once; returns it with its answers.
+
+        `then` runs in the same transaction (the messages announcing it), so either both happen or
+        neither does and `done` can simply be repeated.
+        """
         with session_scope(self._engine) as session:
             briefing = self._active(session, briefing_id)
             start = repo.latest_start(session, briefing_id)
@@ -162,11 +168,13 @@ class BriefingService:
                 raise NotStarted()
             if not repo.mark_done(session, start.id, user_id, self._clock()):
                 raise AlreadyDone(start.done_by)
-            answers = repo.answers(session, briefing_id, as_utc(start.occurrence_at))
-        return Occurrence(briefing, start, answers)
+            occurrence = Occurrence(briefing, start, repo.answers(session, briefing_id,
+                                                                  as_utc(start.occurrence_at)))
+            then(session, occurrence)
+        return occurrence
 
     @staticmethod
-    def _active(session: Any, briefing_id: int) -> Briefing:
+    def _active(session: Session, briefing_id: int) -> Briefing:
         briefing = repo.get(session, briefing_id)
         if briefing is None or briefing.status != repo.ACTIVE:
             raise NotFound()

@@ -21,6 +21,7 @@ DAY_NAMES_FULL = {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": 
                   "fri": "friday", "sat": "saturday", "sun": "sunday"}
 MAX_AHEAD = timedelta(days=5 * 366)
 MAX_LEAD = timedelta(days=30)
+MIN_GAP = timedelta(minutes=15)
 MAX_LEADS = 5
 EXAMPLES = ("`2024-12-12 16:00`, `today 16:00`, `tomorrow 09:30`, `in 2h`, `every weekday 09:30`, "
             "`every mon,thu 10:00`, `cron=\"0 16 * * 1-5\"`")
@@ -131,6 +132,21 @@ def _check_future(t: Translator, schedule: Schedule, typed: str, now: datetime) 
     if first is None or first - now > MAX_AHEAD:
         raise UserError(t("`{when}` does not happen in the next five years; pick a nearer time such as "
                           "{examples}.", when=_quote(typed), examples=EXAMPLES))
+    if schedule.recurring and _shortest_gap(schedule, first) < MIN_GAP:
+        raise UserError(t("`{when}` repeats more often than every 15 minutes, which would flood the channel; "
+                          "use a rule such as `every weekday 09:30`.", when=_quote(typed)))
+
+
+def _shortest_gap(schedule: Schedule, first: datetime, samples: int = 48) -> timedelta:
+    """The shortest gap between the next starts (a rule like `0,5 9 * * *` is only dense at times)."""
+    gaps, moment = [], first
+    for _ in range(samples):
+        following = schedule.next_start(moment)
+        if following is None:
+            break
+        gaps.append(following - moment)
+        moment = following
+    return min(gaps, default=MAX_AHEAD)
 
 
 def parse_duration(t: Translator, text: str) -> timedelta:

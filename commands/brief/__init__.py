@@ -7,8 +7,9 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlmodel import Session
 
-from bot.briefings.service import AlreadyDone, Draft, NotFound, NothingLeft, NotStarted
+from bot.briefings.service import AlreadyDone, Draft, NotFound, NothingLeft, NotStarted, Occurrence
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.i18n import Translator
@@ -107,30 +108,33 @@ def done(deps: Deps, invocation: Invocation, args: BriefArgs) -> NewMessage:
     assert args.briefing_id is not None
     _require_owner(deps, invocation, deps.briefings.get(args.briefing_id), "briefing.done")
     try:
-        occurrence = deps.briefings.finish(args.briefing_id, invocation.user_id)
+        occurrence = deps.briefings.finish(args.briefing_id, invocation.user_id,
+                                           then=partial(_send_done, deps, invocation, args))
     except NotStarted:
         raise UserError(deps.t("`{id}` has not started yet; `done` is for after it.",
                                id=args.briefing_id)) from None
     except AlreadyDone as exc:
         raise UserError(deps.t("`{id}` was already marked done by <@{user}>.", id=args.briefing_id,
                                user=exc.by)) from None
+    deps.outbox.wake()
+    people = ", ".join(f"<@{u}>" for u in occurrence.absentees) or deps.t("nobody")
+    return reply(invocation, deps.t("Posted in the briefing's thread and sent to those who were absent: "
+                                    "{people}.", people=people), source=SOURCE)
+
+
+def _send_done(deps: Deps, invocation: Invocation, args: BriefArgs, session: Session,
+               occurrence: Occurrence) -> None:
+    """The thread reply, one DM per absentee and the audit record, in the transaction marking it done."""
     briefing, start = occurrence.briefing, occurrence.firing
     text = render_done(deps.t, occurrence, args.recording, args.notes)
     dm = render_absentee_dm(deps.t, occurrence, args.recording, args.notes)
-    absentees = occurrence.absentees
-    with session_scope(deps.engine) as session:
-        deps.outbox.send_in(session, post_message(briefing.channel_id, text, thread_of=start.message_id,
+    deps.outbox.send_in(session, post_message(briefing.channel_id, text, thread_of=start.message_id,
+                                              source=SOURCE))
+    for user in occurrence.absentees:
+        deps.outbox.send_in(session, post_message(user, dm, dedupe_key=f"brief-done:{start.id}:{user}",
                                                   source=SOURCE))
-        for user in absentees:
-            deps.outbox.send_in(session, post_message(user, dm, dedupe_key=f"brief-done:{start.id}:{user}",
-                                                      source=SOURCE))
-        audit.record(session, invocation.actor, Action(name="briefing.done", target=str(briefing.id),
-                                                       detail={"absentees": absentees}))
-    deps.outbox.wake()
-    people = ", ".join(f"<@{u}>" for u in absentees) or deps.t("nobody")
-    return reply(invocation, deps.t("Posted in the briefing's thread and sent to those who were absent: "
-                                    "{people}.",
-                                    people=people), source=SOURCE)
+    audit.record(session, invocation.actor, Action(name="briefing.done", target=str(briefing.id),
+                                                   detail={"absentees": occurrence.absentees}))
 
 
 def record_answer(deps: Deps, invocation: Invocation, value: str, answer: str) -> NewMessage:

@@ -142,3 +142,10 @@ def test_bad_lead_times_are_refused(t: Translator, text: str) -> None:
 
 def test_durations_combine_units(t: Translator) -> None:
     assert parse_duration(t, "1d2h3m4s") == timedelta(days=1, hours=2, minutes=3, seconds=4)
+
+
+@freeze_time("2024-12-12 03:00:00")
+@pytest.mark.parametrize("cron", ["* * * * *", "*/5 9-17 * * *", "0,5 9 * * *"])
+def test_a_rule_repeating_more_often_than_every_15_minutes_is_refused(t: Translator, cron: str) -> None:
+    with pytest.raises(UserError, match="repeats more often than every 15 minutes"):
+        parse_when(t, "", SEOUL, cron=cron)
