@@ -187,3 +187,16 @@ def test_only_the_creator_or_an_admin_may_cancel(slack: SlackDriver, standin: Sl
     assert f"`{briefing_id}` *Weekly sync*" in listing and "mon,thu" in listing
     assert _say(slack, standin, f"brief cancel {briefing_id}").startswith(f"Cancelled `{briefing_id}`")
     assert f"`{briefing_id}`" not in _say(slack, standin, "brief list")
+
+
+def test_a_forged_or_stale_attendance_button_is_answered_and_records_nothing(
+        slack: SlackDriver, standin: SlackStandin, server_db: Engine) -> None:
+    unknown = "This briefing was cancelled or is unknown; your answer was not recorded."
+    for value, expected in [("DROP TABLE", "That button does not belong to a briefing IRIS knows."),
+                            ("999999", unknown)]:
+        click = slack.block_action("brief_attend", value, user_id="UKIM")
+        assert click.status_code == 200
+        [answer] = standin.wait_for_response(click.response_url_name)
+        assert (answer["text"], answer["response_type"]) == (expected, "ephemeral")
+    with read_scope(server_db) as session:
+        assert repo.answers_for(session, [1, 999999]) == {}
