@@ -186,3 +186,25 @@ def test_a_recurring_briefing_moves_its_cursor_to_the_next_occurrence(brief_engi
     clock.now = datetime(2024, 12, 13, 0, 30, tzinfo=UTC)
     assert scheduler.tick(briefing_id).next_fire_at == datetime(2024, 12, 16, 0, 30, tzinfo=UTC)
     assert len(_posts(brief_engine)) == 2
+
+
+def test_a_batch_that_meets_a_concurrent_edit_keeps_nothing_and_is_claimed_again(
+        brief_engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock(START - timedelta(hours=1))
+    ids = [_add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START), leads=()) for _ in range(3)]
+    scheduler = _scheduler(brief_engine, clock)
+    scheduler.start()
+    clock.now = START
+    real_advance, calls = repo.advance_many, []
+
+    def edited_meanwhile(session, cursors):  # type: ignore[no-untyped-def]
+        calls.append(len(cursors))
+        return False if len(calls) == 1 else real_advance(session, cursors)
+
+    monkeypatch.setattr(repo, "advance_many", edited_meanwhile)
+    with scheduler._pending_lock:  # three jobs due together, queued before one of them takes the turn
+        scheduler._pending.update(ids[1:])
+    assert scheduler.tick(ids[0]).posted == 1
+    assert calls == [3, 1, 1, 1]  # the batch was rolled back, then each briefing claimed on its own
+    assert len(_posts(brief_engine)) == 3
+    assert all(_firings(brief_engine, i) == [(START, 0, "posted")] for i in ids)
