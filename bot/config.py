@@ -167,6 +167,12 @@ class OutboxConfig(BaseModel):
     workers: int = Field(default=4, ge=1, le=32)
 
 
+class BriefingsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grace_seconds: float = Field(default=600.0, ge=0)  # firings missed while down: post late or skip
+
+
 class IrisConfig(BaseModel):
     """The contents of iris.yml; every key is optional and documented in iris.example.yml."""
 
@@ -177,6 +183,7 @@ class IrisConfig(BaseModel):
     routes: list[RouteConfig] = []
     folders: FoldersConfig = FoldersConfig()
     outbox: OutboxConfig = OutboxConfig()
+    briefings: BriefingsConfig = BriefingsConfig()
 
 
 @dataclass(frozen=True)

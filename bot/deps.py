@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.briefings.service import BriefingService
 from bot.checklists.service import ChecklistService
 from bot.config import Config
 from bot.i18n import Translator
@@ -33,5 +34,6 @@ class Deps:
     roles: Roles
     rehearsals: RehearsalService
     checklists: ChecklistService
+    briefings: BriefingService
     clock: Callable[[], datetime]
     started_at: float  # time.monotonic() when the process started serving

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from bot.briefings.scheduler import BriefingScheduler
+from bot.briefings.service import BriefingService
 from bot.checklists.service import ChecklistService
 from bot.config import Config, ConfigError, Settings
 from bot.deps import Deps
@@ -73,6 +75,7 @@ def build_deps(config: Config, engine: Engine, *,
         rehearsals=RehearsalService(engine, config.iris.folders.scenarios,
                                     alertmanager_url=settings.iris_alertmanager_url),
         checklists=ChecklistService(engine, config.iris.folders.checklists, roles.holds, clock),
+        briefings=BriefingService(engine, clock),
         clock=clock,
         started_at=time.monotonic(),
     )
@@ -98,12 +101,15 @@ class Background:
         self.scheduler = BackgroundScheduler(timezone=deps.config.settings.iris_timezone)
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
+        self.briefings = _briefing_scheduler(deps, self.scheduler)
 
     async def start(self) -> None:
         self._poster_thread.start()
         await asyncio.to_thread(self._recover_rehearsals)
         self.scheduler.add_job(self.deps.identity.check, "interval", minutes=5, id=IDENTITY_REFRESH_JOB,
                                replace_existing=True, next_run_time=datetime.now(self.scheduler.timezone))
+        self.deps.briefings.watch(self.briefings.follow)  # before the rebuild: no change falls between
+        await asyncio.to_thread(self.briefings.start)
         self.scheduler.start()
         app_token = self.deps.config.settings.slack_app_token
         if app_token is not None:
@@ -160,6 +166,14 @@ class Background:
         self.poster.close()
         self.deps.slack.close()
         self.deps.engine.dispose()
+
+
+def _briefing_scheduler(deps: Deps, scheduler: BackgroundScheduler) -> BriefingScheduler:
+    from commands.brief import firing_message
+
+    grace = timedelta(seconds=deps.config.iris.briefings.grace_seconds)
+    return BriefingScheduler(scheduler, deps.engine, deps.outbox, firing_message(deps), grace=grace,
+                             clock=deps.clock)
 
 
 def make_lifespan(background: Background) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:

@@ -3,7 +3,7 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from commands import checklist, help, rehearse, status
+from commands import brief, checklist, help, rehearse, status
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
@@ -11,4 +11,5 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     status.register(app, deps)
     rehearse.register(app, deps)
     checklist.register(app, deps)
+    brief.register(app, deps)
     help.register_fallback(app, deps)  # last: unknown and not-yet-available subcommands

@@ -38,7 +38,7 @@ USAGE = [
     Usage("checklist", "checklist [templates|start|show|diff|export] …",
           N_("Walk a release checklist with named sign-offs."), True),
     Usage("brief", "brief [add|list|edit|cancel|done] …",
-          N_("Schedule briefings and milestones with reminders."), False),
+          N_("Schedule briefings and milestones with reminders."), True),
     Usage("alert-test", "alert-test",
           N_("Send synthetic alerts through the alert path and time them."), False),
     Usage("incidents", "incidents", N_("List the open alert groups."), False),
