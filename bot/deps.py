@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.alerts.service import AlertService
 from bot.config import Config
 from bot.i18n import Translator
 from bot.identity import IdentityCache
@@ -33,3 +34,4 @@ class Deps:
     rehearsals: RehearsalService
     clock: Callable[[], datetime]
     started_at: float  # time.monotonic() when the process started serving
+    alerts: AlertService

@@ -3,11 +3,13 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from commands import help, rehearse, status
+from commands import alerts, help, incidents, rehearse, status
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     help.register(app, deps)
     status.register(app, deps)
     rehearse.register(app, deps)
+    incidents.register(app, deps)
+    alerts.register(app, deps)
     help.register_fallback(app, deps)  # last: unknown and not-yet-available subcommands

@@ -41,7 +41,7 @@ USAGE = [
           N_("Schedule briefings and milestones with reminders."), False),
     Usage("alert-test", "alert-test",
           N_("Send synthetic alerts through the alert path and time them."), False),
-    Usage("incidents", "incidents", N_("List the open alert groups."), False),
+    Usage("incidents", "incidents", N_("List the open alert groups."), True),
     Usage("note", "note <text>", N_("Add a note to today's report."), False),
     Usage("report", "report [date] [md|html] [ko|en]", N_("Write the day's report."), False),
 ]

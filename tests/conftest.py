@@ -57,6 +57,7 @@ def _empty_tables(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE outbox_message, audit_event, rehearsal_attempt, rehearsal_run, "
                                 "rehearsal RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE alert_event, alert, alert_group RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
