@@ -91,3 +91,18 @@ def alerting_db(alerting: IrisServer) -> Iterator[Engine]:
 def slack(alerting: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
     with SlackDriver(alerting.base_url, SIGNING_SECRET, standin=standin) as running:
         yield running
+
+
+@pytest.fixture
+def alertmanager_binary() -> str:
+    """The real Alertmanager; in CI its absence fails the run, elsewhere these tests are skipped."""
+    from tests.alerts.real_alertmanager import find_binary
+    from tests.conftest import IN_CI
+
+    binary = find_binary()
+    if binary is None:
+        message = "no Alertmanager binary: run scripts/ensure_alertmanager.sh (Debian prometheus-alertmanager)"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: the Alertmanager tests must run)")
+        pytest.skip(message)
+    return binary
