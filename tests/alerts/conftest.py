@@ -101,7 +101,7 @@ def alertmanager_binary() -> str:
 
     binary = find_binary()
     if binary is None:
-        message = "no Alertmanager binary: run scripts/ensure_alertmanager.sh (Debian prometheus-alertmanager)"
+        message = "no Alertmanager: run scripts/ensure_alertmanager.sh (Debian's prometheus-alertmanager)"
         if IN_CI:
             pytest.fail(message + " (CI=true: the Alertmanager tests must run)")
         pytest.skip(message)

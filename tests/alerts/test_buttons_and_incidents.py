@@ -52,7 +52,8 @@ def test_acknowledge_records_who_and_shows_it(posted: str, slack: SlackDriver, s
     assert clicked.status_code == 200
     assert "acknowledged" in standin.wait_for_response(clicked.response_url_name or "")[0]["text"]
     standin.wait_for(lambda s: "Acknowledged by <@U0ALICE>" in str(top_level(s, "C0INC")[0].blocks))
-    standin.wait_for(lambda s: any("Acknowledged by <@U0ALICE>" in m.text for m in thread(s, "C0INC", posted)))
+    standin.wait_for(lambda s: any("Acknowledged by <@U0ALICE>" in m.text
+                                   for m in thread(s, "C0INC", posted)))
     assert "alert_ack" not in str(top_level(standin, "C0INC")[0].blocks)  # the button is gone
     with read_scope(db) as session:
         group = repo.get_group(session, 1)
@@ -61,7 +62,8 @@ def test_acknowledge_records_who_and_shows_it(posted: str, slack: SlackDriver, s
 
 def test_silence_with_alertmanager_unreachable_says_so_and_records_nothing(
         posted: str, slack: SlackDriver, standin: SlackStandin, db: Engine) -> None:
-    clicked = slack.block_action("alert_silence_1", "1", user_id=ONCALL, channel_id="C0INC", message_ts=posted)
+    clicked = slack.block_action("alert_silence_1", "1", user_id=ONCALL, channel_id="C0INC",
+                                 message_ts=posted)
     text = standin.wait_for_response(clicked.response_url_name or "", timeout=20)[0]["text"]
     assert "Alertmanager could not be reached" in text and "nothing changed" in text
     with read_scope(db) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ def make_deps(standin: SlackStandin, engine: Engine, workdir: Path) -> tuple[Dep
 
 
 @pytest.fixture
-def iris_parts(standin: SlackStandin, sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[Deps, OutboxPoster]]:
+def iris_parts(standin: SlackStandin, sqlite_engine: Engine,
+               tmp_path: Path) -> Iterator[tuple[Deps, OutboxPoster]]:
     deps, poster = make_deps(standin, sqlite_engine, tmp_path)
     yield deps, poster
     poster.close()
@@ -76,7 +78,7 @@ def test_50_new_groups_with_every_second_post_refused_arrive_complete_in_order_a
 
 def _assert_paced(calls: list) -> None:  # type: ignore[type-arg]
     """After each 429 the next post waited out Retry-After; never more than burst+rate·t in any window."""
-    for refused, following in zip(calls, calls[1:], strict=False):
+    for refused, following in itertools.pairwise(calls):
         if refused.status == 429:
             assert following.received_at - refused.received_at >= 0.95
     accepted = [c.received_at for c in calls if c.status == 200]

@@ -12,7 +12,7 @@ from bot.testing.slack_standin import SlackStandin
 from storage.db import read_scope
 from storage.models import Alert, AlertGroup
 from tests.alerts.conftest import TOKEN, block_text, fixture, group_ids, send, thread, top_level
-from tests.e2e.conftest import IrisServer, eventually
+from tests.e2e.conftest import IrisServer
 
 
 def _stored(engine: Engine) -> tuple[int, int]:
@@ -100,11 +100,12 @@ def test_routes_pick_the_channel_and_mention_the_group(alerting: IrisServer, sta
     assert top_level(standin, "C0INC") == []
 
 
-def test_a_group_of_300_alerts_stays_within_slacks_limits(alerting: IrisServer, standin: SlackStandin) -> None:
+def test_a_group_of_300_alerts_stays_within_slacks_limits(alerting: IrisServer,
+                                                          standin: SlackStandin) -> None:
     data = fixture("alertmanager_firing.json")
     template = data["alerts"][0]
-    data["alerts"] = [{**template, "fingerprint": f"{i:016x}", "labels": {**template["labels"], "pod": f"p{i}"}}
-                      for i in range(300)]
+    data["alerts"] = [{**template, "fingerprint": f"{i:016x}",
+                       "labels": {**template["labels"], "pod": f"p{i}"}} for i in range(300)]
     assert send(alerting, "alertmanager", data).status_code == 200
     standin.wait_for(lambda s: top_level(s, "C0INC") and any(f.completed for f in s.files()), timeout=20)
     [message] = top_level(standin, "C0INC")

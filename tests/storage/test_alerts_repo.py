@@ -1,4 +1,4 @@
-"""Alert repository: grouping, transitions with their times, and silence on repeats (SQLite and PostgreSQL)."""
+"""Alert repository: grouping, transitions with their times, quiet repeats (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
