@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.alerts.selftest import AlertTester
 from bot.alerts.service import AlertService
 from bot.config import Config
 from bot.i18n import Translator
@@ -35,3 +36,4 @@ class Deps:
     clock: Callable[[], datetime]
     started_at: float  # time.monotonic() when the process started serving
     alerts: AlertService
+    alert_tests: AlertTester

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from bot.alerts.alertmanager import AlertmanagerClient
 from bot.alerts.routing import Router
+from bot.alerts.selftest import AlertTester
 from bot.alerts.service import AlertService
 from bot.config import Config, ConfigError, Settings
 from bot.deps import Deps
@@ -69,6 +70,7 @@ def build_deps(config: Config, engine: Engine, *,
     metrics = Metrics()
     slack = SlackGateway(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, metrics)
     poster = OutboxPoster(engine, slack, PosterSettings.from_config(config.iris.outbox), clock=clock)
+    alerts = build_alerts(config, engine, clock)
     deps = Deps(
         config=config, engine=engine, t=Translator(settings.iris_lang), metrics=metrics, slack=slack,
         identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake, clock), jobs=JobRunner(metrics),
@@ -77,7 +79,8 @@ def build_deps(config: Config, engine: Engine, *,
                                     alertmanager_url=settings.iris_alertmanager_url),
         clock=clock,
         started_at=time.monotonic(),
-        alerts=build_alerts(config, engine, clock),
+        alerts=alerts,
+        alert_tests=AlertTester(alerts, *second_route(config)),
     )
     metrics.watch_outbox(lambda: _outbox_counts(engine))
     return deps, poster
@@ -87,6 +90,14 @@ def build_alerts(config: Config, engine: Engine, clock: Callable[[], datetime]) 
     channels = config.iris.channels
     router = Router(config.iris.routes, channels.incidents or channels.default)
     return AlertService(engine, router, AlertmanagerClient(config.settings.iris_alertmanager_url), clock)
+
+
+def second_route(config: Config) -> tuple[dict[str, str] | None, str | None]:
+    """The first route alert-test can satisfy with plain labels: equality matchers only."""
+    for route in config.iris.routes:
+        if route.match and not route.match_re:
+            return dict(route.match), route.channel
+    return None, None
 
 
 def _outbox_counts(engine: Engine) -> dict[str, int]:
@@ -164,6 +175,7 @@ class Background:
         self.deps.rehearsals.close()  # a queued job must not start a rehearsal from here on
         self.deps.jobs.shutdown(timeout=JOBS_STOP_TIMEOUT_S)
         self.deps.rehearsals.shutdown(timeout=REHEARSALS_STOP_TIMEOUT_S)  # ends targets and proxies
+        self.deps.alert_tests.close()
         self._alerts_stop.set()  # its pass is one short transaction; what it queued, the poster sends
         self.deps.alerts.changes.set()
         self._alerts_thread.join(timeout=ALERTS_STOP_TIMEOUT_S)

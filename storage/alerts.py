@@ -213,3 +213,24 @@ def record_group_event(session: Session, group_id: int, kind: str, detail: str, 
 def events_of(session: Session, group_id: int) -> list[AlertEvent]:
     query = select(AlertEvent).where(AlertEvent.group_id == group_id).order_by(col(AlertEvent.id))
     return list(session.exec(query).all())
+
+
+def find_group_with_labels(session: Session, labels: dict[str, str]) -> AlertGroup | None:
+    """The group holding an alert that carries all these labels (stored as sorted compact JSON)."""
+    query = select(Alert.group_id)
+    for name, value in labels.items():
+        query = query.where(col(Alert.labels).contains(dumps({name: value})[1:-1]))
+    group_id = session.exec(query.limit(1)).first()
+    return session.get(AlertGroup, group_id) if group_id is not None else None
+
+
+def settled(session: Session, group: AlertGroup) -> bool:
+    """Slack shows everything known about the group: nothing left to render, queue or deliver."""
+    if group.dirty or group.message_id is None:
+        return False
+    post = session.get(OutboxMessage, group.message_id)
+    if post is None or post.status != "sent":
+        return False
+    unsent = select(OutboxMessage.id).where(OutboxMessage.ref_id == group.message_id,
+                                            col(OutboxMessage.status).in_(("pending", "sending")))
+    return session.exec(unsent.limit(1)).first() is None and not unnotified_events(session, group.id or 0)

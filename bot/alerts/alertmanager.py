@@ -51,6 +51,11 @@ class AlertmanagerClient:
         answer = self._call("GET", "api/v2/silences")
         return answer if isinstance(answer, list) else []
 
+    def alerts(self, filters: list[str]) -> list[dict[str, Any]]:
+        """Alerts matching every `name="value"` filter, with their status (active, suppressed)."""
+        answer = self._call("GET", "api/v2/alerts", params=[("filter", f) for f in filters])
+        return answer if isinstance(answer, list) else []
+
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         self._call("POST", "api/v2/alerts", json=alerts)
 
