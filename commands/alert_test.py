@@ -13,7 +13,7 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.i18n import N_, Translator
 from bot.permissions import require_role
-from commands.base import COMMAND, Invocation, ack_then_submit, reply, subcommand_is
+from commands.base import COMMAND, Invocation, ack_then_submit, escape_mrkdwn, reply, subcommand_is
 from storage import audit
 from storage.audit import Action
 from storage.db import session_scope
@@ -86,7 +86,8 @@ def _line(t: Translator, result: CaseResult) -> str:
     if result.outcome == "pass" and result.seconds is not None:
         line += " — " + t("{seconds} s", seconds=f"{result.seconds:.1f}")
     elif result.outcome == "skip":
-        line += " — " + t("skipped: {reason}", reason=result.detail)
+        line += " — " + t("skipped: {reason}", reason=t(result.detail))
     elif result.detail:
-        line += " — " + result.detail[:200].replace("<", "&lt;").replace(">", "&gt;")
+        values = {name: escape_mrkdwn(value)[:200] for name, value in result.values.items()}
+        line += " — " + t(result.detail, **values)
     return line

@@ -49,7 +49,8 @@ def list_incidents(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
                           title=group_title(group), labels=labels_line(json.loads(group.group_labels)),
                           firing=firing, total=len(alerts), since=clock_time(group.first_seen, tz, now),
                           state=state)
-            lines.append(line + (f" · {link(where, deps.t('message'))}" if where else ""))
+            label = deps.t("message")
+            lines.append(line + (f" · {link(where, label)}" if where else ""))
     if not lines:
         return reply(invocation, deps.t("No alert group is firing."), source="incidents")
     head = deps.t("{n} open alert groups:", n=len(groups))

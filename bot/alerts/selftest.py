@@ -13,12 +13,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.alerts.alertmanager import AlertmanagerUnavailable
 from bot.alerts.service import AlertService
+from bot.i18n import N_
 from storage import alerts as repo
 from storage.db import read_scope
 from storage.models import AlertGroup
@@ -33,7 +34,8 @@ class CaseResult:
     key: str  # an English message id naming the case; translated where shown
     outcome: str  # pass | fail | skip
     seconds: float | None = None
-    detail: str = ""
+    detail: str = ""  # an English message id with {placeholders}, translated where shown
+    values: dict[str, str] = field(default_factory=dict)
 
 
 class Busy(Exception):
@@ -78,9 +80,10 @@ class AlertTest:
         try:
             result = step()
         except AlertmanagerUnavailable as exc:
-            return CaseResult(key, "fail", detail=f"Alertmanager: {exc}")
-        return CaseResult(key, result.outcome, result.seconds if result.outcome == "skip" else
-                          round(time.monotonic() - started, 2), result.detail)
+            return CaseResult(key, "fail", detail=N_("Alertmanager failed: {reason}"),
+                              values={"reason": str(exc)})
+        seconds = None if result.outcome == "skip" else round(time.monotonic() - started, 2)
+        return CaseResult(key, result.outcome, seconds, result.detail, result.values)
 
     # -- the cases ------------------------------------------------------------------------------
 
@@ -109,13 +112,13 @@ class AlertTest:
 
     def routes(self) -> CaseResult:
         if self.second_route is None:
-            return CaseResult("", "skip", detail="no route in iris.yml with equality matchers only")
+            return CaseResult("", "skip", detail=N_("no route in iris.yml has equality matchers only"))
         self.send([("a", "Routed", "firing")], extra=self.second_route)
         return self.until("Routed", lambda g, _: g.channel == self.second_channel)
 
     def silenced(self) -> CaseResult:
         if not self.via_alertmanager:
-            return CaseResult("", "skip", detail="needs IRIS_ALERTMANAGER_URL")
+            return CaseResult("", "skip", detail=N_("needs IRIS_ALERTMANAGER_URL"))
         labels = self.labels("Silenced")
         now = datetime.now(UTC)
         self._silence = self.service.alertmanager.create_silence(
@@ -125,7 +128,7 @@ class AlertTest:
         started, suppressed = time.monotonic(), False
         while not self.stop.is_set():
             if self._group("Silenced") is not None:
-                return CaseResult("", "fail", detail="the silenced alert reached IRIS")
+                return CaseResult("", "fail", detail=N_("the silenced alert reached IRIS"))
             suppressed = suppressed or self._suppressed(labels)
             elapsed = time.monotonic() - started
             if suppressed and elapsed >= QUIET_SECONDS:
@@ -133,7 +136,7 @@ class AlertTest:
             if elapsed >= self.timeout:
                 break
             time.sleep(POLL_SECONDS)
-        return CaseResult("", "fail", detail="Alertmanager never reported it suppressed")
+        return CaseResult("", "fail", detail=N_("Alertmanager never reported it suppressed"))
 
     def _suppressed(self, labels: dict[str, str]) -> bool:
         filters = [f'{k}="{v}"' for k, v in labels.items()]
@@ -174,7 +177,8 @@ class AlertTest:
                     if done(found, alerts) and repo.settled(session, found):
                         return CaseResult("", "pass")
             time.sleep(POLL_SECONDS)
-        return CaseResult("", "fail", detail=f"not shown in Slack within {self.timeout:.0f} s")
+        return CaseResult("", "fail", detail=N_("not shown in Slack within {seconds} s"),
+                          values={"seconds": f"{self.timeout:.0f}"})
 
     def _group(self, group: str) -> AlertGroup | None:
         with read_scope(self.service.engine) as session:
