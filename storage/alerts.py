@@ -94,6 +94,7 @@ def _group_for(session: Session, note: Notification, channel: str, mention: str 
         "source": note.source, "group_key": note.group_key, "receiver": note.receiver, "status": note.status,
         "group_labels": dumps(note.group_labels), "common_labels": dumps(note.common_labels),
         "external_url": note.external_url, "channel": channel, "mention": mention, "dirty": True,
+        "version": 0,
         "truncated": note.truncated, "first_seen": now, "updated_at": now,
     }
     statement = dialect.insert(AlertGroup).values(**values).on_conflict_do_nothing(
@@ -148,7 +149,8 @@ def _refresh_group(session: Session, group: AlertGroup, note: Notification, now:
         events.append({"group_id": group.id, "fingerprint": None, "kind": "group_resolved", "detail": "",
                        "at": now, "notified": False})
     session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id).values(
-        status=status, dirty=True, updated_at=now, truncated=note.truncated,
+        status=status, dirty=True, version=AlertGroup.version + 1, updated_at=now,
+        truncated=note.truncated,
         common_labels=dumps(note.common_labels), receiver=note.receiver, external_url=note.external_url))
 
 
@@ -156,10 +158,20 @@ def _refresh_group(session: Session, group: AlertGroup, note: Notification, now:
 
 
 def dirty_groups(session: Session, limit: int = 50) -> list[AlertGroup]:
-    """Groups Slack has not been told about yet, oldest first; locked past other replicas on PostgreSQL."""
-    query = (select(AlertGroup).where(col(AlertGroup.dirty).is_(True)).order_by(col(AlertGroup.id))
-             .limit(limit).with_for_update(skip_locked=True))
+    """Groups Slack has not been told about yet, oldest first."""
+    query = select(AlertGroup).where(col(AlertGroup.dirty).is_(True)).order_by(col(AlertGroup.id))
+    query = query.limit(limit)
     return list(session.exec(query).all())
+
+
+def claim_version(session: Session, group: AlertGroup) -> bool:
+    """Mark the group told, if it is still the version that was rendered; False when it changed since
+    (or another replica told it first): then nothing may be queued for this rendering."""
+    result = session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id,
+                                                      col(AlertGroup.version) == group.version,
+                                                      col(AlertGroup.dirty).is_(True))
+                             .values(dirty=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def alerts_of(session: Session, group_id: int) -> list[Alert]:
@@ -175,20 +187,28 @@ def unnotified_events(session: Session, group_id: int) -> list[AlertEvent]:
 
 def mark_notified(session: Session, group: AlertGroup, events: list[AlertEvent],
                   message_id: int | None) -> None:
+    """After claim_version: the events are told, and the group's message is known."""
     ids = [e.id for e in events if e.id is not None]
     if ids:
         session.execute(update(AlertEvent).where(col(AlertEvent.id).in_(ids)).values(notified=True))
-    values: dict[str, Any] = {"dirty": False}
     if message_id is not None:
-        values["message_id"] = message_id
-    session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id).values(**values))
+        session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id)
+                        .values(message_id=message_id))
 
 
-def pending_update(session: Session, message_id: int) -> OutboxMessage | None:
-    """An edit of this message still waiting in the outbox: a newer edit replaces its content."""
-    query = select(OutboxMessage).where(OutboxMessage.kind == "update", OutboxMessage.ref_id == message_id,
-                                        OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
-    return session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+def rewrite_pending_update(session: Session, message_id: int, payload: dict[str, Any]) -> bool:
+    """Give an edit of this message that is still waiting (never tried) the newer content instead of
+    queueing a second edit. The status condition is in the UPDATE itself, so a poster that claims the
+    row at the same moment either sends the new content or makes this return False."""
+    query = select(OutboxMessage.id).where(OutboxMessage.kind == "update", OutboxMessage.ref_id == message_id,
+                                           OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
+    waiting = session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+    if waiting is None:
+        return False
+    result = session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == waiting,
+                                                         col(OutboxMessage.status) == "pending")
+                             .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def get_group(session: Session, group_id: int) -> AlertGroup | None:
@@ -205,7 +225,7 @@ def record_group_event(session: Session, group_id: int, kind: str, detail: str, 
                        **changes: Any) -> None:
     """A person's action on the group (ack, silence, unsilence): stored, and the message redrawn."""
     session.execute(update(AlertGroup).where(col(AlertGroup.id) == group_id)
-                    .values(dirty=True, **changes))
+                    .values(dirty=True, version=AlertGroup.version + 1, **changes))
     session.add(AlertEvent(group_id=group_id, kind=kind, detail=detail, at=now))
     session.flush()
 

@@ -152,6 +152,7 @@ class AlertGroup(SQLModel, table=True):
     mention: str | None = Field(default=None, max_length=32)
     message_id: int | None = None  # the outbox post showing it; no foreign key, the outbox is pruned
     dirty: bool = True  # changed since Slack was last told; the notifier clears it
+    version: int = 0  # bumped by every change, so the notifier only clears what it rendered
     truncated: int = 0  # alerts the source left out of its last notification
     first_seen: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

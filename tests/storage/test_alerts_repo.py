@@ -67,6 +67,7 @@ def test_a_repeat_without_change_writes_nothing(engine: Engine) -> None:
     ingest(engine, data)
     with session_scope(engine) as session:
         group = session.exec(select(AlertGroup)).one()
+        assert repo.claim_version(session, group)
         repo.mark_notified(session, group, repo.unnotified_events(session, group.id or 0), 1)
     data["alerts"][0]["endsAt"] = "2024-12-12T07:09:00Z"  # Prometheus renews a firing alert's end
     repeat = ingest(engine, data, at=NOW + timedelta(hours=4))
@@ -102,3 +103,17 @@ def test_a_refire_between_two_notifications_is_seen_by_its_new_start(engine: Eng
     data["alerts"][0]["startsAt"] = "2024-12-12T08:00:00Z"
     assert ingest(engine, data).changed
     assert events(engine)[-1] == ("1a30ba71cca2921f", "refired")
+
+
+def test_a_rendering_of_an_older_version_cannot_clear_a_newer_change(engine: Engine) -> None:
+    data = payload()
+    ingest(engine, data)
+    with session_scope(engine) as session:
+        rendered = session.exec(select(AlertGroup)).one()  # what the notifier drew
+    data["alerts"].append(second_alert(data))
+    ingest(engine, data)  # a change lands before the notifier queues its messages
+    with session_scope(engine) as session:
+        assert not repo.claim_version(session, rendered)
+        current = session.exec(select(AlertGroup)).one()
+        assert current.dirty and repo.claim_version(session, current)
+        assert not repo.claim_version(session, current)  # told once only (another replica loses)

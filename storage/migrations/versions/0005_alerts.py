@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("mention", sa.String(32), nullable=True),
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("dirty", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("truncated", sa.Integer(), nullable=False),
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
