@@ -44,16 +44,17 @@ class AlertService:
         self.alertmanager = alertmanager
         self.clock = clock
         self.changes = threading.Event()
-        # SQLite has one writer at a time, and its busy handler makes waiting writers sleep up to
-        # 100 ms between tries; queueing this process's webhook writes on a lock keeps p99 short.
+        # SQLite has one writer at a time, and its busy handler makes a waiting writer sleep up to
+        # 100 ms between tries; queueing this process's alert writes (webhooks and the notifier)
+        # on one lock instead keeps the webhook p99 short.
         sqlite = engine.dialect.name == "sqlite"
-        self._write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
+        self.write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
 
     def receive(self, source: str, body: bytes) -> Ingested:
         """Validate (PayloadError names the field) and store in one transaction; nothing on a rejection."""
         note = parse_notification(source, body)
         route = self.router.route({**note.common_labels, **note.group_labels})
-        with self._write_lock, session_scope(self.engine) as session:
+        with self.write_lock, session_scope(self.engine) as session:
             channel, mention = (route.channel, route.mention) if route else ("", None)
             result = repo.ingest(session, note, channel, mention, self.clock())
         if result.changed:

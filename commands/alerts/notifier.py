@@ -62,7 +62,7 @@ class AlertNotifier:
         with read_scope(self.deps.engine) as session:
             renderings = [self._render(session, g) for g in repo.dirty_groups(session, GROUPS_PER_PASS)]
         for rendering in renderings:
-            with session_scope(self.deps.engine) as session:
+            with self.deps.alerts.write_lock, session_scope(self.deps.engine) as session:
                 if repo.claim_version(session, rendering.group):
                     self._queue(session, rendering)
         if renderings:
