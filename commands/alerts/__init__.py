@@ -49,12 +49,13 @@ def submit(deps: Deps, body: Mapping[str, Any], work: Work) -> None:
     """Hand the click to the job runner: Alertmanager may be slow, and the ack is already sent."""
     invocation = Invocation.from_action(body)
     action = (body.get("actions") or [{}])[0]
-    group_id = _group_id(deps, action.get("value"))
+    group_id = _group_id(action.get("value"))
     job = partial(work, deps, invocation, group_id, str(action.get("action_id", "")))
     deps.jobs.submit("alert-button", run_for_user, deps, invocation, job)
 
 
-def _group_id(deps: Deps, value: Any) -> int:
+def _group_id(value: Any) -> int:
+    """The button's value; anything but digits (a forged payload) names no group."""
     text = str(value or "")
     return int(text) if text.isdigit() else -1
 
