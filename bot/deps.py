@@ -8,6 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.alerts.selftest import AlertTester
+from bot.alerts.service import AlertService
 from bot.briefings.service import BriefingService
 from bot.checklists.service import ChecklistService
 from bot.config import Config
@@ -37,3 +39,5 @@ class Deps:
     briefings: BriefingService
     clock: Callable[[], datetime]
     started_at: float  # time.monotonic() when the process started serving
+    alerts: AlertService
+    alert_tests: AlertTester

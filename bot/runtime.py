@@ -18,6 +18,10 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from bot.alerts.alertmanager import AlertmanagerClient
+from bot.alerts.routing import Router
+from bot.alerts.selftest import AlertTester
+from bot.alerts.service import AlertService
 from bot.briefings.scheduler import BriefingScheduler
 from bot.briefings.service import BriefingService
 from bot.checklists.service import ChecklistService
@@ -32,6 +36,7 @@ from bot.permissions import Roles
 from bot.poster import OutboxPoster, PosterSettings
 from bot.rehearsal.service import RehearsalService
 from bot.slack_api import SlackGateway
+from commands.alerts.notifier import AlertNotifier
 from storage import outbox as outbox_repo
 from storage.clock import utcnow
 from storage.db import check_reachable, open_engine, read_scope
@@ -43,6 +48,7 @@ HTTP_STOP_TIMEOUT_S = 5
 JOBS_STOP_TIMEOUT_S = 10.0
 REHEARSALS_STOP_TIMEOUT_S = 10.0  # a target gets SIGTERM, then SIGKILL after 5 s
 POSTER_STOP_TIMEOUT_S = 10.0
+ALERTS_STOP_TIMEOUT_S = 5.0
 SOCKET_CLOSE_TIMEOUT_S = 3.0
 # Slack's answers meaning the token itself is bad: retrying cannot help, a person must act.
 REJECTED_APP_TOKEN_ERRORS = frozenset({
@@ -68,6 +74,7 @@ def build_deps(config: Config, engine: Engine, *,
     slack = SlackGateway(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, metrics)
     poster = OutboxPoster(engine, slack, PosterSettings.from_config(config.iris.outbox), clock=clock)
     roles = Roles(config.iris.roles, slack.usergroup_members)
+    alerts = build_alerts(config, engine, clock)
     deps = Deps(
         config=config, engine=engine, t=Translator(settings.iris_lang), metrics=metrics, slack=slack,
         identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake, clock), jobs=JobRunner(metrics),
@@ -78,9 +85,25 @@ def build_deps(config: Config, engine: Engine, *,
         briefings=BriefingService(engine, clock),
         clock=clock,
         started_at=time.monotonic(),
+        alerts=alerts,
+        alert_tests=AlertTester(alerts, *second_route(config)),
     )
     metrics.watch_outbox(lambda: _outbox_counts(engine))
     return deps, poster
+
+
+def build_alerts(config: Config, engine: Engine, clock: Callable[[], datetime]) -> AlertService:
+    channels = config.iris.channels
+    router = Router(config.iris.routes, channels.incidents or channels.default)
+    return AlertService(engine, router, AlertmanagerClient(config.settings.iris_alertmanager_url), clock)
+
+
+def second_route(config: Config) -> tuple[dict[str, str] | None, str | None]:
+    """The first route alert-test can satisfy with plain labels: equality matchers only."""
+    for route in config.iris.routes:
+        if route.match and not route.match_re:
+            return dict(route.match), route.channel
+    return None, None
 
 
 def _outbox_counts(engine: Engine) -> dict[str, int]:
@@ -98,6 +121,9 @@ class Background:
         self._stop = threading.Event()
         self._poster_thread = threading.Thread(target=poster.run, args=(self._stop,), name="iris-outbox",
                                                daemon=True)
+        self._alerts_stop = threading.Event()
+        self._alerts_thread = threading.Thread(target=AlertNotifier(deps).run, args=(self._alerts_stop,),
+                                               name="iris-alerts", daemon=True)
         self.scheduler = BackgroundScheduler(timezone=deps.config.settings.iris_timezone)
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
@@ -105,6 +131,7 @@ class Background:
 
     async def start(self) -> None:
         self._poster_thread.start()
+        self._alerts_thread.start()
         await asyncio.to_thread(self._recover_rehearsals)
         self.scheduler.add_job(self.deps.identity.check, "interval", minutes=5, id=IDENTITY_REFRESH_JOB,
                                replace_existing=True, next_run_time=datetime.now(self.scheduler.timezone))
@@ -157,6 +184,11 @@ class Background:
         self.deps.rehearsals.close()  # a queued job must not start a rehearsal from here on
         self.deps.jobs.shutdown(timeout=JOBS_STOP_TIMEOUT_S)
         self.deps.rehearsals.shutdown(timeout=REHEARSALS_STOP_TIMEOUT_S)  # ends targets and proxies
+        self.deps.alert_tests.close()
+        self._alerts_stop.set()  # its pass is one short transaction; what it queued, the poster sends
+        self.deps.alerts.changes.set()
+        self._alerts_thread.join(timeout=ALERTS_STOP_TIMEOUT_S)
+        self.deps.alerts.alertmanager.close()
         self._stop.set()
         self.poster.wake()
         self._poster_thread.join(timeout=POSTER_STOP_TIMEOUT_S)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
+from bot.alerts.http import ALERT_PATHS, MAX_ALERT_BODY_BYTES, alert_routes
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
 from bot.slack_request import to_bolt_request
@@ -25,7 +26,7 @@ from storage.db import DatabaseUnavailable, check_reachable
 from storage.migrate import current_revision, head_revision
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's own payloads are far smaller; anything bigger is not Slack
-KNOWN_ROUTES = ("/slack/events", "/healthz", "/readyz", "/metrics")
+KNOWN_ROUTES = ("/slack/events", "/healthz", "/readyz", "/metrics", *ALERT_PATHS)
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -62,6 +63,7 @@ def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = No
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *alert_routes(deps.alerts, deps.config.settings.iris_alert_token),
     ]
     return EdgeMiddleware(Starlette(routes=routes, lifespan=lifespan), deps)
 
@@ -109,9 +111,11 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            body = await _read_limited(scope, receive)
+            limit = body_limit(scope["path"])
+            body = await _read_limited(scope, receive, limit)
             if body is None:
-                await _send_json(counting_send, 413, "The request body is larger than 1 MiB.")
+                await _send_json(counting_send, 413,
+                                 f"The request body is larger than {limit // (1024 * 1024)} MiB.")
             else:
                 await self.app(scope, _replay(body, receive), counting_send)
         finally:  # a crash is answered 500 and then re-raised by Starlette: it must still count
@@ -124,10 +128,15 @@ class EdgeMiddleware:
         self.deps.metrics.requests.labels(route, method, str(status)).inc()
 
 
-async def _read_limited(scope: Scope, receive: Receive) -> bytes | None:
+def body_limit(path: str) -> int:
+    """Alert webhooks carry whole alert groups (hundreds of alerts); everything else stays at 1 MiB."""
+    return MAX_ALERT_BODY_BYTES if path in ALERT_PATHS else MAX_BODY_BYTES
+
+
+async def _read_limited(scope: Scope, receive: Receive, limit: int) -> bytes | None:
     """The whole body, or None when it is (or claims to be) over the limit."""
     for name, value in scope.get("headers", []):
-        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
             return None
     chunks, size, more = [], 0, True
     while more:
@@ -136,7 +145,7 @@ async def _read_limited(scope: Scope, receive: Receive) -> bytes | None:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         chunks.append(chunk)
         more = message.get("more_body", False)

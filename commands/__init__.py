@@ -3,7 +3,7 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from commands import brief, checklist, help, rehearse, status
+from commands import alert_test, alerts, brief, checklist, help, incidents, rehearse, status
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
@@ -12,4 +12,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     rehearse.register(app, deps)
     checklist.register(app, deps)
     brief.register(app, deps)
+    incidents.register(app, deps)
+    alerts.register(app, deps)
+    alert_test.register(app, deps)
     help.register_fallback(app, deps)  # last: unknown and not-yet-available subcommands

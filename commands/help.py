@@ -39,9 +39,9 @@ USAGE = [
           N_("Walk a release checklist with named sign-offs."), True),
     Usage("brief", "brief [add|list|edit|cancel|done] …",
           N_("Schedule briefings and milestones with reminders."), True),
-    Usage("alert-test", "alert-test",
-          N_("Send synthetic alerts through the alert path and time them."), False),
-    Usage("incidents", "incidents", N_("List the open alert groups."), False),
+    Usage("alert-test", "alert-test [timeout=SECONDS]",
+          N_("Send synthetic alerts through the alert path and time them."), True),
+    Usage("incidents", "incidents", N_("List the open alert groups."), True),
     Usage("note", "note <text>", N_("Add a note to today's report."), False),
     Usage("report", "report [date] [md|html] [ko|en]", N_("Write the day's report."), False),
 ]

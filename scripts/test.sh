@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 # so set -e would carry on after ensure_postgres failed. An assignment keeps it.
 postgres_env="$(bash scripts/ensure_postgres.sh)"
 eval "$postgres_env"
+alertmanager_env="$(bash scripts/ensure_alertmanager.sh)"
+eval "$alertmanager_env"
 
 .venv/bin/ruff check .
 .venv/bin/mypy bot commands storage

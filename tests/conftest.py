@@ -59,6 +59,7 @@ def _empty_tables(engine: Engine) -> None:
                                 "checklist_event, checklist_signoff, checklist_item, checklist, "
                                 "checklist_template, "
                                 "rehearsal RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE alert_event, alert, alert_group RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -59,6 +59,8 @@ class SlackStandin:
         self._calls: list[Call] = []
         self._responses: dict[str, list[Any]] = defaultdict(list)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._periodic: dict[str, tuple[int, Failure]] = {}
+        self._seen: Counter[str] = Counter()
         self._response_failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._latency: dict[str, float] = {}
         self._gates: dict[str, asyncio.Event] = {}
@@ -161,6 +163,10 @@ class SlackStandin:
         with self._cond:
             if self._failures[method]:
                 return self._failures[method].popleft().answer()
+            self._seen[method] += 1
+            every = self._periodic.get(method)
+            if every is not None and self._seen[method] % every[0] == 0:
+                return every[1].answer()
             return 200, {}, self._world.call(method, params, token)
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
@@ -294,6 +300,7 @@ class SlackStandin:
             self._calls.clear()
             self._responses.clear()
             self._failures.clear()
+            self._periodic.clear()
             self._response_failures.clear()
             self._latency.clear()
             self._world.clear()
@@ -356,6 +363,12 @@ class SlackStandin:
         with self._cond:
             self._failures[method].extend([Failure(chosen, error, retry_after, body)] * times)
 
+    def fail_every(self, method: str, nth: int, *, status: int = 429, retry_after: int = 1) -> None:
+        """From now on, answer every `nth` call of `method` with `status` (429: with Retry-After)."""
+        with self._cond:
+            self._seen[method] = 0
+            self._periodic[method] = (nth, Failure(status, None, retry_after, None))
+
     def fail_response_url(self, name: str, status: int, times: int = 1) -> None:
         with self._cond:
             self._response_failures[name].extend([Failure(status)] * times)
@@ -364,6 +377,7 @@ class SlackStandin:
         """Drop every scripted failure not used yet; unlike `reset`, recorded calls and messages stay."""
         with self._cond:
             self._failures.clear()
+            self._periodic.clear()
             self._response_failures.clear()
 
     def block(self, method: str) -> None:

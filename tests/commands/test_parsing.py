@@ -61,7 +61,7 @@ def test_help_covers_every_subcommand_within_block_kit_limits() -> None:
 
 
 def test_unknown_and_planned_subcommands_are_told_apart() -> None:
-    assert answer_unknown(T, "brief")["text"].startswith("`/iris brief` is not available yet")
+    assert answer_unknown(T, "report")["text"].startswith("`/iris report` is not available yet")
     assert answer_unknown(T, "deploy")["text"].startswith("IRIS does not know `/iris deploy`")
 
 

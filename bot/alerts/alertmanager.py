@@ -1,0 +1,80 @@
+"""The one place IRIS talks to Alertmanager's API v2: silences and (for alert-test) alerts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 5.0
+
+
+class AlertmanagerUnavailable(Exception):
+    """Alertmanager is not configured, unreachable, or refused; the message says which, for a log."""
+
+
+def matchers_for(labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Exact-equality matchers, one per label (API v2's `isEqual` defaults to true when omitted)."""
+    return [{"name": name, "value": value, "isRegex": False, "isEqual": True}
+            for name, value in sorted(labels.items())]
+
+
+class AlertmanagerClient:
+    """One long-lived httpx client; every error is translated to AlertmanagerUnavailable here."""
+
+    def __init__(self, base_url: str | None, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url
+        self._http = httpx.Client(base_url=base_url or "http://alertmanager.invalid/", timeout=TIMEOUT_S,
+                                  transport=transport)
+
+    @property
+    def configured(self) -> bool:
+        return self.base_url is not None
+
+    def create_silence(self, labels: dict[str, str], starts_at: datetime, ends_at: datetime, *,
+                       created_by: str, comment: str) -> str:
+        body = {"matchers": matchers_for(labels), "startsAt": starts_at.isoformat(),
+                "endsAt": ends_at.isoformat(), "createdBy": created_by, "comment": comment}
+        answer = self._call("POST", "api/v2/silences", json=body)
+        silence_id = answer.get("silenceID") if isinstance(answer, dict) else None
+        if not isinstance(silence_id, str) or not silence_id:
+            raise AlertmanagerUnavailable("Alertmanager answered a silence without a silenceID")
+        return silence_id
+
+    def expire_silence(self, silence_id: str) -> None:
+        self._call("DELETE", f"api/v2/silence/{silence_id}")
+
+    def silences(self) -> list[dict[str, Any]]:
+        answer = self._call("GET", "api/v2/silences")
+        return answer if isinstance(answer, list) else []
+
+    def alerts(self, filters: list[str]) -> list[dict[str, Any]]:
+        """Alerts matching every `name="value"` filter, with their status (active, suppressed)."""
+        answer = self._call("GET", "api/v2/alerts", params=[("filter", f) for f in filters])
+        return answer if isinstance(answer, list) else []
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        self._call("POST", "api/v2/alerts", json=alerts)
+
+    def _call(self, method: str, path: str, **options: Any) -> Any:
+        if self.base_url is None:
+            raise AlertmanagerUnavailable("IRIS_ALERTMANAGER_URL is not set")
+        try:
+            response = self._http.request(method, path, **options)
+        except httpx.HTTPError as exc:
+            raise AlertmanagerUnavailable(f"{method} {path}: {exc!r}") from None
+        if response.status_code >= 300:
+            detail = f"HTTP {response.status_code} {response.text[:200]}"
+            raise AlertmanagerUnavailable(f"{method} {path}: {detail}")
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        self._http.close()

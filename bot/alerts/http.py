@@ -1,0 +1,50 @@
+"""POST /alerts/alertmanager and /alerts/grafana: bearer token, validation, store, 200."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.alerts.payload import PayloadError
+from bot.alerts.service import AlertService
+
+log = logging.getLogger(__name__)
+ALERT_PATHS = {"/alerts/alertmanager": "alertmanager", "/alerts/grafana": "grafana"}
+MAX_ALERT_BODY_BYTES = 5 * 1024 * 1024
+
+
+def token_accepted(header: str | None, token: SecretStr) -> bool:
+    """`Authorization: Bearer <token>`, compared in constant time."""
+    scheme, _, given = (header or "").partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+
+
+def alert_routes(service: AlertService, token: SecretStr | None) -> list[Route]:
+    def endpoint(source: str):  # type: ignore[no-untyped-def]
+        async def receive(request: Request) -> Response:
+            if token is None:
+                return _error(503, "Alert webhooks are off: IRIS_ALERT_TOKEN is not set on this IRIS.")
+            if not token_accepted(request.headers.get("authorization"), token):
+                return _error(401, "Missing or wrong bearer token (Authorization: Bearer $IRIS_ALERT_TOKEN).")
+            body = await request.body()
+            try:
+                result = await run_in_threadpool(service.receive, source, body)
+            except PayloadError as exc:
+                reason = {"error": f"{exc.field} {exc.reason}", "field": exc.field}
+                return JSONResponse(reason, status_code=400)
+            return JSONResponse({"status": "stored", "group": result.group_id, "alerts": result.alerts})
+
+        return receive
+
+    return [Route(path, endpoint(source), methods=["POST"]) for path, source in ALERT_PATHS.items()]
+
+
+def _error(status: int, reason: str) -> Response:
+    return JSONResponse({"error": reason}, status_code=status)

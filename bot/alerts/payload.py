@@ -1,0 +1,180 @@
+"""Alertmanager (webhook v4) and Grafana webhook payloads, validated into one shape.
+
+Every rejection names the field, so whoever configured the sender can fix it from the 400 alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+SOURCES = ("alertmanager", "grafana")
+STATUSES = ("firing", "resolved")
+MAX_ALERTS = 5000  # per notification; 5 MiB of JSON holds about this many realistic alerts
+MAX_TEXT = 20_000  # characters of one label or annotation value
+ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: "no end yet"
+
+
+class PayloadError(ValueError):
+    """The payload is not what the source documents; `field` is its JSON path."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IncomingAlert:
+    fingerprint: str
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    generator_url: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One webhook call: a group's current alerts, whichever source sent it."""
+
+    source: str
+    group_key: str
+    receiver: str
+    status: str
+    group_labels: dict[str, str]
+    common_labels: dict[str, str]
+    external_url: str
+    alerts: list[IncomingAlert]
+    truncated: int = 0
+
+
+def parse_notification(source: str, body: bytes) -> Notification:
+    """Decode and validate a webhook body from `source` (one of SOURCES)."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown alert source {source!r}")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise PayloadError("body", "is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise PayloadError("body", "must be a JSON object")
+    if source == "alertmanager" and str(data.get("version", "")) != "4":
+        raise PayloadError("version", 'must be "4" (Alertmanager webhook payload version 4)')
+    alerts = _list(data, "alerts")
+    return Notification(
+        source=source,
+        group_key=_text(data, "groupKey", "body", required=True),
+        receiver=_text(data, "receiver", "body"),
+        status=_status(data, "status", "body"),
+        group_labels=_labels(data, "groupLabels", "body"),
+        common_labels=_labels(data, "commonLabels", "body"),
+        external_url=_text(data, "externalURL", "body"),
+        alerts=[_alert(item, f"alerts[{i}]") for i, item in enumerate(alerts)],
+        truncated=_count(data, "truncatedAlerts"),
+    )
+
+
+def _alert(item: Any, where: str) -> IncomingAlert:
+    if not isinstance(item, dict):
+        raise PayloadError(where, "must be an object")
+    labels = _labels(item, "labels", where)
+    fingerprint = _text(item, "fingerprint", where) or fingerprint_of(labels)
+    if len(fingerprint) > 64:
+        raise PayloadError(f"{where}.fingerprint", "must be at most 64 characters")
+    return IncomingAlert(
+        fingerprint=fingerprint,
+        status=_status(item, "status", where),
+        labels=labels,
+        annotations=_labels(item, "annotations", where),
+        starts_at=_time(item, "startsAt", where),
+        ends_at=_time(item, "endsAt", where),
+        generator_url=_text(item, "generatorURL", where),
+    )
+
+
+def fingerprint_of(labels: dict[str, str]) -> str:
+    """A stable id for an alert that came without one (only very old senders omit it)."""
+    canonical = json.dumps(sorted(labels.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise PayloadError(key, "must be a list of alerts")
+    if len(value) > MAX_ALERTS:
+        raise PayloadError(key, f"has {len(value)} alerts; at most {MAX_ALERTS} are accepted per call")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, where: str, *, required: bool = False) -> str:
+    value = data.get(key)
+    path = key if where == "body" else f"{where}.{key}"
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise PayloadError(path, "must be a non-empty string" if required else "must be a string")
+    if len(value) > MAX_TEXT:
+        raise PayloadError(path, f"is longer than {MAX_TEXT} characters")
+    return value
+
+
+def _status(data: dict[str, Any], key: str, where: str) -> str:
+    value = data.get(key)
+    if value not in STATUSES:
+        path = key if where == "body" else f"{where}.{key}"
+        raise PayloadError(path, 'must be "firing" or "resolved"')
+    return str(value)
+
+
+def _labels(data: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    value = data.get(key, {})
+    path = key if where == "body" else f"{where}.{key}"
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(path, "must be an object of string values")
+    for name, text in value.items():
+        if not isinstance(text, str):
+            raise PayloadError(f"{path}.{name}", "must be a string")
+        if len(text) > MAX_TEXT or len(name) > 1000:
+            raise PayloadError(f"{path}.{name}", f"is longer than {MAX_TEXT} characters")
+    return dict(value)
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    value = data.get(key, 0)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PayloadError(key, "must be a non-negative integer")
+    return value
+
+
+def _time(data: dict[str, Any], key: str, where: str) -> datetime | None:
+    value = data.get(key)
+    if value in (None, "", ZERO_TIME) or (isinstance(value, str) and value.startswith("0001-01-01")):
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}.{key}", "must be an RFC 3339 time string")
+    try:
+        moment = datetime.fromisoformat(_trim_fraction(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise PayloadError(f"{where}.{key}", "must be an RFC 3339 time like 2024-12-12T07:00:00Z") from None
+    if moment.tzinfo is None:
+        raise PayloadError(f"{where}.{key}", "must carry a time zone offset")
+    return moment.astimezone(UTC)
+
+
+def _trim_fraction(value: str) -> str:
+    """Go writes nanoseconds; Python reads at most microseconds."""
+    if "." not in value:
+        return value
+    head, _, rest = value.partition(".")
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    return f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"

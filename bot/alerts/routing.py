@@ -1,0 +1,45 @@
+"""Routing rules from iris.yml: label matchers (equality, regex) → channel and mention; first match wins."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.config import RouteConfig
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str
+    mention: str | None = None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    equal: dict[str, str]
+    regex: dict[str, re.Pattern[str]]
+    route: Route
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        # A missing label matches as the empty string, as in Alertmanager's own matchers.
+        return (all(labels.get(name, "") == value for name, value in self.equal.items())
+                and all(p.fullmatch(labels.get(name, "")) for name, p in self.regex.items()))
+
+
+class Router:
+    """Picks the channel for a group's labels; regexes are anchored at both ends, like Alertmanager's."""
+
+    def __init__(self, routes: list[RouteConfig], default_channel: str | None) -> None:
+        self._rules = [
+            _Rule(dict(r.match), {name: re.compile(p) for name, p in r.match_re.items()},
+                  Route(r.channel, r.mention))
+            for r in routes
+        ]
+        self._default = Route(default_channel) if default_channel else None
+
+    def route(self, labels: dict[str, str]) -> Route | None:
+        """The first matching rule's route, else the default; None when nothing is configured."""
+        for rule in self._rules:
+            if rule.matches(labels):
+                return rule.route
+        return self._default

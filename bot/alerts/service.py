@@ -1,0 +1,121 @@
+"""The alert pipeline's service: receive a notification, store it, and act on a group for a person."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.alerts.alertmanager import AlertmanagerClient
+from bot.alerts.payload import parse_notification
+from bot.alerts.routing import Router
+from storage import alerts as repo
+from storage.alerts import Ingested
+from storage.db import read_scope, session_scope
+from storage.models import AlertGroup
+
+SILENCE_HOURS = (1, 4, 24)
+
+
+class NoSuchGroup(Exception):
+    """The group a button names is not stored (anymore)."""
+
+
+class NotSilenced(Exception):
+    """Unsilence on a group IRIS holds no silence for."""
+
+
+class AlertService:
+    """Everything the webhooks, the buttons and the commands do to alerts; no Slack in here.
+
+    `changes` is set whenever Slack has something new to show; the notifier waits on it.
+    """
+
+    def __init__(self, engine: Engine, router: Router, alertmanager: AlertmanagerClient,
+                 clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.router = router
+        self.alertmanager = alertmanager
+        self.clock = clock
+        self.changes = threading.Event()
+        # SQLite has one writer at a time, and its busy handler makes a waiting writer sleep up to
+        # 100 ms between tries; queueing this process's alert writes (webhooks and the notifier)
+        # on one lock instead keeps the webhook p99 short.
+        sqlite = engine.dialect.name == "sqlite"
+        self.write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
+
+    def receive(self, source: str, body: bytes) -> Ingested:
+        """Validate (PayloadError names the field) and store in one transaction; nothing on a rejection."""
+        note = parse_notification(source, body)
+        route = self.router.route({**note.common_labels, **note.group_labels})
+        with self.write_lock, session_scope(self.engine) as session:
+            channel, mention = (route.channel, route.mention) if route else ("", None)
+            result = repo.ingest(session, note, channel, mention, self.clock())
+        if result.changed:
+            self.changes.set()
+        return result
+
+    def acknowledge(self, group_id: int, user_id: str) -> AlertGroup:
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            self._group(session, group_id)
+            repo.record_group_event(session, group_id, "acked", user_id, now, acked_by=user_id, acked_at=now)
+            group = self._group(session, group_id)
+        self.changes.set()
+        return group
+
+    def silence(self, group_id: int, user_id: str, hours: int, comment: str) -> AlertGroup:
+        """A real Alertmanager silence first; only once it exists is the group recorded as silenced.
+
+        AlertmanagerUnavailable passes through with nothing recorded.
+        """
+        if hours not in SILENCE_HOURS:
+            raise ValueError(f"silences last 1, 4 or 24 hours, not {hours}")
+        with read_scope(self.engine) as session:
+            group = self._group(session, group_id)
+        now = self.clock()
+        until = now + timedelta(hours=hours)
+        silence_id = self.alertmanager.create_silence(silence_labels(group), now, until,
+                                                      created_by=user_id, comment=comment)
+        with session_scope(self.engine) as session:
+            repo.record_group_event(session, group_id, "silenced", user_id, now, silence_id=silence_id,
+                                    silenced_by=user_id, silenced_until=until)
+            group = self._group(session, group_id)
+        self.changes.set()
+        return group
+
+    def unsilence(self, group_id: int, user_id: str) -> AlertGroup:
+        with read_scope(self.engine) as session:
+            group = self._group(session, group_id)
+        if group.silence_id is None:
+            raise NotSilenced(str(group_id))
+        self.alertmanager.expire_silence(group.silence_id)
+        with session_scope(self.engine) as session:
+            repo.record_group_event(session, group_id, "unsilenced", user_id, self.clock(), silence_id=None,
+                                    silenced_by=None, silenced_until=None)
+            group = self._group(session, group_id)
+        self.changes.set()
+        return group
+
+    def open_groups(self) -> list[AlertGroup]:
+        with read_scope(self.engine) as session:
+            return repo.open_groups(session)
+
+    @staticmethod
+    def _group(session: Session, group_id: int) -> AlertGroup:
+        group = repo.get_group(session, group_id)
+        if group is None:
+            raise NoSuchGroup(str(group_id))
+        return group
+
+
+def silence_labels(group: AlertGroup) -> dict[str, str]:
+    """The group's own labels; a group by nothing (`group_by: ['...']`) falls back to its common labels."""
+    labels: dict[str, str] = json.loads(group.group_labels) or json.loads(group.common_labels)
+    return labels

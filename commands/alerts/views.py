@@ -1,0 +1,183 @@
+"""Block Kit for alert groups: the living message, the thread replies, the full list as a file."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.i18n import Translator
+from commands.base import escape_mrkdwn
+from storage.alerts import FIRING, as_utc
+from storage.models import Alert, AlertEvent, AlertGroup
+
+ACK_ACTION = "alert_ack"
+SILENCE_ACTION = "alert_silence_{hours}"
+SILENCE_PATTERN = re.compile(r"^alert_silence_(1|4|24)$")
+UNSILENCE_ACTION = "alert_unsilence"
+MAX_SHOWN = 10  # alerts drawn on the message; the rest are counted, and listed in the thread's file
+MAX_FIELD = 400  # characters of one summary or description on the message
+MAX_REPLY_LINES = 20
+Rendered = tuple[str, list[dict[str, Any]]]
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL made unable to close Slack's `<url|text>` link early; anything else is dropped."""
+    if not re.match(r"^https?://", url) or len(url) > 2000:
+        return None
+    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+
+
+def link(url: str, label: str) -> str:
+    safe = safe_url(url)
+    return f"<{safe}|{label}>" if safe else ""
+
+
+def clock_time(moment: datetime | None, tz: ZoneInfo, now: datetime) -> str:
+    if moment is None:
+        return "?"
+    local, today = as_utc(moment).astimezone(tz), now.astimezone(tz)  # type: ignore[union-attr]
+    return local.strftime("%H:%M") if local.date() == today.date() else local.strftime("%m-%d %H:%M")
+
+
+def labels_line(labels: dict[str, str]) -> str:
+    return " ".join(f"`{escape_mrkdwn(k)}={escape_mrkdwn(v)[:100]}`".replace("``", "")
+                    for k, v in labels.items())
+
+
+def group_title(group: AlertGroup) -> str:
+    labels: dict[str, str] = {**json.loads(group.common_labels), **json.loads(group.group_labels)}
+    return escape_mrkdwn(labels.get("alertname") or group.receiver or group.source)[:150]
+
+
+def render_group(t: Translator, group: AlertGroup, alerts: list[Alert], tz: ZoneInfo,
+                 now: datetime) -> Rendered:
+    firing = [a for a in alerts if a.status == FIRING]
+    common = json.loads(group.common_labels)
+    severity = escape_mrkdwn(common.get("severity", ""))[:40]
+    state = t("FIRING") if group.status == FIRING else t("RESOLVED")
+    icon = ":red_circle:" if group.status == FIRING else ":large_green_circle:"
+    headline = f"{icon} *{state}* · *{group_title(group)}*" + (f" · {severity}" if severity else "")
+    counts = t("{firing} firing, {resolved} resolved", firing=len(firing), resolved=len(alerts) - len(firing))
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{counts}")),
+        ContextBlock(elements=[MarkdownTextObject(text=_context(t, group))]),
+    ]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=render_alert(t, a, tz, now)))
+               for a in _shown(alerts)]
+    hidden = len(alerts) - min(len(alerts), MAX_SHOWN) + group.truncated
+    if hidden:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(
+            "…and {n} more alerts: the full list is in the thread.", n=hidden))]))
+    status = _status_line(t, group, tz, now)
+    if status:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
+    blocks.append(ActionsBlock(elements=_buttons(t, group)))
+    text = f"{state}: {group_title(group)} — {counts}"
+    return text, [b.to_dict() for b in blocks]
+
+
+def _context(t: Translator, group: AlertGroup) -> str:
+    labels = labels_line(json.loads(group.group_labels)) or t("(no group labels)")
+    source = link(group.external_url, group.source) or group.source
+    return f"{labels} · {source}"[:2900]
+
+
+def _shown(alerts: list[Alert]) -> list[Alert]:
+    """Firing alerts first, so a large group shows what still needs attention."""
+    return sorted(alerts, key=lambda a: (a.status != FIRING, a.id or 0))[:MAX_SHOWN]
+
+
+def render_alert(t: Translator, alert: Alert, tz: ZoneInfo, now: datetime) -> str:
+    labels, notes = json.loads(alert.labels), json.loads(alert.annotations)
+    name = escape_mrkdwn(labels.get("alertname", alert.fingerprint))[:150]
+    if alert.status == FIRING:
+        line = t("{icon} *{name}* firing since {since}", icon=":red_circle:", name=name,
+                 since=clock_time(alert.starts_at, tz, now))
+    else:
+        line = t("{icon} *{name}* resolved at {at}", icon=":white_check_mark:", name=name,
+                 at=clock_time(alert.ends_at or alert.updated_at, tz, now))
+    parts = [line]
+    for key in ("summary", "description"):
+        if notes.get(key):
+            parts.append(escape_mrkdwn(notes[key][:MAX_FIELD]))
+    links = [link(alert.generator_url, t("source")), link(notes.get("runbook_url", ""), t("runbook"))]
+    if any(links):
+        parts.append(" · ".join(x for x in links if x))
+    return "\n".join(parts)[:2900]
+
+
+def _status_line(t: Translator, group: AlertGroup, tz: ZoneInfo, now: datetime) -> str:
+    lines = []
+    if group.acked_by:
+        lines.append(t("Acknowledged by <@{user}> at {at}", user=group.acked_by,
+                       at=clock_time(group.acked_at, tz, now)))
+    if group.silenced_by and group.silenced_until:
+        lines.append(t("Silenced by <@{user}> until {until}", user=group.silenced_by,
+                       until=clock_time(group.silenced_until, tz, now)))
+    return " · ".join(lines)
+
+
+def _buttons(t: Translator, group: AlertGroup) -> list[ButtonElement]:
+    value = str(group.id)
+    buttons = []
+    if not group.acked_by and group.status == FIRING:
+        buttons.append(ButtonElement(text=t("Acknowledge"), action_id=ACK_ACTION, value=value,
+                                     style="primary"))
+    if group.silence_id:
+        buttons.append(ButtonElement(text=t("Unsilence"), action_id=UNSILENCE_ACTION, value=value))
+    else:
+        buttons += [ButtonElement(text=t("Silence {hours}h", hours=h),
+                                  action_id=SILENCE_ACTION.format(hours=h), value=value) for h in (1, 4, 24)]
+    return buttons
+
+
+def render_changes(t: Translator, events: list[AlertEvent], alerts: list[Alert], tz: ZoneInfo,
+                   now: datetime) -> str | None:
+    """One thread reply for the changes since Slack was last told; None when none is worth a reply."""
+    lines = [line for line in (_event_line(t, e, tz, now) for e in events) if line]
+    if not lines:
+        return None
+    if len(lines) > MAX_REPLY_LINES:
+        lines = [*lines[:MAX_REPLY_LINES], t("…and {n} more changes.", n=len(lines) - MAX_REPLY_LINES)]
+    resolved = sum(1 for a in alerts if a.status != FIRING)
+    if any(e.kind == "resolved" for e in events) and resolved < len(alerts):
+        lines.append(t("{resolved} of {total} resolved", resolved=resolved, total=len(alerts)))
+    return "\n".join(lines)
+
+
+def _event_line(t: Translator, event: AlertEvent, tz: ZoneInfo, now: datetime) -> str | None:
+    name = escape_mrkdwn(event.detail)[:150]
+    templates = {
+        "joined": lambda: t(":heavy_plus_sign: *{name}* joined the group, firing", name=name),
+        "resolved": lambda: t(":white_check_mark: *{name}* resolved", name=name),
+        "refired": lambda: t(":repeat: *{name}* re-fired", name=name),
+        "group_resolved": lambda: t(":large_green_circle: All alerts of the group resolved"),
+        "acked": lambda: t(":eyes: Acknowledged by <@{user}>", user=event.detail),
+        "silenced": lambda: t(":mute: Silenced by <@{user}>", user=event.detail),
+        "unsilenced": lambda: t(":loud_sound: Unsilenced by <@{user}>", user=event.detail),
+    }
+    make = templates.get(event.kind)
+    return make() if make else None
+
+
+def full_list(alerts: list[Alert]) -> str:
+    """Every alert of a large group, one line each, for the file in the thread."""
+    rows = []
+    for alert in alerts:
+        labels, notes = json.loads(alert.labels), json.loads(alert.annotations)
+        since = as_utc(alert.starts_at).isoformat() if alert.starts_at else "?"  # type: ignore[union-attr]
+        label_text = ",".join(f"{k}={v}" for k, v in labels.items())
+        rows.append(f"{alert.status}\t{since}\t{alert.fingerprint}\t{label_text}\t{notes.get('summary', '')}")
+    return "status\tstarts_at\tfingerprint\tlabels\tsummary\n" + "\n".join(rows) + "\n"

@@ -1,0 +1,256 @@
+"""Alert repository: groups by (source, groupKey), alerts by fingerprint, and every state change.
+
+`ingest` is the webhook's whole write: one transaction that turns a notification into rows and
+events, and writes nothing at all when the notification repeats what is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import Alert, AlertEvent, AlertGroup, OutboxMessage
+
+if TYPE_CHECKING:  # storage stores the engine's values but does not need the engine to run
+    from bot.alerts.payload import IncomingAlert, Notification
+
+FIRING, RESOLVED = "firing", "resolved"
+ALERT_TABLE: Table = Alert.__table__  # type: ignore[attr-defined]
+EVENT_TABLE: Table = AlertEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Ingested:
+    group_id: int
+    changed: bool  # something Slack should be told about
+    alerts: int
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive, PostgreSQL aware: both become aware UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def dumps(value: dict[str, str]) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def ingest(session: Session, note: Notification, channel: str, mention: str | None,
+           now: datetime) -> Ingested:
+    group = _group_for(session, note, channel, mention, now)
+    assert group.id is not None
+    stored = _stored_alerts(session, group.id)
+    events: list[dict[str, Any]] = []
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    for alert in note.alerts:
+        row = _alert_row(group.id, alert, now)
+        old = stored.get(alert.fingerprint)
+        if old is None:
+            new_rows.append(row)
+            events.append(_event(group.id, alert, _first_kind(alert, fresh=not stored), now))
+        elif _differs(old, row):
+            changed_rows.append({"id": old.id, **row})
+            kind = _transition(old, alert)
+            if kind:
+                events.append(_event(group.id, alert, kind, now))
+    if new_rows:  # Core executemany: the ORM's bulk path costs more than the insert itself
+        session.execute(ALERT_TABLE.insert(), new_rows)
+    if changed_rows:
+        session.execute(update(Alert), changed_rows)
+    changed = bool(new_rows or changed_rows) or group.truncated != note.truncated
+    if changed:
+        _refresh_group(session, group, note, now, events)
+    if events:
+        session.execute(EVENT_TABLE.insert(), events)
+    return Ingested(group_id=group.id, changed=changed, alerts=len(note.alerts))
+
+
+def _stored_alerts(session: Session, group_id: int) -> dict[str, Any]:
+    """What a notification is compared with, as plain rows: hydrating ORM objects costs more."""
+    c = ALERT_TABLE.c
+    query = select(c.id, c.fingerprint, c.status, c.starts_at, c.annotations, c.labels,  # type: ignore[call-overload]
+                   c.generator_url).where(c.group_id == group_id)
+    return {row.fingerprint: row for row in session.execute(query)}
+
+
+def _group_for(session: Session, note: Notification, channel: str, mention: str | None,
+               now: datetime) -> AlertGroup:
+    """The stored group, created on first sight; concurrent first sights create it once."""
+    where = (AlertGroup.source == note.source, AlertGroup.group_key == note.group_key)
+    found = session.exec(select(AlertGroup).where(*where)).first()
+    if found is not None:
+        return found
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = {
+        "source": note.source, "group_key": note.group_key, "receiver": note.receiver, "status": note.status,
+        "group_labels": dumps(note.group_labels), "common_labels": dumps(note.common_labels),
+        "external_url": note.external_url, "channel": channel, "mention": mention, "dirty": True,
+        "version": 0,
+        "truncated": note.truncated, "first_seen": now, "updated_at": now,
+    }
+    statement = dialect.insert(AlertGroup).values(**values).on_conflict_do_nothing(
+        index_elements=["source", "group_key"])
+    session.execute(statement)
+    return session.exec(select(AlertGroup).where(*where)).one()
+
+
+def _alert_row(group_id: int, alert: IncomingAlert, now: datetime) -> dict[str, Any]:
+    return {
+        "group_id": group_id, "fingerprint": alert.fingerprint, "status": alert.status,
+        "labels": dumps(alert.labels), "annotations": dumps(alert.annotations),
+        "starts_at": alert.starts_at, "ends_at": alert.ends_at, "generator_url": alert.generator_url,
+        "updated_at": now,
+    }
+
+
+def _differs(old: Any, row: dict[str, Any]) -> bool:
+    """A change worth telling; a firing alert's moving endsAt (Prometheus renews it) is not one."""
+    return (old.status != row["status"] or as_utc(old.starts_at) != row["starts_at"]
+            or old.annotations != row["annotations"] or old.labels != row["labels"]
+            or old.generator_url != row["generator_url"])
+
+
+def _first_kind(alert: IncomingAlert, *, fresh: bool) -> str:
+    """An alert seen for the first time: it opens a new group, joins a known one, or arrives resolved."""
+    if alert.status == RESOLVED:
+        return "resolved"
+    return "fired" if fresh else "joined"
+
+
+def _transition(old: Any, alert: IncomingAlert) -> str | None:
+    if old.status == FIRING and alert.status == RESOLVED:
+        return "resolved"
+    if alert.status == FIRING and (old.status == RESOLVED or as_utc(old.starts_at) != alert.starts_at):
+        return "refired"  # a new startsAt means it resolved and fired again between two notifications
+    return None
+
+
+def _event(group_id: int, alert: IncomingAlert, kind: str, now: datetime) -> dict[str, Any]:
+    name = alert.labels.get("alertname", alert.fingerprint)
+    return {"group_id": group_id, "fingerprint": alert.fingerprint, "kind": kind, "detail": name,
+            "at": now, "notified": False}
+
+
+def _refresh_group(session: Session, group: AlertGroup, note: Notification, now: datetime,
+                   events: list[dict[str, Any]]) -> None:
+    firing = session.exec(select(Alert.id).where(Alert.group_id == group.id, Alert.status == FIRING)
+                          .limit(1)).first() is not None
+    status = FIRING if firing else RESOLVED
+    if status == RESOLVED and group.status == FIRING:
+        events.append({"group_id": group.id, "fingerprint": None, "kind": "group_resolved", "detail": "",
+                       "at": now, "notified": False})
+    session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id).values(
+        status=status, dirty=True, version=AlertGroup.version + 1, updated_at=now,
+        truncated=note.truncated,
+        common_labels=dumps(note.common_labels), receiver=note.receiver, external_url=note.external_url))
+
+
+# -- what the notifier and the buttons read and write --------------------------------------------
+
+
+def dirty_groups(session: Session, limit: int = 50) -> list[AlertGroup]:
+    """Groups Slack has not been told about yet, oldest first."""
+    query = select(AlertGroup).where(col(AlertGroup.dirty).is_(True)).order_by(col(AlertGroup.id))
+    query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def claim_version(session: Session, group: AlertGroup) -> bool:
+    """Mark the group told, if it is still the version that was rendered; False when it changed since
+    (or another replica told it first): then nothing may be queued for this rendering."""
+    result = session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id,
+                                                      col(AlertGroup.version) == group.version,
+                                                      col(AlertGroup.dirty).is_(True))
+                             .values(dirty=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def alerts_of(session: Session, group_id: int) -> list[Alert]:
+    query = select(Alert).where(Alert.group_id == group_id).order_by(col(Alert.starts_at), col(Alert.id))
+    return list(session.exec(query).all())
+
+
+def unnotified_events(session: Session, group_id: int) -> list[AlertEvent]:
+    query = (select(AlertEvent).where(AlertEvent.group_id == group_id, col(AlertEvent.notified).is_(False))
+             .order_by(col(AlertEvent.id)))
+    return list(session.exec(query).all())
+
+
+def mark_notified(session: Session, group: AlertGroup, events: list[AlertEvent],
+                  message_id: int | None) -> None:
+    """After claim_version: the events are told, and the group's message is known."""
+    ids = [e.id for e in events if e.id is not None]
+    if ids:
+        session.execute(update(AlertEvent).where(col(AlertEvent.id).in_(ids)).values(notified=True))
+    if message_id is not None:
+        session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id)
+                        .values(message_id=message_id))
+
+
+def rewrite_pending_update(session: Session, message_id: int, payload: dict[str, Any]) -> bool:
+    """Give an edit of this message that is still waiting (never tried) the newer content instead of
+    queueing a second edit. The status condition is in the UPDATE itself, so a poster that claims the
+    row at the same moment either sends the new content or makes this return False."""
+    query = select(OutboxMessage.id).where(OutboxMessage.kind == "update", OutboxMessage.ref_id == message_id,
+                                           OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
+    waiting = session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+    if waiting is None:
+        return False
+    result = session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == waiting,
+                                                         col(OutboxMessage.status) == "pending")
+                             .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def get_group(session: Session, group_id: int) -> AlertGroup | None:
+    return session.get(AlertGroup, group_id)
+
+
+def open_groups(session: Session, limit: int = 50) -> list[AlertGroup]:
+    query = (select(AlertGroup).where(AlertGroup.status == FIRING)
+             .order_by(col(AlertGroup.first_seen).desc()).limit(limit))
+    return list(session.exec(query).all())
+
+
+def record_group_event(session: Session, group_id: int, kind: str, detail: str, now: datetime,
+                       **changes: Any) -> None:
+    """A person's action on the group (ack, silence, unsilence): stored, and the message redrawn."""
+    session.execute(update(AlertGroup).where(col(AlertGroup.id) == group_id)
+                    .values(dirty=True, version=AlertGroup.version + 1, **changes))
+    session.add(AlertEvent(group_id=group_id, kind=kind, detail=detail, at=now))
+    session.flush()
+
+
+def events_of(session: Session, group_id: int) -> list[AlertEvent]:
+    query = select(AlertEvent).where(AlertEvent.group_id == group_id).order_by(col(AlertEvent.id))
+    return list(session.exec(query).all())
+
+
+def find_group_with_labels(session: Session, labels: dict[str, str]) -> AlertGroup | None:
+    """The group holding an alert that carries all these labels (stored as sorted compact JSON)."""
+    query = select(Alert.group_id)
+    for name, value in labels.items():
+        query = query.where(col(Alert.labels).contains(dumps({name: value})[1:-1]))
+    group_id = session.exec(query.limit(1)).first()
+    return session.get(AlertGroup, group_id) if group_id is not None else None
+
+
+def settled(session: Session, group: AlertGroup) -> bool:
+    """Slack shows everything known about the group: nothing left to render, queue or deliver."""
+    if group.dirty or group.message_id is None:
+        return False
+    post = session.get(OutboxMessage, group.message_id)
+    if post is None or post.status != "sent":
+        return False
+    unsent = select(OutboxMessage.id).where(OutboxMessage.ref_id == group.message_id,
+                                            col(OutboxMessage.status).in_(("pending", "sending")))
+    return session.exec(unsent.limit(1)).first() is None and not unnotified_events(session, group.id or 0)
