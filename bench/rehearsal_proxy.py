@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import lean_load
+import uvloop
 from aiohttp import web
 from benchlib import machine, percentile, stop_process
 
@@ -129,8 +131,11 @@ async def _send(client: aiohttp.ClientSession, url: str, concurrency: int,
     return latencies, outcomes
 
 
-async def generate_load(url: str, concurrency: int, requests: int, warmup: int) -> dict[str, Any]:
+async def generate_load(url: str, concurrency: int, requests: int, warmup: int,
+                        client: str = "lean") -> dict[str, Any]:
     """Warm up, say "warm" and wait for "go" on stdin (the parent then reads CPU counters), then measure."""
+    if client == "lean":
+        return await _lean_load(url, concurrency, requests, warmup)
     # aiohttp rather than httpx: httpx's pool costs ~6 ms of client CPU per request at 50 connections.
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector,
@@ -142,6 +147,17 @@ async def generate_load(url: str, concurrency: int, requests: int, warmup: int) 
         latencies, outcomes = await _send(client, url, concurrency, requests)
         return {"latencies": latencies, "outcomes": outcomes, "wall": time.perf_counter() - started,
                 "cpu": time.process_time() - cpu_started}
+
+
+async def _lean_load(url: str, concurrency: int, requests: int, warmup: int) -> dict[str, Any]:
+    content_type = JSON["Content-Type"]
+    await lean_load.send(url, JOB_BODY, content_type, concurrency, warmup)
+    print("warm", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    latencies, outcomes = await lean_load.send(url, JOB_BODY, content_type, concurrency, requests)
+    return {"latencies": latencies, "outcomes": outcomes, "wall": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu_started}
 
 
 # -- the upstream, from the parent ----------------------------------------------------------------
@@ -198,10 +214,11 @@ class Cell:
     proxy_cpu_ms_per_request: float
 
 
-def measure_round(url: str, upstream: str, concurrency: int, requests: int, samples: Samples) -> None:
+def measure_round(url: str, upstream: str, concurrency: int, requests: int, samples: Samples,
+                  client: str) -> None:
     """One load process against `url`; the proxy's CPU is this process's (its main thread only waits)."""
     spec = json.dumps({"url": url + "/v1/jobs", "concurrency": concurrency, "requests": requests,
-                       "warmup": WARMUP})
+                       "warmup": WARMUP, "client": client})
     load = subprocess.Popen([sys.executable, __file__, "--load", spec], text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     deadline = threading.Timer(LOAD_DEADLINE_S, load.kill)  # also bounds a warm-up that never ends
@@ -246,7 +263,7 @@ def measure_latency(upstream: str, args: argparse.Namespace) -> tuple[list[Cell]
             for concurrency in CONCURRENCIES:
                 for (name, _, _), url in zip(PATHS, urls, strict=True):
                     measure_round(url, upstream, concurrency, args.requests // args.rounds,
-                                  samples[name, concurrency])
+                                  samples[name, concurrency], args.client)
             print(f"  round {number}/{args.rounds} measured", flush=True)
         ledger = {name: {"entries": len(proxy.ledger), "injected": proxy.ledger.faults_injected()}
                   for (name, _, _), proxy in zip(PATHS[1:], proxies, strict=True)}
@@ -451,6 +468,7 @@ def run(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": sys.argv,
         "machine": machine(PACKAGES),
         "concurrencies": CONCURRENCIES, "requests_per_cell": args.requests, "rounds": args.rounds,
+        "load_generator": args.client,
         "warmup_per_round": WARMUP, "cells": [asdict(c) for c in cells], "added_ms": added,
         "proxy_ledgers": ledger, "rehearsals": rehearsals, "left_behind": left, "checks": checks,
     }, indent=2) + "\n")
@@ -463,6 +481,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke run: {QUICK_REQUESTS} requests per path in {QUICK_ROUNDS} round")
     parser.add_argument("--requests", type=int, default=None, help=f"per path (default {DEFAULT_REQUESTS})")
+    parser.add_argument("--client", choices=("lean", "aiohttp"), default="lean",
+                        help="load generator: lean (raw HTTP/1.1 on uvloop, default) or aiohttp's client")
     parser.add_argument("--serve-upstream", type=int, metavar="FD", help=argparse.SUPPRESS)
     parser.add_argument("--load", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -479,7 +499,9 @@ def main() -> int:
         serve_upstream(args.serve_upstream)
         return 0
     if args.load is not None:
-        print(json.dumps(asyncio.run(generate_load(**json.loads(args.load)))))
+        spec = json.loads(args.load)
+        runner = uvloop.run if spec.get("client") == "lean" else asyncio.run
+        print(json.dumps(runner(generate_load(**spec))))
         return 0
     return run(args)
 

@@ -238,3 +238,12 @@ def test_upstream_base_path_prefixes_every_forwarded_target(raw_upstream, proxy_
     proxy = proxy_to(upstream.url + "/api")
     httpx.get(f"{proxy.url}/v1/jobs?x=1")
     assert upstream.requests[0].startswith(b"GET /api/v1/jobs?x=1 HTTP/1.1\r\n")
+
+
+def test_a_websocket_upgrade_is_refused_with_501(raw_upstream, proxy_to) -> None:
+    upstream = raw_upstream(ok)
+    proxy = proxy_to(upstream.url)
+    answer = exchange(proxy, b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                             b"Upgrade: websocket\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
+    assert upstream.requests == []
