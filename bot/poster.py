@@ -24,7 +24,7 @@ from bot.errors import log_crash
 from bot.slack_api import Dead, Delivered, Outcome, Retry, SlackGateway
 from storage import outbox as repo
 from storage.clock import utcnow
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -139,12 +139,22 @@ class OutboxPoster:
         return len(claimed)
 
     def _claim(self, now: datetime) -> list[OutboxMessage]:
-        with session_scope(self._engine) as session:
-            repo.reclaim_expired(session, now)
+        # Choosing reads many rows; on SQLite, doing it under the write lock made every webhook and
+        # command wait for each pass. Only reclaiming and the short claim (which re-checks each
+        # choice, since another poller may have read the same heads) take it.
+        with read_scope(self._engine) as session:
+            expired = repo.has_expired_leases(session, now)
+        if expired:
+            with session_scope(self._engine) as session:
+                repo.reclaim_expired(session, now)
+        with read_scope(self._engine) as session:
             chosen = self._choose(session, now)
+        if not chosen:
+            return []
+        with session_scope(self._engine) as session:
             ids = repo.claim(session, [m.id for m in chosen if m.id is not None], self.worker_id, now,
                              self._settings.lease)
-        return [m for m in chosen if m.id in ids]
+            return repo.get_many(session, ids)  # as claimed: attempts and lease are the claim's
 
     def _choose(self, session: Session, now: datetime) -> list[OutboxMessage]:
         """Up to one message per worker, paging past lanes that are paced or held."""

@@ -17,6 +17,7 @@ from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 _FAILING_SINCE = OutboxMessage.__table__.c.failing_since.type  # type: ignore[attr-defined]
+UNFINISHED = (PENDING, SENDING)
 KINDS = ("post", "update", "ephemeral", "respond", "upload")
 
 
@@ -67,33 +68,36 @@ def lane_heads(session: Session, now: datetime, after_id: int = 0, limit: int = 
     """The oldest unfinished message of each lane, when it is pending and due, in id order.
 
     A lane whose head is being sent or waiting for a retry yields nothing, which is what keeps
-    each channel's messages in order. `after_id` pages through a long list. On PostgreSQL the
-    rows are locked with SKIP LOCKED so that concurrent pollers look past each other's candidates.
+    each channel's messages in order. `after_id` pages through a long list. Read-only: the
+    poster reads heads without the write lock and `claim` checks each is still its lane's head.
     """
-    earlier = aliased(OutboxMessage)
-    blocked = exists().where(
-        col(earlier.lane) == OutboxMessage.lane,
-        col(earlier.id) < OutboxMessage.id,
-        col(earlier.status).in_((PENDING, SENDING)),
-    )
+    heads = (select(func.min(OutboxMessage.id)).where(col(OutboxMessage.status).in_(UNFINISHED))
+             .group_by(col(OutboxMessage.lane)))
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
-               col(OutboxMessage.id) > after_id, ~blocked)
+        .where(col(OutboxMessage.id).in_(heads), OutboxMessage.status == PENDING,
+               OutboxMessage.next_attempt_at <= now, col(OutboxMessage.id) > after_id)
         .order_by(col(OutboxMessage.id))
         .limit(limit)
-        .with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
     )
     return list(session.exec(query).all())
 
 
 def claim(session: Session, ids: list[int], worker: str, now: datetime, lease: timedelta) -> list[int]:
-    """Mark the given pending rows as being sent by this worker; returns the ids it got."""
+    """Mark the given rows as being sent by this worker, each only if it is still pending and still
+    the head of its lane (lane_heads was read earlier, perhaps by several pollers); returns the ids
+    it got."""
+    earlier = aliased(OutboxMessage)
+    behind_another = exists().where(
+        col(earlier.lane) == OutboxMessage.lane,
+        col(earlier.id) < OutboxMessage.id,
+        col(earlier.status).in_(UNFINISHED),
+    )
     claimed = []
     for message_id in ids:
         result = session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == PENDING)
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == PENDING, ~behind_another)
             .values(status=SENDING, claimed_by=worker, lease_until=now + lease,
                     attempts=OutboxMessage.attempts + 1)
         )
@@ -140,6 +144,12 @@ def kill(session: Session, message_id: int, reason: str) -> None:
     )
 
 
+def has_expired_leases(session: Session, now: datetime) -> bool:
+    query = select(literal(1)).where(col(OutboxMessage.status) == SENDING,
+                                     col(OutboxMessage.lease_until) < now).limit(1)
+    return session.exec(query).first() is not None
+
+
 def reclaim_expired(session: Session, now: datetime) -> int:
     """Give back rows whose sender vanished (crash, kill -9) so another poller can send them."""
     result = session.execute(
@@ -162,6 +172,14 @@ def release(session: Session, worker: str) -> int:
 
 def get(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
+
+
+def get_many(session: Session, ids: list[int]) -> list[OutboxMessage]:
+    """The rows with these ids, in id order."""
+    if not ids:
+        return []
+    return list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))
+                             .order_by(col(OutboxMessage.id))).all())
 
 
 def depth(session: Session) -> int:

@@ -69,6 +69,14 @@ def test_a_row_is_claimed_by_one_worker_only(engine: Engine) -> None:
         assert outbox.get(session, message).claimed_by == "w1"  # type: ignore[union-attr]
 
 
+def test_a_claim_is_refused_for_a_row_that_is_no_longer_its_lanes_head(engine: Engine) -> None:
+    first, second = _add(engine, "CA", "1"), _add(engine, "CA", "2")
+    with session_scope(engine) as session:  # e.g. read as heads by a poller before `first` was requeued
+        assert outbox.claim(session, [second, first], "w", utcnow(), LEASE) == [first]
+    with session_scope(engine) as session:
+        assert outbox.claim(session, [second], "w", utcnow(), LEASE) == []  # first is being sent
+
+
 def test_expired_leases_are_given_back_and_live_ones_are_not(engine: Engine) -> None:
     message = _add(engine, "CA", "x")
     now = utcnow()
@@ -109,9 +117,9 @@ def test_dead_letters_are_counted_listed_and_requeued(engine: Engine) -> None:
 def test_pacing_window_lists_recent_sends_of_a_lane(engine: Engine) -> None:
     ids = [_add(engine, "CA", str(i)) for i in range(3)]
     other = _add(engine, "CB", "elsewhere")
-    _claim(engine, *ids, other)
-    with session_scope(engine) as session:
-        for message_id in [*ids, other]:
+    for message_id in [*ids, other]:  # one at a time: only a lane's head can be claimed
+        _claim(engine, message_id)
+        with session_scope(engine) as session:
             outbox.mark_sent(session, message_id, "w", channel="C", ts="1")
     with session_scope(engine) as session:
         recent = outbox.sent_since(session, "CA", ("post", "upload"), utcnow() - timedelta(seconds=5))
