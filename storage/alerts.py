@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -84,9 +84,15 @@ def _stored_alerts(session: Session, group_id: int) -> dict[str, Any]:
 
 def _group_for(session: Session, note: Notification, channel: str, mention: str | None,
                now: datetime) -> AlertGroup:
-    """The stored group, created on first sight; concurrent first sights create it once."""
+    """The stored group, created on first sight; concurrent first sights create it once.
+
+    The row is locked for the transaction (PostgreSQL; SQLite has one writer anyway), so two
+    notifications of one group at once (an Alertmanager HA pair sends both) are compared and stored
+    one after the other instead of both inserting the same new alert.
+    """
     where = (AlertGroup.source == note.source, AlertGroup.group_key == note.group_key)
-    found = session.exec(select(AlertGroup).where(*where)).first()
+    locked = select(AlertGroup).where(*where).with_for_update()
+    found = session.exec(locked).first()
     if found is not None:
         return found
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -100,7 +106,7 @@ def _group_for(session: Session, note: Notification, channel: str, mention: str 
     statement = dialect.insert(AlertGroup).values(**values).on_conflict_do_nothing(
         index_elements=["source", "group_key"])
     session.execute(statement)
-    return session.exec(select(AlertGroup).where(*where)).one()
+    return session.exec(locked).one()
 
 
 def _alert_row(group_id: int, alert: IncomingAlert, now: datetime) -> dict[str, Any]:
@@ -148,8 +154,11 @@ def _refresh_group(session: Session, group: AlertGroup, note: Notification, now:
     if status == RESOLVED and group.status == FIRING:
         events.append({"group_id": group.id, "fingerprint": None, "kind": "group_resolved", "detail": "",
                        "at": now, "notified": False})
+    # A group firing again after it resolved is a new incident: the old acknowledgement does not
+    # mean someone is on this one, so the Acknowledge button comes back.
+    reopened = {"acked_by": None, "acked_at": None} if status == FIRING and group.status == RESOLVED else {}
     session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id).values(
-        status=status, dirty=True, version=AlertGroup.version + 1, updated_at=now,
+        **reopened, status=status, dirty=True, version=AlertGroup.version + 1, updated_at=now,
         truncated=note.truncated,
         common_labels=dumps(note.common_labels), receiver=note.receiver, external_url=note.external_url))
 
@@ -219,6 +228,11 @@ def open_groups(session: Session, limit: int = 50) -> list[AlertGroup]:
     query = (select(AlertGroup).where(AlertGroup.status == FIRING)
              .order_by(col(AlertGroup.first_seen).desc()).limit(limit))
     return list(session.exec(query).all())
+
+
+def count_open_groups(session: Session) -> int:
+    query = select(func.count()).select_from(AlertGroup).where(AlertGroup.status == FIRING)
+    return int(session.exec(query).one())
 
 
 def record_group_event(session: Session, group_id: int, kind: str, detail: str, now: datetime,

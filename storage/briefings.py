@@ -110,18 +110,45 @@ def advance_many(session: Session, cursors: list[tuple[int, int, datetime | None
     return not rows or session.execute(statement, rows).rowcount == len(rows)  # type: ignore[attr-defined]
 
 
-def answers_for(session: Session, briefing_ids: list[int]) -> dict[tuple[int, datetime], dict[str, str]]:
-    """Every answer of these briefings, grouped by (briefing id, occurrence)."""
-    query = (select(BriefingAnswer).where(col(BriefingAnswer.briefing_id).in_(briefing_ids))
+def answers_for(session: Session,
+                occurrences: list[tuple[int, datetime]]) -> dict[tuple[int, datetime], dict[str, str]]:
+    """The answers of these (briefing id, occurrence) pairs, grouped by them.
+
+    Only those occurrences are read, not a recurring briefing's whole history: a daily briefing
+    would otherwise load every answer it ever had at each firing.
+    """
+    if not occurrences:
+        return {}
+    query = (select(BriefingAnswer)
+             .where(col(BriefingAnswer.briefing_id).in_({i for i, _ in occurrences}),
+                    col(BriefingAnswer.occurrence_at).in_({at for _, at in occurrences}))
              .order_by(col(BriefingAnswer.id)))
+    wanted = set(occurrences)  # the two INs also match crossed pairs; they are dropped here
     grouped: dict[tuple[int, datetime], dict[str, str]] = {}
     for row in session.exec(query).all():
-        grouped.setdefault((row.briefing_id, as_utc(row.occurrence_at)), {})[row.user_id] = row.answer
+        key = (row.briefing_id, as_utc(row.occurrence_at))
+        if key in wanted:
+            grouped.setdefault(key, {})[row.user_id] = row.answer
     return grouped
 
 
 def get_firing(session: Session, firing_id: int) -> BriefingFiring | None:
     return session.get(BriefingFiring, firing_id)
+
+
+def lock(session: Session, briefing_id: int) -> Briefing | None:
+    """The briefing, locked until commit on PostgreSQL (SQLite's write transactions are serial anyway)."""
+    query = select(Briefing).where(Briefing.id == briefing_id).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
+
+
+def messages_of(session: Session, briefing_id: int, occurrence_at: datetime) -> list[BriefingFiring]:
+    """The posted reminders and start message of one occurrence: all of them show its answers."""
+    query = (select(BriefingFiring).where(BriefingFiring.briefing_id == briefing_id,
+                                          BriefingFiring.occurrence_at == occurrence_at,
+                                          col(BriefingFiring.message_id).is_not(None))
+             .order_by(col(BriefingFiring.fire_at)))
+    return list(session.exec(query).all())
 
 
 def firings_of(session: Session, briefing_id: int) -> list[BriefingFiring]:

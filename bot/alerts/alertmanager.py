@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -14,6 +15,14 @@ TIMEOUT_S = 5.0
 
 class AlertmanagerUnavailable(Exception):
     """Alertmanager is not configured, unreachable, or refused; the message says which, for a log."""
+
+
+class AlertmanagerRefused(AlertmanagerUnavailable):
+    """Alertmanager answered, with an error status."""
+
+    def __init__(self, message: str, status: int, body: str) -> None:
+        super().__init__(message)
+        self.status, self.body = status, body
 
 
 def matchers_for(labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -45,7 +54,14 @@ class AlertmanagerClient:
         return silence_id
 
     def expire_silence(self, silence_id: str) -> None:
-        self._call("DELETE", f"api/v2/silence/{silence_id}")
+        """Expire it; one Alertmanager no longer knows (restarted without its data, or garbage-collected)
+        is as good as expired. Alertmanager 0.25 says so with a 500, later versions with a 404."""
+        try:
+            self._call("DELETE", f"api/v2/silence/{quote(silence_id, safe='')}")
+        except AlertmanagerRefused as exc:
+            if exc.status != 404 and "not found" not in exc.body.lower():
+                raise
+            log.info("silence %s is unknown to Alertmanager; taken as expired", silence_id)
 
     def silences(self) -> list[dict[str, Any]]:
         answer = self._call("GET", "api/v2/silences")
@@ -67,8 +83,9 @@ class AlertmanagerClient:
         except httpx.HTTPError as exc:
             raise AlertmanagerUnavailable(f"{method} {path}: {exc!r}") from None
         if response.status_code >= 300:
-            detail = f"HTTP {response.status_code} {response.text[:200]}"
-            raise AlertmanagerUnavailable(f"{method} {path}: {detail}")
+            body = response.text[:200]
+            raise AlertmanagerRefused(f"{method} {path}: HTTP {response.status_code} {body}",
+                                      response.status_code, body)
         if not response.content:
             return None
         try:

@@ -23,13 +23,16 @@ def token_accepted(header: str | None, token: SecretStr) -> bool:
     """`Authorization: Bearer <token>`, compared in constant time."""
     scheme, _, given = (header or "").partition(" ")
     expected = token.get_secret_value().encode()
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+    # An empty IRIS_ALERT_TOKEN (a blank line in .env) would otherwise admit a bare "Bearer".
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected)
 
 
 def alert_routes(service: AlertService, token: SecretStr | None) -> list[Route]:
     def endpoint(source: str):  # type: ignore[no-untyped-def]
         async def receive(request: Request) -> Response:
-            if token is None:
+            if token is None or not token.get_secret_value():
                 return _error(503, "Alert webhooks are off: IRIS_ALERT_TOKEN is not set on this IRIS.")
             if not token_accepted(request.headers.get("authorization"), token):
                 return _error(401, "Missing or wrong bearer token (Authorization: Bearer $IRIS_ALERT_TOKEN).")

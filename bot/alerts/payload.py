@@ -74,9 +74,23 @@ def parse_notification(source: str, body: bytes) -> Notification:
         group_labels=_labels(data, "groupLabels", "body"),
         common_labels=_labels(data, "commonLabels", "body"),
         external_url=_text(data, "externalURL", "body"),
-        alerts=[_alert(item, f"alerts[{i}]") for i, item in enumerate(alerts)],
+        alerts=_alerts(alerts),
         truncated=_count(data, "truncatedAlerts"),
     )
+
+
+def _alerts(items: list[Any]) -> list[IncomingAlert]:
+    """Each alert once: a fingerprint seen twice in one call is ambiguous, and refused rather than guessed."""
+    seen: dict[str, int] = {}
+    alerts = []
+    for i, item in enumerate(items):
+        alert = _alert(item, f"alerts[{i}]")
+        if alert.fingerprint in seen:
+            first = seen[alert.fingerprint]
+            raise PayloadError(f"alerts[{i}].fingerprint", f"repeats the fingerprint of alerts[{first}]")
+        seen[alert.fingerprint] = i
+        alerts.append(alert)
+    return alerts
 
 
 def _alert(item: Any, where: str) -> IncomingAlert:
@@ -107,6 +121,8 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
     value = data.get(key)
     if not isinstance(value, list):
         raise PayloadError(key, "must be a list of alerts")
+    if not value:  # no source sends one; stored, it would post an empty group to Slack
+        raise PayloadError(key, "must hold at least one alert")
     if len(value) > MAX_ALERTS:
         raise PayloadError(key, f"has {len(value)} alerts; at most {MAX_ALERTS} are accepted per call")
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.alerts.alertmanager import AlertmanagerClient
+from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
 from bot.alerts.payload import parse_notification
 from bot.alerts.routing import Router
 from storage import alerts as repo
@@ -20,11 +21,17 @@ from storage.alerts import Ingested
 from storage.db import read_scope, session_scope
 from storage.models import AlertGroup
 
+log = logging.getLogger(__name__)
 SILENCE_HOURS = (1, 4, 24)
 
 
 class NoSuchGroup(Exception):
     """The group a button names is not stored (anymore)."""
+
+
+class NothingToSilenceBy(Exception):
+    """The group has no labels: a silence without matchers is refused by Alertmanager (and would
+    silence everything if it were not)."""
 
 
 class NotSilenced(Exception):
@@ -49,6 +56,9 @@ class AlertService:
         # on one lock instead keeps the webhook p99 short.
         sqlite = engine.dialect.name == "sqlite"
         self.write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
+        # Silence and Unsilence read the group's silence, call Alertmanager, then record: two clicks at
+        # once would each create a silence and the group would remember only one of them.
+        self._silencing = threading.Lock()
 
     def receive(self, source: str, body: bytes) -> Ingested:
         """Validate (PayloadError names the field) and store in one transaction; nothing on a rejection."""
@@ -73,39 +83,49 @@ class AlertService:
     def silence(self, group_id: int, user_id: str, hours: int, comment: str) -> AlertGroup:
         """A real Alertmanager silence first; only once it exists is the group recorded as silenced.
 
-        AlertmanagerUnavailable passes through with nothing recorded.
+        AlertmanagerUnavailable passes through with nothing recorded. A silence the group already had
+        (a second click, a stale message) is expired once the new one is recorded, so none is left
+        behind that Unsilence could not reach.
         """
         if hours not in SILENCE_HOURS:
             raise ValueError(f"silences last 1, 4 or 24 hours, not {hours}")
-        with read_scope(self.engine) as session:
-            group = self._group(session, group_id)
-        now = self.clock()
-        until = now + timedelta(hours=hours)
-        silence_id = self.alertmanager.create_silence(silence_labels(group), now, until,
-                                                      created_by=user_id, comment=comment)
-        with session_scope(self.engine) as session:
-            repo.record_group_event(session, group_id, "silenced", user_id, now, silence_id=silence_id,
-                                    silenced_by=user_id, silenced_until=until)
-            group = self._group(session, group_id)
+        with self._silencing:
+            with read_scope(self.engine) as session:
+                group = self._group(session, group_id)
+            labels, now, replaced = silence_labels(group), self.clock(), group.silence_id
+            if not labels:
+                raise NothingToSilenceBy(str(group_id))
+            until = now + timedelta(hours=hours)
+            silence_id = self.alertmanager.create_silence(labels, now, until, created_by=user_id,
+                                                          comment=comment)
+            with session_scope(self.engine) as session:
+                repo.record_group_event(session, group_id, "silenced", user_id, now, silence_id=silence_id,
+                                        silenced_by=user_id, silenced_until=until)
+                group = self._group(session, group_id)
+            if replaced is not None and replaced != silence_id:
+                self._expire_replaced(replaced)
         self.changes.set()
         return group
+
+    def _expire_replaced(self, silence_id: str) -> None:
+        try:
+            self.alertmanager.expire_silence(silence_id)
+        except AlertmanagerUnavailable as exc:  # it still ends at its own endsAt
+            log.warning("could not expire replaced silence %s: %s", silence_id, exc)
 
     def unsilence(self, group_id: int, user_id: str) -> AlertGroup:
-        with read_scope(self.engine) as session:
-            group = self._group(session, group_id)
-        if group.silence_id is None:
-            raise NotSilenced(str(group_id))
-        self.alertmanager.expire_silence(group.silence_id)
-        with session_scope(self.engine) as session:
-            repo.record_group_event(session, group_id, "unsilenced", user_id, self.clock(), silence_id=None,
-                                    silenced_by=None, silenced_until=None)
-            group = self._group(session, group_id)
+        with self._silencing:
+            with read_scope(self.engine) as session:
+                group = self._group(session, group_id)
+            if group.silence_id is None:
+                raise NotSilenced(str(group_id))
+            self.alertmanager.expire_silence(group.silence_id)
+            with session_scope(self.engine) as session:
+                repo.record_group_event(session, group_id, "unsilenced", user_id, self.clock(),
+                                        silence_id=None, silenced_by=None, silenced_until=None)
+                group = self._group(session, group_id)
         self.changes.set()
         return group
-
-    def open_groups(self) -> list[AlertGroup]:
-        with read_scope(self.engine) as session:
-            return repo.open_groups(session)
 
     @staticmethod
     def _group(session: Session, group_id: int) -> AlertGroup:

@@ -101,7 +101,8 @@ class Claimer:
 
     def _hand_over(self, session: Session, briefings: dict[int, Briefing], won: list[BriefingFiring]) -> None:
         posting = [row for row in won if row.status != repo.MISSED]
-        answers = repo.answers_for(session, sorted({row.briefing_id for row in posting})) if posting else {}
+        answers = repo.answers_for(session, sorted({(row.briefing_id, as_utc(row.occurrence_at))
+                                                    for row in posting}))
         messages = []
         for row in won:
             if row.status == repo.MISSED:

@@ -20,6 +20,12 @@ from storage.db import read_scope, session_scope
 from storage.models import Briefing, BriefingFiring
 
 Listener = Callable[[int, datetime | None], None]
+Shown = Callable[[Session, "Occurrence", list[BriefingFiring]], None]
+Then = Callable[[Session, Briefing], None]  # e.g. the audit record, committed with the change or not at all
+
+
+def _nothing(_session: Session, _briefing: Briefing) -> None:
+    return None
 
 
 class NotFound(Exception):
@@ -97,7 +103,7 @@ class BriefingService:
         for listener in listeners:
             listener(briefing.id, at if briefing.status == repo.ACTIVE else None)
 
-    def add(self, draft: Draft) -> Briefing:
+    def add(self, draft: Draft, then: Then = _nothing) -> Briefing:
         plan = Plan(draft.schedule, draft.leads)
         first = plan.next_firing(self._clock())
         briefing = Briefing(
@@ -107,10 +113,11 @@ class BriefingService:
             next_fire_at=first.fire_at if first else None, created_by=draft.created_by)
         with session_scope(self._engine) as session:
             repo.create(session, briefing)
+            then(session, briefing)
         self._changed(briefing)
         return briefing
 
-    def edit(self, briefing_id: int, changes: dict[str, Any]) -> Briefing:
+    def edit(self, briefing_id: int, changes: dict[str, Any], then: Then = _nothing) -> Briefing:
         """Apply changes (fields of Draft); the next firing is computed again from now."""
         with session_scope(self._engine) as session:
             current = self._active(session, briefing_id)
@@ -122,15 +129,17 @@ class BriefingService:
             updated = repo.edit(session, briefing_id, values | {"next_fire_at": following.fire_at})
             if updated is None:
                 raise NotFound()
+            then(session, updated)
         self._changed(updated)
         return updated
 
-    def cancel(self, briefing_id: int) -> Briefing:
+    def cancel(self, briefing_id: int, then: Then = _nothing) -> Briefing:
         with session_scope(self._engine) as session:
             briefing = self._active(session, briefing_id)
             if not repo.cancel(session, briefing_id):
                 raise NotFound()
             briefing = repo.get(session, briefing_id) or briefing
+            then(session, briefing)
         self._changed(briefing)
         return briefing
 
@@ -142,17 +151,24 @@ class BriefingService:
         with read_scope(self._engine) as session:
             return repo.upcoming(session, limit)
 
-    def answer(self, firing_id: int, user_id: str, answer: str) -> Occurrence:
-        """Record a click on a reminder or start message; returns what that message should now show."""
+    def answer(self, firing_id: int, user_id: str, answer: str,
+               then: Shown = lambda _s, _o, _m: None) -> Occurrence:
+        """Record a click on a reminder or start message; returns the occurrence with every answer.
+
+        `then` gets every posted message of the occurrence, in this transaction. The briefing is
+        locked first, so two clicks are taken in turn: the later one reads both answers and queues
+        its updates after the earlier one's, and no message is left showing an older count.
+        """
         with session_scope(self._engine) as session:
             firing = repo.get_firing(session, firing_id)
             if firing is None:
                 raise NotFound()
-            briefing = self._active(session, firing.briefing_id)
+            briefing = self._active(session, firing.briefing_id, lock=True)
             occurrence = as_utc(firing.occurrence_at)
             repo.record_answer(session, firing.briefing_id, occurrence, user_id, answer, self._clock())
-            answers = repo.answers(session, firing.briefing_id, occurrence)
-        return Occurrence(briefing, firing, answers)
+            shown = Occurrence(briefing, firing, repo.answers(session, firing.briefing_id, occurrence))
+            then(session, shown, repo.messages_of(session, firing.briefing_id, occurrence))
+        return shown
 
     def finish(self, briefing_id: int, user_id: str,
                then: Callable[[Session, Occurrence], None] = lambda _s, _o: None) -> Occurrence:
@@ -167,6 +183,7 @@ class BriefingService:
             if start is None or start.id is None:
                 raise NotStarted()
             if not repo.mark_done(session, start.id, user_id, self._clock()):
+                session.refresh(start)  # read before a concurrent `done` committed: who did it is new
                 raise AlreadyDone(start.done_by)
             occurrence = Occurrence(briefing, start, repo.answers(session, briefing_id,
                                                                   as_utc(start.occurrence_at)))
@@ -174,8 +191,8 @@ class BriefingService:
         return occurrence
 
     @staticmethod
-    def _active(session: Session, briefing_id: int) -> Briefing:
-        briefing = repo.get(session, briefing_id)
+    def _active(session: Session, briefing_id: int, lock: bool = False) -> Briefing:
+        briefing = repo.lock(session, briefing_id) if lock else repo.get(session, briefing_id)
         if briefing is None or briefing.status != repo.ACTIVE:
             raise NotFound()
         return briefing

@@ -90,10 +90,10 @@ def _local(t: Translator, words: str, zone: ZoneInfo, year: int, month: int, day
     hour, minute = _clock(t, words, hour, minute)
     try:
         wall = datetime.combine(date(year, month, day), time(hour, minute), tzinfo=zone)
-    except ValueError:
+        return wall.astimezone(UTC)
+    except (ValueError, OverflowError):  # 31 February, or year 9999 pushed past the calendar by UTC
         raise UserError(t("`{when}` is not a date on the calendar. Times look like {examples}.",
                           when=_quote(words), examples=EXAMPLES)) from None
-    return wall.astimezone(UTC)
 
 
 def _clock(t: Translator, words: str, hour: int, minute: int) -> tuple[int, int]:
@@ -156,7 +156,10 @@ def parse_duration(t: Translator, text: str) -> timedelta:
         raise UserError(t("`{text}` is not a duration; durations look like `30m`, `2h`, `1h30m` or `1d`.",
                           text=_quote(text)))
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:  # `in 9999999999d`: past what timedelta holds, so past five years too
+        duration = MAX_AHEAD + timedelta(days=1)
     if duration <= timedelta(0) or duration > MAX_AHEAD:
         raise UserError(t("`{text}` is not a usable duration; use one up to five years, such as `30m` "
                           "or `2h`.",

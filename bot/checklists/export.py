@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.checklists.service import Record
 from bot.checklists.state import ItemState
+from bot.checklists.trail import detail_of
 from storage.models import ChecklistEvent
 
 
@@ -41,7 +41,7 @@ def export_markdown(record: Record, timezone: str) -> str:
 
 def _template_hash(record: Record) -> str:
     start = record.events[0] if record.events else None
-    return str(json.loads(start.detail).get("hash", "?"))[:12] if start and start.kind == "start" else "?"
+    return str(detail_of(start).get("hash", "?"))[:12] if start and start.kind == "start" else "?"
 
 
 def _undone_lines(record: Record, position: int, zone: ZoneInfo) -> list[str]:
@@ -80,7 +80,7 @@ def _item_lines(item: ItemState, zone: ZoneInfo) -> list[str]:
 
 
 def _event_row(event: ChecklistEvent, zone: ZoneInfo) -> str:
-    detail = json.loads(event.detail)
+    detail = detail_of(event)
     shown = "; ".join(f"{key}: {value}" for key, value in detail.items() if key != "item")
     what = event.kind if event.position is None else f"{event.kind}, item {event.position}"
     return (

@@ -37,6 +37,7 @@ class Act:
     action: str  # one of ACTIONS
     user_id: str
     text: str = ""  # the N/A reason or the note
+    signoff_id: int | None = None  # for an undo: the sign-off the clicked message showed
 
 
 def check(state: ChecklistState, act: Act, holds: Holds) -> ItemState:
@@ -72,6 +73,12 @@ def _note(state: ChecklistState, item: ItemState, act: Act, holds: Holds) -> Non
 def _undo(state: ChecklistState, item: ItemState, act: Act, holds: Holds) -> None:
     if item.standing is None:
         raise Stale(N_("Item {position} has no sign-off to undo."), position=item.position)
+    if act.signoff_id is not None and item.standing.signoff_id != act.signoff_id:
+        raise Stale(
+            N_("Item {position} was signed again by <@{user}> since that message; the message now shows it."),
+            position=item.position,
+            user=item.standing.user_id,
+        )
     if item.standing.user_id != act.user_id and not holds(act.user_id, "admins"):
         raise Refused(
             N_("Only <@{user}>, who signed item {position}, or an IRIS admin can undo it."),
@@ -104,18 +111,22 @@ def _approve(state: ChecklistState, item: ItemState, act: Act, holds: Holds) -> 
 
 
 def _not_done(item: ItemState) -> None:
-    if item.standing is None:
-        return
-    if item.standing.kind == "sign":
-        raise Stale(
+    if item.standing is not None:
+        raise already_done(item.position, item.standing.kind, item.standing.user_id)
+
+
+def already_done(position: int, kind: str, user_id: str) -> Stale:
+    """The answer to a sign-off or N/A of an item that someone else signed or marked N/A first."""
+    if kind == "sign":
+        return Stale(
             N_("Item {position} was already signed by <@{user}>; the message now shows it."),
-            position=item.position,
-            user=item.standing.user_id,
+            position=position,
+            user=user_id,
         )
-    raise Stale(
+    return Stale(
         N_("Item {position} was already marked N/A by <@{user}>; the message now shows it."),
-        position=item.position,
-        user=item.standing.user_id,
+        position=position,
+        user=user_id,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.checklists.rules import Act, Holds, Refused, Stale, check
+from bot.checklists.rules import Act, Holds, Refused, already_done, check
 from bot.checklists.state import ChecklistState, load_state
 from bot.checklists.templates import TemplateLibrary
 from bot.checklists.trail import GENESIS, Verification, detail_json, event_hash, verify_record
@@ -28,7 +28,7 @@ class Publisher(Protocol):
 
     def started(self, session: Session, state: ChecklistState) -> int | None: ...
 
-    def changed(self, session: Session, state: ChecklistState) -> None: ...
+    def changed(self, session: Session, state: ChecklistState, chosen_page: bool = False) -> None: ...
 
     def completed(self, session: Session, state: ChecklistState) -> None: ...
 
@@ -129,7 +129,7 @@ class ChecklistService:
                 session.add(checklist)
                 session.flush()
             state = self._state(session, checklist)
-            publisher.changed(session, state)
+            publisher.changed(session, state, chosen_page=page is not None)
         return state
 
     def _apply(self, session: Session, checklist: Checklist, state: ChecklistState, act: Act) -> None:
@@ -157,8 +157,7 @@ class ChecklistService:
         try:
             repo.add_signoff(session, signoff)
         except repo.AlreadySigned as exc:  # another replica won between our read and our insert
-            raise Stale(N_("Item {position} was already signed by <@{user}>; the message now shows it."),
-                        position=act.position, user=exc.standing.user_id) from None
+            raise already_done(act.position, exc.standing.kind, exc.standing.user_id) from None
         return {"reason": reason} if reason else {}
 
     def _event(

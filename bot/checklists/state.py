@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.checklists.trail import detail_of
 from storage import checklists as repo
 from storage.models import Checklist, ChecklistEvent, ChecklistSignoff
 
@@ -20,6 +20,7 @@ class Standing:
     user_id: str
     at: datetime
     reason: str | None
+    signoff_id: int | None = None  # the row an Undo button names, so a stale Undo cannot take another
 
 
 @dataclass(frozen=True)
@@ -116,13 +117,13 @@ def load_state(
 def _standing(row: ChecklistSignoff | None) -> Standing | None:
     if row is None:
         return None
-    return Standing(kind=row.kind, user_id=row.user_id, at=row.at, reason=row.reason)
+    return Standing(kind=row.kind, user_id=row.user_id, at=row.at, reason=row.reason, signoff_id=row.id)
 
 
 def _notes(events: list[ChecklistEvent]) -> dict[int, list[Note]]:
     found: dict[int, list[Note]] = {}
     for event in events:
         if event.kind == "note" and event.position is not None:
-            text = str(json.loads(event.detail).get("note", ""))
+            text = str(detail_of(event).get("note", ""))
             found.setdefault(event.position, []).append(Note(event.actor, event.at, text))
     return found

@@ -92,34 +92,45 @@ class Verification:
 
 def verify_chain(events: Sequence[EventLike], expected_count: int, expected_head: str) -> Verification:
     """Walk the events in seq order; the checklist row's own count and head catch a cut-off tail."""
-    previous, head = GENESIS, GENESIS
-    for expected_seq, event in enumerate(events, start=1):
-        if event.seq != expected_seq:
-            return _broken(
-                len(events),
-                head,
-                expected_seq,
-                f"event {expected_seq} was removed (the trail jumps from {expected_seq - 1} to {event.seq})",
-            )
-        if event.prev_hash != previous or hash_of(event) != event.hash:
-            return _broken(len(events), head, event.seq, f"event {event.seq} ({describe(event)}) was altered")
-        previous = head = event.hash
-    if len(events) < expected_count:
-        return _broken(
-            len(events),
-            head,
-            len(events) + 1,
-            f"event {len(events) + 1} was removed (the checklist recorded {expected_count} events)",
-        )
-    if expected_head and head != expected_head:
-        return _broken(
-            len(events),
-            head,
-            len(events),
-            f"event {len(events)} does not end the chain the "
-            "checklist recorded (it was altered or events were added)",
-        )
-    return Verification(events=len(events), head=head)
+    head = GENESIS
+    for seq, event in enumerate(events, start=1):
+        broken = _broken_link(events, seq, head)
+        if broken is not None:
+            return broken
+        head = event.hash
+    return _broken_tail(events, head, expected_count, expected_head) or Verification(len(events), head)
+
+
+def _broken_link(events: Sequence[EventLike], seq: int, previous: str) -> Verification | None:
+    """Event `seq` (1-based) against the hash of the one before it."""
+    event = events[seq - 1]
+    if event.seq != seq:
+        return _broken(len(events), previous, seq,
+                       f"event {seq} was removed (the trail jumps from {seq - 1} to {event.seq})")
+    if hash_of(event) != event.hash:
+        return _altered(events, previous, event)
+    if event.prev_hash != previous:
+        # This event is whole; the one before no longer has the hash it recorded, so that one was
+        # rewritten and its hash recomputed (or, for the first event, this one's link was).
+        return _altered(events, previous, events[seq - 2] if seq > 1 else event)
+    return None
+
+
+def _broken_tail(events: Sequence[EventLike], head: str, expected_count: int,
+                 expected_head: str) -> Verification | None:
+    count = len(events)
+    if count < expected_count:
+        return _broken(count, head, count + 1,
+                       f"event {count + 1} was removed (the checklist recorded {expected_count} events)")
+    # A checklist always has its start event, so an empty recorded head is itself a change.
+    if head != (expected_head or GENESIS):
+        return _broken(count, head, count, f"event {count} does not end the chain the checklist recorded "
+                                           "(it was altered or events were added)")
+    return None
+
+
+def _altered(events: Sequence[EventLike], head: str, event: EventLike) -> Verification:
+    return _broken(len(events), head, event.seq, f"event {event.seq} ({describe(event)}) was altered")
 
 
 def _broken(count: int, head: str, seq: int, problem: str) -> Verification:
@@ -129,6 +140,15 @@ def _broken(count: int, head: str, seq: int, problem: str) -> Verification:
 def describe(event: EventLike) -> str:
     item = f", item {event.position}" if event.position is not None else ""
     return f"{event.kind}{item} by {event.actor}"
+
+
+def detail_of(event: EventLike) -> dict[str, Any]:
+    """An event's detail as written; a row edited into something else reads as empty (verify names it)."""
+    try:
+        detail = json.loads(event.detail)
+    except ValueError:
+        return {}
+    return detail if isinstance(detail, dict) else {}
 
 
 def detail_json(detail: dict[str, Any]) -> str:

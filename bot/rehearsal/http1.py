@@ -159,6 +159,8 @@ class ServerConnection(asyncio.Protocol):
             self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._parser.should_upgrade():
+            return  # feed_data raises HttpParserUpgrade next, and data_received refuses it
         try:
             target, path = split_target(self._url)
         except httptools.HttpParserInvalidURLError:

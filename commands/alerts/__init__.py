@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.alerts.alertmanager import AlertmanagerUnavailable
-from bot.alerts.service import NoSuchGroup, NotSilenced
+from bot.alerts.service import NoSuchGroup, NothingToSilenceBy, NotSilenced
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.permissions import require_role
@@ -98,6 +98,9 @@ def _translated(deps: Deps) -> Iterator[None]:
         yield
     except NoSuchGroup:
         raise UserError(deps.t("IRIS no longer knows this alert group.")) from None
+    except NothingToSilenceBy:
+        raise UserError(deps.t("This alert group has no labels to build a silence from, so nothing "
+                               "changed; silence it in Alertmanager's own page.")) from None
     except AlertmanagerUnavailable as exc:
         log.warning("alert button: Alertmanager unavailable: %s", exc)
         raise UserError(deps.t(

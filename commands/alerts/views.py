@@ -83,7 +83,7 @@ def render_group(t: Translator, group: AlertGroup, alerts: list[Alert], tz: Zone
     status = _status_line(t, group, tz, now)
     if status:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
-    blocks.append(ActionsBlock(elements=_buttons(t, group)))
+    blocks.append(ActionsBlock(elements=_buttons(t, group, now)))
     text = f"{state}: {group_title(group)} — {counts}"
     return text, [b.to_dict() for b in blocks]
 
@@ -123,19 +123,25 @@ def _status_line(t: Translator, group: AlertGroup, tz: ZoneInfo, now: datetime) 
     if group.acked_by:
         lines.append(t("Acknowledged by <@{user}> at {at}", user=group.acked_by,
                        at=clock_time(group.acked_at, tz, now)))
-    if group.silenced_by and group.silenced_until:
+    if group.silenced_by and silence_active(group, now):
         lines.append(t("Silenced by <@{user}> until {until}", user=group.silenced_by,
                        until=clock_time(group.silenced_until, tz, now)))
     return " · ".join(lines)
 
 
-def _buttons(t: Translator, group: AlertGroup) -> list[ButtonElement]:
+def silence_active(group: AlertGroup, now: datetime) -> bool:
+    """IRIS's silence has not reached its end yet: past it, the Silence buttons are offered again."""
+    until = as_utc(group.silenced_until)
+    return group.silence_id is not None and until is not None and until > now
+
+
+def _buttons(t: Translator, group: AlertGroup, now: datetime) -> list[ButtonElement]:
     value = str(group.id)
     buttons = []
     if not group.acked_by and group.status == FIRING:
         buttons.append(ButtonElement(text=t("Acknowledge"), action_id=ACK_ACTION, value=value,
                                      style="primary"))
-    if group.silence_id:
+    if silence_active(group, now):
         buttons.append(ButtonElement(text=t("Unsilence"), action_id=UNSILENCE_ACTION, value=value))
     else:
         buttons += [ButtonElement(text=t("Silence {hours}h", hours=h),

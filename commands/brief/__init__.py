@@ -14,7 +14,15 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.i18n import Translator
 from bot.outbox import post_message, update_message
-from commands.base import COMMAND, Invocation, ack_then_submit, reply, run_for_user, subcommand_is
+from commands.base import (
+    COMMAND,
+    Invocation,
+    ack_then_submit,
+    escape_mrkdwn,
+    reply,
+    run_for_user,
+    subcommand_is,
+)
 from commands.brief.parse import BriefArgs, parse_brief_args
 from commands.brief.views import (
     ABSENT_ACTION,
@@ -73,8 +81,8 @@ def add(deps: Deps, invocation: Invocation, args: BriefArgs) -> NewMessage:
     channel = changes.pop("channel_id", None) or deps.config.iris.channels.briefings or invocation.channel_id
     if not channel:
         raise UserError(deps.t("Say where to post it with `channel=#ops`."))
-    briefing = deps.briefings.add(Draft(channel_id=channel, created_by=invocation.user_id, **changes))
-    _audit(deps, invocation, "briefing.add", briefing, {"title": briefing.title})
+    briefing = deps.briefings.add(Draft(channel_id=channel, created_by=invocation.user_id, **changes),
+                                  then=_audit(invocation, "briefing.add", title=changes["title"]))
     return reply(invocation, render_confirmation(deps.t, briefing, deps.clock()), source=SOURCE)
 
 
@@ -85,21 +93,20 @@ def list_upcoming(deps: Deps, invocation: Invocation, _: BriefArgs) -> NewMessag
 def cancel(deps: Deps, invocation: Invocation, args: BriefArgs) -> NewMessage:
     assert args.briefing_id is not None
     _require_owner(deps, invocation, deps.briefings.get(args.briefing_id), "briefing.cancel")
-    briefing = deps.briefings.cancel(args.briefing_id)
-    _audit(deps, invocation, "briefing.cancel", briefing, {})
+    briefing = deps.briefings.cancel(args.briefing_id, then=_audit(invocation, "briefing.cancel"))
     return reply(invocation, deps.t("Cancelled `{id}` *{title}*; nothing more will be posted for it.",
-                                    id=briefing.id, title=briefing.title), source=SOURCE)
+                                    id=briefing.id, title=escape_mrkdwn(briefing.title)), source=SOURCE)
 
 
 def edit(deps: Deps, invocation: Invocation, args: BriefArgs) -> NewMessage:
     assert args.briefing_id is not None
     _require_owner(deps, invocation, deps.briefings.get(args.briefing_id), "briefing.edit")
     try:
-        briefing = deps.briefings.edit(args.briefing_id, args.changes)
+        briefing = deps.briefings.edit(args.briefing_id, args.changes,
+                                       then=_audit(invocation, "briefing.edit", changed=sorted(args.changes)))
     except NothingLeft:
         raise UserError(deps.t("After that change `{id}` would have nothing left to post; give a time in the "
                                "future.", id=args.briefing_id)) from None
-    _audit(deps, invocation, "briefing.edit", briefing, {"changed": sorted(args.changes)})
     return reply(invocation, render_confirmation(deps.t, briefing, deps.clock()), source=SOURCE)
 
 
@@ -141,12 +148,13 @@ def record_answer(deps: Deps, invocation: Invocation, value: str, answer: str) -
     if not value.isdigit():
         raise UserError(deps.t("That button does not belong to a briefing IRIS knows."))
     try:
-        occurrence = deps.briefings.answer(int(value), invocation.user_id, answer)
+        occurrence = deps.briefings.answer(int(value), invocation.user_id, answer,
+                                           then=partial(_show_answers, deps))
     except NotFound:
         raise UserError(deps.t("This briefing was cancelled or is unknown; your answer was not "
                                "recorded.")) from None
-    _show_answers(deps, occurrence.briefing, occurrence.firing, occurrence.answers)
-    title = occurrence.briefing.title
+    deps.outbox.wake()
+    title = escape_mrkdwn(occurrence.briefing.title)
     if answer == repo.ATTENDING:
         return reply(invocation, deps.t("Noted: you are attending *{title}*.", title=title), source=SOURCE)
     return reply(invocation, deps.t("Noted: you cannot attend *{title}*; you will get the recording and "
@@ -154,11 +162,14 @@ def record_answer(deps: Deps, invocation: Invocation, value: str, answer: str) -
                                     title=title), source=SOURCE)
 
 
-def _show_answers(deps: Deps, briefing: Briefing, firing: BriefingFiring, answers: dict[str, str]) -> None:
-    if firing.message_id is None:
-        return
-    text, blocks = render_firing(deps.t, briefing, firing, answers)
-    deps.outbox.send(update_message(briefing.channel_id, firing.message_id, text, blocks, source=SOURCE))
+def _show_answers(deps: Deps, session: Session, occurrence: Occurrence,
+                  messages: list[BriefingFiring]) -> None:
+    """Every reminder and the start message of the occurrence show the answers, queued with the click."""
+    for firing in messages:
+        assert firing.message_id is not None
+        text, blocks = render_firing(deps.t, occurrence.briefing, firing, occurrence.answers)
+        deps.outbox.send_in(session, update_message(occurrence.briefing.channel_id, firing.message_id, text,
+                                                    blocks, source=SOURCE))
 
 
 def _require_owner(deps: Deps, invocation: Invocation, briefing: Briefing, action: str) -> None:
@@ -172,10 +183,12 @@ def _require_owner(deps: Deps, invocation: Invocation, briefing: Briefing, actio
                            user=briefing.created_by, id=briefing.id))
 
 
-def _audit(deps: Deps, invocation: Invocation, action: str, briefing: Briefing,
-           detail: dict[str, Any]) -> None:
-    with session_scope(deps.engine) as session:
+def _audit(invocation: Invocation, action: str, **detail: Any) -> Callable[[Session, Briefing], None]:
+    """The audit record, written in the transaction of the change it describes."""
+    def record(session: Session, briefing: Briefing) -> None:
         audit.record(session, invocation.actor, Action(name=action, target=str(briefing.id), detail=detail))
+
+    return record
 
 
 def firing_message(deps: Deps) -> Callable[[Briefing, BriefingFiring, dict[str, str]], NewMessage]:

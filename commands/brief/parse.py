@@ -17,7 +17,7 @@ TOKEN = re.compile(r'(?P<key>[a-z]+)=(?:"(?P<quoted>[^"]*)"|(?P<value>\S*))|"(?P
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
-URL = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?$")
+URL = re.compile(r"^<?(https?://[^\s|<>]+)(?:\|[^<>]*)?>?$")  # posted as is: no `<` may open a mention
 BRIEFING_ID = re.compile(r"^#?(\d{1,9})$")
 MAX_TITLE, MAX_TEXT, MAX_ATTENDEES, MAX_URL = 200, 2000, 50, 500
 ADD_OPTIONS = frozenset({"remind", "channel", "agenda", "attendees", "kind", "cron"})

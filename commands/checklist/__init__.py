@@ -26,7 +26,7 @@ from commands.checklist.flow import (
     turn_page,
 )
 from commands.checklist.modals import NA_VIEW, NOTE_VIEW, TEXT_BLOCK, submitted_text, text_modal
-from commands.checklist.parse import parse_button_value, parse_checklist_args
+from commands.checklist.parse import parse_button_value, parse_checklist_args, parse_click_value
 from commands.checklist.publish import SOURCE
 from commands.checklist.views import APPROVE, NA, NOTE, PAGE, SIGN, UNDO
 from storage.audit import Actor
@@ -47,7 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def handle_click(ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
         await ack()
         invocation = Invocation.from_action(body)
-        target = parse_button_value(action.get("value"))
+        target = parse_click_value(action.get("value"))
         work = partial(_click, deps, invocation, CLICKS[str(action.get("action_id"))], target)
         _submit(deps, "checklist-click", invocation, work)
 
@@ -109,10 +109,12 @@ def _answer(invocation: Invocation, sentence: str) -> Any:
     return reply(invocation, sentence, source=SOURCE)
 
 
-def _click(deps: Deps, invocation: Invocation, kind: str, target: tuple[int, int] | None) -> None:
+def _click(deps: Deps, invocation: Invocation, kind: str, target: tuple[int, int, int | None] | None) -> None:
     if target is None:
         raise not_ours(deps)
-    perform(deps, Act(target[0], target[1], kind, invocation.user_id), invocation.actor)
+    checklist_id, position, signoff_id = target
+    act = Act(checklist_id, position, kind, invocation.user_id, signoff_id=signoff_id)
+    perform(deps, act, invocation.actor)
 
 
 def _page(deps: Deps, target: tuple[int, int] | None) -> None:

@@ -77,8 +77,18 @@ def start(deps: Deps, invocation: Invocation, args: ChecklistArgs) -> NewMessage
 
 def show(deps: Deps, invocation: Invocation, args: ChecklistArgs) -> NewMessage:
     assert args.checklist_id is not None
-    text, blocks = render_readonly(deps.t, deps.checklists.state(args.checklist_id))
+    state = deps.checklists.state(args.checklist_id)
+    _in_its_channel(deps, invocation, state.id, state.checklist.channel_id)
+    text, blocks = render_readonly(deps.t, state)
     return reply(invocation, text, blocks, source=SOURCE)
+
+
+def _in_its_channel(deps: Deps, invocation: Invocation, checklist_id: int, channel_id: str) -> None:
+    """A checklist of a private channel is not shown, or uploaded, anywhere else by guessing its id."""
+    if invocation.channel_id != channel_id:
+        raise UserError(
+            deps.t("Checklist {id} belongs to another channel; use this command there.", id=checklist_id)
+        )
 
 
 def diff(deps: Deps, invocation: Invocation, args: ChecklistArgs) -> NewMessage:
@@ -92,8 +102,8 @@ def export(deps: Deps, invocation: Invocation, args: ChecklistArgs) -> NewMessag
     assert args.checklist_id is not None
     record = deps.checklists.record(args.checklist_id)
     checklist = record.state.checklist
-    channel = invocation.channel_id or checklist.channel_id
-    thread = checklist.message_id if channel == checklist.channel_id else None
+    _in_its_channel(deps, invocation, record.state.id, checklist.channel_id)
+    channel, thread = checklist.channel_id, checklist.message_id
     name = f"checklist-{record.state.id}-{checklist.name}-v{checklist.version}.md"
     content = export_markdown(record, deps.config.settings.iris_timezone)
     deps.outbox.send(

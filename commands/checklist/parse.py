@@ -13,6 +13,7 @@ TEMPLATE_REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}(@[0-9A-Za-z][0-9A-Za-z._-
 VERSION_REF = re.compile(r"^v?[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
 CHECKLIST_ID = re.compile(r"^#?(\d{1,9})$")
 BUTTON_VALUE = re.compile(r"^(\d{1,9}):(\d{1,4})$")
+CLICK_VALUE = re.compile(r"^(\d{1,9}):(\d{1,4})(?::(\d{1,12}))?$")
 MAX_RELEASE = 120
 
 
@@ -83,6 +84,14 @@ def parse_button_value(value: object) -> tuple[int, int] | None:
     """`"7:3"` → (checklist 7, item or page 3); None for anything IRIS did not put on a button."""
     match = BUTTON_VALUE.match(value) if isinstance(value, str) else None
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def parse_click_value(value: object) -> tuple[int, int, int | None] | None:
+    """`"7:3:41"` → (checklist 7, item 3, the sign-off an Undo is for); `"7:3"` names none."""
+    match = CLICK_VALUE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3)) if match.group(3) else None
 
 
 def usage(t: Translator) -> str:

@@ -29,11 +29,11 @@ class SlackPublisher:
             session, post_message(state.checklist.channel_id, text, blocks, source=SOURCE)
         )
 
-    def changed(self, session: Session, state: ChecklistState) -> None:
+    def changed(self, session: Session, state: ChecklistState, chosen_page: bool = False) -> None:
         message_id = state.checklist.message_id
         if message_id is None:
             return
-        text, blocks = render_checklist(self._deps.t, state)
+        text, blocks = render_checklist(self._deps.t, state, chosen_page)
         self._deps.outbox.send_in(
             session, update_message(state.checklist.channel_id, message_id, text, blocks, source=SOURCE)
         )

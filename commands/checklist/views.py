@@ -69,20 +69,23 @@ def paginate(state: ChecklistState) -> list[list[ItemState]]:
     return pages
 
 
-def shown_page(state: ChecklistState, pages: list[list[ItemState]]) -> int:
-    """The stored page, unless all its items are done: then the first page that still has work."""
+def shown_page(state: ChecklistState, pages: list[list[ItemState]], chosen: bool = False) -> int:
+    """The stored page, unless all its items are done: then the first page that still has work.
+
+    A page someone has just chosen is shown as it is, done or not: its Undo and Note must stay reachable.
+    """
     page = min(max(state.checklist.page, 0), len(pages) - 1)
-    if all(item.done for item in pages[page]):
+    if not chosen and all(item.done for item in pages[page]):
         return next((n for n, items in enumerate(pages) if any(not i.done for i in items)), page)
     return page
 
 
-def render_checklist(t: Translator, state: ChecklistState) -> Rendered:
+def render_checklist(t: Translator, state: ChecklistState, chosen_page: bool = False) -> Rendered:
     """The living message: interactive while open, a compact final record once complete."""
     if state.complete:
         return render_readonly(t, state)
     pages = paginate(state)
-    page = shown_page(state, pages)
+    page = shown_page(state, pages, chosen_page)
     blocks: list[Block] = [_headline(t, state), _context(t, state)]
     section = None
     for item in pages[page]:
@@ -152,7 +155,7 @@ def item_line(t: Translator, item: ItemState) -> str:
         verb = t("approved by") if item.approval else t("signed by")
         line = f"✅ *{item.position}.* {text} — {verb} <@{standing.user_id}> {slack_date(standing.at)}"
     else:
-        reason = escape_mrkdwn((standing.reason or "")[:NOTE_CHARS])
+        reason = _one_line(standing.reason or "")
         line = f"➖ *{item.position}.* ~{text}~ — " + t(
             "N/A by <@{user}> {when}: _{reason}_",
             user=standing.user_id,
@@ -160,11 +163,16 @@ def item_line(t: Translator, item: ItemState) -> str:
             reason=reason,
         )
     for note in item.notes[-NOTES_SHOWN:]:
-        line += f"\n> 📝 <@{note.user_id}>: {escape_mrkdwn(note.text[:NOTE_CHARS])}"
+        line += f"\n> 📝 <@{note.user_id}>: {_one_line(note.text)}"
     hidden = len(item.notes) - NOTES_SHOWN
     if hidden > 0:
         line += "\n" + t("> _{count} earlier notes are in the export_", count=hidden)
     return line
+
+
+def _one_line(text: str) -> str:
+    """A note or reason stays inside its quote: its own line breaks could fake another item's line."""
+    return escape_mrkdwn(" ".join(text.split())[:NOTE_CHARS])
 
 
 def _who(t: Translator, item: ItemState) -> str:
@@ -179,14 +187,15 @@ def _who(t: Translator, item: ItemState) -> str:
 def _buttons(t: Translator, state: ChecklistState, item: ItemState) -> list[ButtonElement]:
     value = f"{state.id}:{item.position}"
     note = ButtonElement(text=t("Note"), action_id=NOTE, value=value)
-    if item.done:
+    if item.standing is not None:
         confirm = ConfirmObject(
             title=t("Undo this sign-off?"),
             text=t("The undo is recorded in the trail."),
             confirm=t("Undo"),
             deny=t("Keep it"),
         )
-        return [ButtonElement(text=t("Undo"), action_id=UNDO, value=value, confirm=confirm), note]
+        undo_value = f"{value}:{item.standing.signoff_id}" if item.standing.signoff_id else value
+        return [ButtonElement(text=t("Undo"), action_id=UNDO, value=undo_value, confirm=confirm), note]
     if item.approval:
         return [ButtonElement(text=t("Approve"), action_id=APPROVE, value=value, style="primary"), note]
     return [

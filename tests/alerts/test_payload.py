@@ -60,6 +60,7 @@ def test_grafana_payload_without_version_4_is_not_taken_for_alertmanager() -> No
 @pytest.mark.parametrize(("change", "field"), [
     (lambda d: d.pop("groupKey"), "groupKey"),
     (lambda d: d.update(alerts={"a": 1}), "alerts"),
+    (lambda d: d.update(alerts=[]), "alerts"),
     (lambda d: d.update(status="burning"), "status"),
     (lambda d: d["alerts"][0].update(labels={"severity": 3}), "alerts[0].labels.severity"),
     (lambda d: d["alerts"][0].update(startsAt=1733986800), "alerts[0].startsAt"),

@@ -77,3 +77,17 @@ def test_cancelled_briefings_leave_the_schedule(brief_engine: Engine) -> None:
         milestones = repo.milestones_between(session, AT - timedelta(days=1), AT + timedelta(days=1))
     assert rows == [(second.id, AT)]
     assert [m.id for m in milestones] == [second.id]
+
+
+def test_answers_are_read_for_the_occurrences_asked_only(brief_engine: Engine) -> None:
+    first, second = _briefing(brief_engine), _briefing(brief_engine)
+    assert first.id is not None and second.id is not None
+    later = AT + timedelta(days=1)
+    with session_scope(brief_engine) as session:
+        for briefing_id, occurrence, user in [(first.id, AT, "UKIM"), (first.id, later, "ULEE"),
+                                              (second.id, AT, "UPARK"), (second.id, later, "UCHOI")]:
+            repo.record_answer(session, briefing_id, occurrence, user, repo.ATTENDING, AT)
+    with read_scope(brief_engine) as session:
+        found = repo.answers_for(session, [(first.id, AT), (second.id, later)])
+        assert repo.answers_for(session, []) == {}
+    assert found == {(first.id, AT): {"UKIM": "attending"}, (second.id, later): {"UCHOI": "attending"}}

@@ -75,6 +75,8 @@ def test_list_and_cancel(t: Translator) -> None:
     ("cancel 3 now", "takes only the id"),
     ("edit 3", "Say what to change"),
     ("done 3 recording=ftp://x", "must be an http(s) link"),
+    ("done 3 recording=https://x.example/<!channel>", "must be an http(s) link"),
+    ("done 3 recording=<https://x.example|<!here>>", "must be an http(s) link"),
     ("done 3 loudly", "takes `recording=<url>`"),
     ("done 3 agenda=x", "`agenda=` is not an option of `done`"),
     ('add "x" yesterday', "IRIS cannot read `yesterday`"),

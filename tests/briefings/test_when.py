@@ -95,6 +95,8 @@ def test_a_past_time_is_refused_with_the_current_team_time_and_examples(t: Trans
     ("every mo 10:00", "`mo` is not a day"),
     ("in 0m", "is not a usable duration"),
     ("in soon", "`soon` is not a duration"),
+    ("in 9999999999d", "is not a usable duration"),
+    ("in 99999999999999999999h", "is not a usable duration"),
     ("", "IRIS cannot read"),
     ("<@U123> 16:00", "IRIS cannot read `&lt;@U123&gt; 16:00`"),
 ])
@@ -102,6 +104,12 @@ def test_bad_input_gets_a_sentence(t: Translator, text: str, expected: str) -> N
     with pytest.raises(UserError) as caught:
         parse_when(t, text, SEOUL)
     assert expected in caught.value.sentence
+
+
+@freeze_time("2024-12-12 03:00:00")
+def test_a_date_at_the_end_of_the_calendar_gets_a_sentence_not_an_overflow(t: Translator) -> None:
+    with pytest.raises(UserError, match="is not a date on the calendar"):
+        parse_when(t, "9999-12-31 23:00", NEW_YORK)  # 04:00 on 1 January 10000 in UTC
 
 
 @freeze_time("2024-12-12 03:00:00")
@@ -134,7 +142,7 @@ def test_lead_times_are_sorted_largest_first_and_deduplicated(t: Translator) -> 
     assert parse_leads(t, "none") == ()
 
 
-@pytest.mark.parametrize("text", ["", "31d", "1m,2m,3m,4m,5m,6m", "5x", "-5m"])
+@pytest.mark.parametrize("text", ["", "31d", "1m,2m,3m,4m,5m,6m", "5x", "-5m", "99999999999d"])
 def test_bad_lead_times_are_refused(t: Translator, text: str) -> None:
     with pytest.raises(UserError):
         parse_leads(t, text)

@@ -28,13 +28,16 @@ class RecordingPublisher:
     """Records what would be shown, in the transaction it is shown in (the real one writes the outbox)."""
 
     shown: list[tuple[str, int, int]] = field(default_factory=list)  # (what, checklist id, done)
+    chosen_pages: list[int] = field(default_factory=list)  # the pages shown because someone chose them
 
     def started(self, session: Session, state: ChecklistState) -> int | None:
         self.shown.append(("started", state.id, state.done))
         return None
 
-    def changed(self, session: Session, state: ChecklistState) -> None:
+    def changed(self, session: Session, state: ChecklistState, chosen_page: bool = False) -> None:
         self.shown.append(("changed", state.id, state.done))
+        if chosen_page:
+            self.chosen_pages.append(state.checklist.page)
 
     def completed(self, session: Session, state: ChecklistState) -> None:
         self.shown.append(("completed", state.id, state.done))

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.checklists.rules import Act, Refused
+from bot.checklists.rules import Act, Refused, Stale
 from bot.checklists.service import ChecklistService
 from bot.checklists.trail import verify_chain
 from storage import checklists as repo
-from storage.db import read_scope
-from tests.checklists.conftest import RecordingPublisher
+from storage.db import read_scope, session_scope
+from tests.checklists.conftest import FROZEN, RecordingPublisher
 
 
 def _start(
@@ -226,3 +226,44 @@ def test_diff_compares_stored_versions(service: ChecklistService, folder: Path) 
     assert [i.text for i in again.removed] == ["Ops lead sign-off"]
     with pytest.raises(Refused, match=r"has no version 3.0; known: 1.1, 1.2"):
         service.library.diff("automation-patch", "3.0", None)
+
+
+def test_a_stale_undo_does_not_take_the_sign_off_given_after_its_message(
+    service: ChecklistService, publisher: RecordingPublisher
+) -> None:
+    """An admin's Undo on a message showing UDEV's sign-off must not undo UOTHER's newer one."""
+    checklist = _start(service, publisher)
+    _act(service, publisher, checklist, 2)
+    first = service.state(checklist).item(2)
+    assert first and first.standing and first.standing.signoff_id is not None
+    _act(service, publisher, checklist, 2, "undo")
+    _act(service, publisher, checklist, 2, user="UOTHER")
+    with pytest.raises(Stale) as caught:
+        service.act(Act(checklist, 2, "undo", "UADMIN", signoff_id=first.standing.signoff_id), publisher)
+    assert str(caught.value) == (
+        "Item 2 was signed again by <@UOTHER> since that message; the message now shows it."
+    )
+    now = service.state(checklist).item(2)
+    assert now and now.standing and now.standing.user_id == "UOTHER"
+    service.act(Act(checklist, 2, "undo", "UADMIN", signoff_id=now.standing.signoff_id), publisher)
+    assert service.state(checklist).item(2).standing is None  # type: ignore[union-attr]
+
+
+def test_turning_to_a_page_shows_that_page_and_a_stale_click_follows_the_work(
+    service: ChecklistService, publisher: RecordingPublisher
+) -> None:
+    checklist = _start(service, publisher)
+    service.show_again(checklist, publisher, page=0)
+    service.show_again(checklist, publisher)
+    assert publisher.chosen_pages == [0]
+
+
+def test_losing_the_insert_race_to_an_n_a_says_n_a(
+    service: ChecklistService, publisher: RecordingPublisher, engine: Engine
+) -> None:
+    """The unique index refuses the insert (another replica won after our read): the answer names what won."""
+    checklist = _start(service, publisher)
+    _act(service, publisher, checklist, 3, "na", user="UQA", text="nothing to check")
+    with session_scope(engine) as session, pytest.raises(Stale) as caught:
+        ChecklistService._sign(session, checklist, Act(checklist, 3, "sign", "UDEV"), FROZEN)
+    assert str(caught.value) == "Item 3 was already marked N/A by <@UQA>; the message now shows it."

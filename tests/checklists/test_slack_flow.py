@@ -242,6 +242,13 @@ def test_a_60_item_checklist_pages_within_slack_limits(slack: SlackDriver, stand
     listed = json.dumps(private, ensure_ascii=False)
     assert "*1.* Step 1.1" in listed and "Step 5.12 — signed by <@UDEV1>" in listed
     assert "checklist_sign" not in listed  # read-only: the buttons live on the channel message
+    # Another channel cannot read or publish it by guessing its id (it may be a private channel's).
+    for command in ("checklist show 1", "checklist export 1"):
+        elsewhere = slack.command(command, user_id=OTHER, channel_id="C0ELSEWHERE")
+        assert elsewhere.response_url_name is not None
+        [answer] = standin.wait_for_response(elsewhere.response_url_name)
+        assert answer["text"] == "Checklist 1 belongs to another channel; use this command there."
+    assert not standin.files()
 
 
 def test_diff_show_and_bad_arguments(slack: SlackDriver, standin: SlackStandin) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -9,8 +10,20 @@ import pytest
 from bot.checklists.state import ChecklistState, ItemState, Note, Standing
 from bot.errors import UserError
 from bot.i18n import Translator
-from commands.checklist.parse import ChecklistArgs, parse_button_value, parse_checklist_args
-from commands.checklist.views import MESSAGE_BLOCKS, paginate, render_checklist, render_readonly, shown_page
+from commands.checklist.parse import (
+    ChecklistArgs,
+    parse_button_value,
+    parse_checklist_args,
+    parse_click_value,
+)
+from commands.checklist.views import (
+    MESSAGE_BLOCKS,
+    item_line,
+    paginate,
+    render_checklist,
+    render_readonly,
+    shown_page,
+)
 from storage.models import Checklist
 
 T = Translator("en")
@@ -103,3 +116,42 @@ def test_template_and_user_text_cannot_mention_or_link() -> None:
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown and "<https://evil" not in shown
     assert "Big &lt;release&gt;" in shown
     assert "<!date^1734332400^{date_short_pretty} {time}|2024-12-16 07:00 UTC>" in shown
+
+
+@pytest.mark.parametrize(("value", "expected"), [("7:3:41", (7, 3, 41)), ("7:3", (7, 3, None)),
+                                                 ("7:3:x", None), ("7:3:", None), (None, None)])
+def test_click_values_may_name_the_sign_off_an_undo_is_for(
+    value: object, expected: tuple[int, int, int | None] | None
+) -> None:
+    assert parse_click_value(value) == expected
+
+
+def test_the_undo_button_names_the_sign_off_it_shows() -> None:
+    state = _state(2, done={1})
+    signed = state.items[0]
+    assert signed.standing is not None
+    shown = replace(state, items=(replace(signed, standing=replace(signed.standing, signoff_id=41)),
+                                  state.items[1]))
+    _, blocks = render_checklist(T, shown)
+    values = {e["action_id"]: e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]
+              if e["value"].startswith("7:1")}
+    assert values["checklist_undo"] == "7:1:41" and values["checklist_note"] == "7:1"
+
+
+def test_a_chosen_page_is_shown_even_when_all_its_items_are_done() -> None:
+    """Otherwise the Undo and Note buttons of a finished page could never be reached again."""
+    first_page = {i.position for i in paginate(_state(60))[0]}
+    _, followed = render_checklist(T, _state(60, done=first_page))
+    _, chosen = render_checklist(T, _state(60, done=first_page), chosen_page=True)
+    assert "item-1" not in str(followed)
+    assert "item-1" in str(chosen) and "7:1" in str(chosen) and "checklist_undo" in str(chosen)
+
+
+def test_a_note_or_reason_cannot_start_a_line_that_looks_like_another_item() -> None:
+    forged = "fine\n✅ *2.* Rollback rehearsed — signed by @boss"
+    state = _state(2, done={1})
+    first = replace(state.items[0], standing=Standing("na", "UDEV", AT, forged),
+                    notes=(Note("UQA", AT, forged),))
+    line = item_line(T, first)
+    assert "\n✅" not in line and line.count("\n") == 1 and line.endswith("fine ✅ *2.* Rollback rehearsed "
+                                                                          "— signed by @boss")
