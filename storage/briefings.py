@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -30,11 +30,13 @@ def get(session: Session, briefing_id: int) -> Briefing | None:
     return session.get(Briefing, briefing_id, populate_existing=True)
 
 
-def upcoming(session: Session, limit: int = 20) -> list[Briefing]:
-    """Active briefings with something still to post, soonest first."""
-    query = (select(Briefing).where(Briefing.status == ACTIVE, col(Briefing.next_fire_at).is_not(None))
+def upcoming(session: Session, limit: int = 20) -> tuple[list[Briefing], int]:
+    """Active briefings with something still to post, soonest first, and how many there are in all."""
+    pending = (Briefing.status == ACTIVE, col(Briefing.next_fire_at).is_not(None))
+    query = (select(Briefing).where(*pending)
              .order_by(col(Briefing.next_fire_at), col(Briefing.id)).limit(limit))
-    return list(session.exec(query).all())
+    total = session.exec(select(func.count()).select_from(Briefing).where(*pending)).one()
+    return list(session.exec(query).all()), int(total)
 
 
 def schedule_rows(session: Session) -> list[tuple[int, datetime]]:

@@ -45,7 +45,7 @@ class AlreadyDone(Exception):
 
 
 class NothingLeft(Exception):
-    """An edit would leave the briefing with no firing in the future."""
+    """An addition or edit would leave the briefing with no firing in the future."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,13 @@ class BriefingService:
     def add(self, draft: Draft, then: Then = _nothing) -> Briefing:
         plan = Plan(draft.schedule, draft.leads)
         first = plan.next_firing(self._clock())
+        if first is None:  # the time passed between parsing and now (say `in 1s` behind a busy queue)
+            raise NothingLeft()
         briefing = Briefing(
             title=draft.title, kind=draft.kind, channel_id=draft.channel_id, agenda=draft.agenda,
             attendees=json.dumps(list(draft.attendees)), leads=json.dumps(list(draft.leads)),
             zone=draft.schedule.zone, starts_at=draft.schedule.at, rule=draft.schedule.rule,
-            next_fire_at=first.fire_at if first else None, created_by=draft.created_by)
+            next_fire_at=first.fire_at, created_by=draft.created_by)
         with session_scope(self._engine) as session:
             repo.create(session, briefing)
             then(session, briefing)
@@ -147,7 +149,7 @@ class BriefingService:
         with read_scope(self._engine) as session:
             return self._active(session, briefing_id)
 
-    def upcoming(self, limit: int = 20) -> list[Briefing]:
+    def upcoming(self, limit: int = 20) -> tuple[list[Briefing], int]:
         with read_scope(self._engine) as session:
             return repo.upcoming(session, limit)
 

@@ -81,13 +81,18 @@ def add(deps: Deps, invocation: Invocation, args: BriefArgs) -> NewMessage:
     channel = changes.pop("channel_id", None) or deps.config.iris.channels.briefings or invocation.channel_id
     if not channel:
         raise UserError(deps.t("Say where to post it with `channel=#ops`."))
-    briefing = deps.briefings.add(Draft(channel_id=channel, created_by=invocation.user_id, **changes),
-                                  then=_audit(invocation, "briefing.add", title=changes["title"]))
+    try:
+        briefing = deps.briefings.add(Draft(channel_id=channel, created_by=invocation.user_id, **changes),
+                                      then=_audit(invocation, "briefing.add", title=changes["title"]))
+    except NothingLeft:
+        raise UserError(deps.t("That time passed before the briefing could be saved, so nothing was "
+                               "scheduled; give a time further in the future.")) from None
     return reply(invocation, render_confirmation(deps.t, briefing, deps.clock()), source=SOURCE)
 
 
 def list_upcoming(deps: Deps, invocation: Invocation, _: BriefArgs) -> NewMessage:
-    return reply(invocation, render_list(deps.t, deps.briefings.upcoming(), deps.clock()), source=SOURCE)
+    briefings, total = deps.briefings.upcoming()
+    return reply(invocation, render_list(deps.t, briefings, deps.clock(), total=total), source=SOURCE)
 
 
 def cancel(deps: Deps, invocation: Invocation, args: BriefArgs) -> NewMessage:

@@ -116,7 +116,7 @@ def _people(t: Translator, users: list[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users) if users else t("nobody")
 
 
-def render_list(t: Translator, briefings: list[Briefing], now: datetime) -> str:
+def render_list(t: Translator, briefings: list[Briefing], now: datetime, *, total: int | None = None) -> str:
     if not briefings:
         return t("No briefings or milestones are scheduled. Add one with {example}.",
                  example=f'`{COMMAND} brief add "Release briefing" tomorrow 16:00`')
@@ -125,6 +125,8 @@ def render_list(t: Translator, briefings: list[Briefing], now: datetime) -> str:
         marker = "📌" if briefing.kind == "milestone" else "🗓"
         lines.append(f"{marker} `{briefing.id}` *{escape_mrkdwn(briefing.title)}* — "
                      f"{describe_schedule(t, briefing, now)} · <#{briefing.channel_id}>")
+    if total is not None and total > len(briefings):
+        lines.append(t("…and {count} more further ahead.", count=total - len(briefings)))
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from bot.briefings.service import Occurrence
+from commands.brief.views import render_list
 from storage import briefings as repo
 from storage.db import read_scope, session_scope
 from storage.models import Briefing, BriefingFiring
@@ -91,3 +92,14 @@ def test_answers_are_read_for_the_occurrences_asked_only(brief_engine: Engine) -
         found = repo.answers_for(session, [(first.id, AT), (second.id, later)])
         assert repo.answers_for(session, []) == {}
     assert found == {(first.id, AT): {"UKIM": "attending"}, (second.id, later): {"UCHOI": "attending"}}
+
+
+def test_upcoming_lists_the_soonest_and_counts_them_all(brief_engine: Engine, t) -> None:
+    ids = [_briefing(brief_engine).id for _ in range(3)]
+    with session_scope(brief_engine) as session:
+        assert repo.cancel(session, ids[0])
+        shown, total = repo.upcoming(session, limit=1)
+    assert ([b.id for b in shown], total) == ([ids[1]], 2)
+    listing = render_list(t, shown, AT - timedelta(days=1), total=total)
+    assert listing.endswith("…and 1 more further ahead.")
+    assert "more further ahead" not in render_list(t, shown, AT - timedelta(days=1), total=1)

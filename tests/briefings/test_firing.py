@@ -10,12 +10,13 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from bot.briefings.scheduler import BriefingScheduler
-from bot.briefings.service import BriefingService, Draft
+from bot.briefings.service import BriefingService, Draft, NothingLeft
 from bot.briefings.when import Schedule
 from bot.i18n import Translator
 from bot.outbox import Outbox, post_message
@@ -208,3 +209,11 @@ def test_a_batch_that_meets_a_concurrent_edit_keeps_nothing_and_is_claimed_again
     assert calls == [3, 1, 1, 1]  # the batch was rolled back, then each briefing claimed on its own
     assert len(_posts(brief_engine)) == 3
     assert all(_firings(brief_engine, i) == [(START, 0, "posted")] for i in ids)
+
+
+def test_a_briefing_whose_time_passed_before_it_was_saved_is_refused_not_kept(brief_engine: Engine) -> None:
+    clock = Clock(START + timedelta(seconds=1))  # parsed as "in 1s" a moment ago; the moment is gone
+    with pytest.raises(NothingLeft):
+        _add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START), leads=())
+    with read_scope(brief_engine) as session:
+        assert session.exec(select(func.count()).select_from(Briefing)).one() == 0
