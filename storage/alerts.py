@@ -220,8 +220,10 @@ def rewrite_pending_update(session: Session, message_id: int, payload: dict[str,
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def get_group(session: Session, group_id: int) -> AlertGroup | None:
-    return session.get(AlertGroup, group_id)
+def get_group(session: Session, group_id: int, *, for_update: bool = False) -> AlertGroup | None:
+    """The group; `for_update` holds its row until the transaction ends (on SQLite the write
+    transaction already holds the whole database)."""
+    return session.get(AlertGroup, group_id, with_for_update=for_update, populate_existing=for_update)
 
 
 def open_groups(session: Session, limit: int = 50) -> list[AlertGroup]:

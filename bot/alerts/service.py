@@ -84,21 +84,25 @@ class AlertService:
         """A real Alertmanager silence first; only once it exists is the group recorded as silenced.
 
         AlertmanagerUnavailable passes through with nothing recorded. A silence the group already had
-        (a second click, a stale message) is expired once the new one is recorded, so none is left
-        behind that Unsilence could not reach.
+        (a second click, a stale message, a click on another replica at the same moment) is expired
+        once the new one is recorded, so none is left behind that Unsilence could not reach.
         """
         if hours not in SILENCE_HOURS:
             raise ValueError(f"silences last 1, 4 or 24 hours, not {hours}")
         with self._silencing:
             with read_scope(self.engine) as session:
                 group = self._group(session, group_id)
-            labels, now, replaced = silence_labels(group), self.clock(), group.silence_id
+            labels, now = silence_labels(group), self.clock()
             if not labels:
                 raise NothingToSilenceBy(str(group_id))
             until = now + timedelta(hours=hours)
             silence_id = self.alertmanager.create_silence(labels, now, until, created_by=user_id,
                                                           comment=comment)
             with session_scope(self.engine) as session:
+                # Read under the row lock: another replica may have recorded a silence meanwhile,
+                # and the one recorded last must expire the one it replaces.
+                current = repo.get_group(session, group_id, for_update=True)
+                replaced = current.silence_id if current is not None else None
                 repo.record_group_event(session, group_id, "silenced", user_id, now, silence_id=silence_id,
                                         silenced_by=user_id, silenced_until=until)
                 group = self._group(session, group_id)

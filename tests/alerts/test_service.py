@@ -115,6 +115,27 @@ def test_silencing_again_expires_the_silence_it_replaces(
     assert (group.silence_id, group.silenced_by) == ("silence-2", "U2")
 
 
+def test_two_replicas_silencing_at_once_leave_no_silence_behind(
+        silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine) -> None:
+    _, am, group_id = silencing
+    other_replica = make_service(engine, am)  # its own in-process lock: only the database is shared
+    first_create = True
+
+    def meanwhile_the_other_replica_silences(request: httpx.Request) -> httpx.Response:
+        nonlocal first_create
+        answer = am(request)
+        if request.method == "POST" and first_create:
+            first_create = False
+            other_replica.silence(group_id, "U2", 4, "clicked on the other replica")
+        return answer
+
+    racing = make_service(engine, meanwhile_the_other_replica_silences)
+    racing.silence(group_id, "U1", 1, "clicked here")
+    assert am.created == ["silence-1", "silence-2"]
+    assert am.expired == ["silence-2"]  # the one recorded first is expired by the one recorded last
+    assert group_of(engine, group_id).silence_id == "silence-1"
+
+
 def test_unsilence_of_a_silence_alertmanager_no_longer_knows_clears_it(
         silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine) -> None:
     service, am, group_id = silencing
