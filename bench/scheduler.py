@@ -60,8 +60,8 @@ def briefing_row(schedule: Schedule, leads: tuple[int, ...], now: datetime, n: i
             "version": 1, "created_by": "UBENCH", "created_at": now}
 
 
-def populate(engine: Engine, count: int, burst: int, burst_at: datetime, now: datetime) -> None:
-    """`count` briefings over the coming weeks (a third recurring), plus `burst` due at `burst_at`."""
+def populate(engine: Engine, count: int, now: datetime) -> None:
+    """`count` briefings over the coming weeks, a third of them recurring."""
     rng = random.Random(20241212)
     rows = []
     for n in range(count):
@@ -71,7 +71,16 @@ def populate(engine: Engine, count: int, burst: int, burst_at: datetime, now: da
         else:
             schedule = Schedule(zone=zone, at=now + timedelta(hours=1, seconds=rng.randrange(30 * 86400)))
         rows.append(briefing_row(schedule, (1800, 300), now, n))
-    rows += [briefing_row(Schedule(zone="Asia/Seoul", at=burst_at), (), now, count + n) for n in range(burst)]
+    _insert(engine, rows)
+
+
+def populate_burst(engine: Engine, burst: int, burst_at: datetime, now: datetime) -> None:
+    """`burst` one-off briefings without reminders, all due at `burst_at`."""
+    _insert(engine, [briefing_row(Schedule(zone="Asia/Seoul", at=burst_at), (), now, n)
+                     for n in range(burst)])
+
+
+def _insert(engine: Engine, rows: list[dict[str, Any]]) -> None:
     with engine.begin() as connection:
         for start in range(0, len(rows), 1000):
             connection.execute(insert(Briefing), rows[start:start + 1000])
@@ -123,9 +132,7 @@ def run(args: argparse.Namespace) -> int:
             with engine.begin() as connection:
                 connection.execute(text("TRUNCATE briefing_answer, briefing_firing, briefing "
                                         "RESTART IDENTITY"))
-        now = datetime.now(UTC)
-        burst_at = now + timedelta(days=1)  # placeholder until the rebuild time is known
-        populate(engine, args.briefings, 0, burst_at, now)
+        populate(engine, args.briefings, datetime.now(UTC))
         print(f"{args.briefings} briefings stored in {engine.dialect.name}", flush=True)
         result = measure(engine, args)
         engine.dispose()
@@ -142,7 +149,7 @@ def measure(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     # The burst is stored before the rebuild (a restart finds it in the database), due shortly after it.
     lead = timedelta(seconds=BURST_AFTER_S + args.briefings / 2000)
     burst_at = (datetime.now(UTC) + lead).replace(microsecond=0)
-    populate(engine, 0, args.burst, burst_at, datetime.now(UTC))
+    populate_burst(engine, args.burst, burst_at, datetime.now(UTC))
     briefings, aps = make_scheduler(engine)
     before = rss_mib()
     started = time.perf_counter()
