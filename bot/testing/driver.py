@@ -182,6 +182,13 @@ class SlackDriver:
         }
         return name, fields
 
+    def answer_text(self, result: DriverResult) -> str:
+        """The text the user sees: the ack's own body, or else the first reply to its response_url."""
+        if result.body:
+            return str(result.json()["text"])
+        assert self._standin is not None and result.response_url_name is not None
+        return str(self._standin.wait_for_response(result.response_url_name)[0]["text"])
+
     def command(self, text: str, **options: Any) -> DriverResult:
         """Send `build_command(text, **options)` and return what IRIS answered."""
         return self._post(self.build_command(text, **options))

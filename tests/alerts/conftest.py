@@ -15,9 +15,9 @@ from sqlmodel import select
 from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
 from bot.testing.standin_model import StoredMessage
-from storage.db import open_engine, read_scope
+from storage.db import read_scope
 from storage.models import AlertGroup
-from tests.e2e.conftest import SIGNING_SECRET, IrisServer, server_env
+from tests.e2e.conftest import IrisServer, database_of, driving, running, server_env
 
 TOKEN = "alert-token-0123456789abcdef"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alerts"
@@ -74,23 +74,17 @@ def group_ids(engine: Engine) -> list[int]:
 
 @pytest.fixture
 def alerting(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
-    server = IrisServer(env=alerting_env(standin, tmp_path), workdir=tmp_path).start()
-    yield server
-    if server.process is not None:
-        server.stop()
+    yield from running(alerting_env(standin, tmp_path), tmp_path)
 
 
 @pytest.fixture
 def alerting_db(alerting: IrisServer) -> Iterator[Engine]:
-    engine = open_engine(alerting.env["IRIS_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    yield from database_of(alerting)
 
 
 @pytest.fixture
 def slack(alerting: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
-    with SlackDriver(alerting.base_url, SIGNING_SECRET, standin=standin) as running:
-        yield running
+    yield from driving(alerting, standin)
 
 
 @pytest.fixture

@@ -11,19 +11,16 @@ from sqlalchemy import Engine
 from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
 from storage import alerts as repo
-from storage.db import open_engine, read_scope
+from storage.db import read_scope
 from tests.alerts.conftest import ONCALL, alerting_env, fixture, send, thread, top_level
-from tests.e2e.conftest import SIGNING_SECRET, IrisServer, free_port
+from tests.e2e.conftest import IrisServer, database_of, driving, free_port, running
 
 
 @pytest.fixture
 def unreachable_am(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
     """IRIS told to use an Alertmanager on a port where nothing listens."""
     env = alerting_env(standin, tmp_path, IRIS_ALERTMANAGER_URL=f"http://127.0.0.1:{free_port()}/")
-    server = IrisServer(env=env, workdir=tmp_path).start()
-    yield server
-    if server.process is not None:
-        server.stop()
+    yield from running(env, tmp_path)
 
 
 @pytest.fixture
@@ -35,15 +32,12 @@ def posted(unreachable_am: IrisServer, standin: SlackStandin) -> str:
 
 @pytest.fixture
 def slack(unreachable_am: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
-    with SlackDriver(unreachable_am.base_url, SIGNING_SECRET, standin=standin) as running:
-        yield running
+    yield from driving(unreachable_am, standin)
 
 
 @pytest.fixture
 def db(unreachable_am: IrisServer) -> Iterator[Engine]:
-    engine = open_engine(unreachable_am.env["IRIS_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    yield from database_of(unreachable_am)
 
 
 def test_acknowledge_records_who_and_shows_it(posted: str, slack: SlackDriver, standin: SlackStandin,

@@ -21,7 +21,16 @@ from bot.testing.standin_model import StoredMessage
 from storage import briefings as repo
 from storage.db import open_engine, read_scope
 from storage.models import BriefingAnswer
-from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, eventually, server_env
+from tests.e2e.conftest import (
+    ADMIN,
+    SIGNING_SECRET,
+    IrisServer,
+    database_of,
+    driving,
+    eventually,
+    running,
+    server_env,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,30 +44,21 @@ def _server(standin: SlackStandin, workdir: Path, grace_seconds: float) -> IrisS
 
 @pytest.fixture
 def briefing_iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
-    server = _server(standin, tmp_path, grace_seconds=60).start()
-    yield server
-    if server.process is not None:
-        server.stop()
+    yield from running(_server(standin, tmp_path, grace_seconds=60).env, tmp_path)
 
 
 @pytest.fixture
 def slack(briefing_iris: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
-    with SlackDriver(briefing_iris.base_url, SIGNING_SECRET, standin=standin) as driver:
-        yield driver
+    yield from driving(briefing_iris, standin)
 
 
 @pytest.fixture
 def server_db(briefing_iris: IrisServer) -> Iterator[Engine]:
-    engine = open_engine(briefing_iris.env["IRIS_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    yield from database_of(briefing_iris)
 
 
 def _say(slack: SlackDriver, standin: SlackStandin, text: str, user: str = ADMIN) -> str:
-    answer = slack.command(text, user_id=user)
-    if answer.body:  # a parse error is the ack itself
-        return str(answer.json()["text"])
-    return str(standin.wait_for_response(answer.response_url_name)[0]["text"])
+    return slack.answer_text(slack.command(text, user_id=user))
 
 
 def _add(slack: SlackDriver, standin: SlackStandin, text: str) -> int:

@@ -16,9 +16,17 @@ from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
 from bot.testing.standin_model import StoredMessage
 from storage import audit
-from storage.db import open_engine, read_scope
+from storage.db import read_scope
 from tests.checklists.conftest import EXAMPLES
-from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, eventually, server_env
+from tests.e2e.conftest import (
+    ADMIN,
+    IrisServer,
+    database_of,
+    driving,
+    eventually,
+    running,
+    server_env,
+)
 
 AUDIT_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 RM, APPROVER, DEV, OTHER, OWNER = "URELMGR1", "UAPPROVER1", "UDEV1", "UOTHER1", "UOWNER1"
@@ -50,30 +58,21 @@ def checklist_iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer
     Path(env["IRIS_CONFIG"]).write_text(
         f"roles:\n  admins: [{ADMIN}]\n  release_managers: [{RM}]\n  approvers: [{APPROVER}]\n"
         "folders:\n  checklists: checklists\n")
-    server = IrisServer(env=env, workdir=tmp_path).start()
-    yield server
-    if server.process is not None:
-        server.stop()
+    yield from running(env, tmp_path)
 
 
 @pytest.fixture
 def iris_db(checklist_iris: IrisServer) -> Iterator[Engine]:
-    engine = open_engine(checklist_iris.env["IRIS_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    yield from database_of(checklist_iris)
 
 
 @pytest.fixture
 def slack(checklist_iris: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
-    with SlackDriver(checklist_iris.base_url, SIGNING_SECRET, standin=standin) as driver:
-        yield driver
+    yield from driving(checklist_iris, standin)
 
 
 def _say(slack: SlackDriver, standin: SlackStandin, text: str, user: str = RM) -> str:
-    answer = slack.command(text, user_id=user)
-    if answer.body:
-        return str(answer.json()["text"])
-    return str(standin.wait_for_response(answer.response_url_name)[0]["text"])
+    return slack.answer_text(slack.command(text, user_id=user))
 
 
 def _click(slack: SlackDriver, standin: SlackStandin, action: str, value: str, user: str) -> str:

@@ -128,27 +128,41 @@ def server_env(standin: SlackStandin, workdir: Path, **overrides: str) -> dict[s
     return env
 
 
-@pytest.fixture
-def iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
-    """A running server; pytest runs the code after `yield` whether the test passed or failed."""
-    server = IrisServer(env=server_env(standin, tmp_path), workdir=tmp_path).start()
+def running(env: dict[str, str], workdir: Path) -> Iterator[IrisServer]:
+    """For fixtures (`yield from running(...)`): a started server, stopped after the test whether
+    it passed or failed."""
+    server = IrisServer(env=env, workdir=workdir).start()
     yield server
     if server.process is not None:  # a test may have stopped it (or failed to restart it) already
         server.stop()
 
 
+def driving(server: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
+    """For fixtures: a driver sending signed requests to `server`."""
+    with SlackDriver(server.base_url, SIGNING_SECRET, standin=standin) as driver:
+        yield driver
+
+
+def database_of(server: IrisServer) -> Iterator[Engine]:
+    """For fixtures: the server's own database, opened beside it (SQLite WAL allows a second reader)."""
+    engine = open_engine(server.env["IRIS_DATABASE_URL"])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
+    yield from running(server_env(standin, tmp_path), tmp_path)
+
+
 @pytest.fixture
 def driver(iris: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
-    with SlackDriver(iris.base_url, SIGNING_SECRET, standin=standin) as running:
-        yield running
+    yield from driving(iris, standin)
 
 
 @pytest.fixture
 def iris_db(iris: IrisServer) -> Iterator[Engine]:
-    """The server's own database, opened beside it (SQLite WAL allows a second reader)."""
-    engine = open_engine(iris.env["IRIS_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    yield from database_of(iris)
 
 
 def eventually(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]

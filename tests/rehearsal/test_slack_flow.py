@@ -11,7 +11,14 @@ import pytest
 
 from bot.testing.driver import SlackDriver
 from bot.testing.slack_standin import SlackStandin
-from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, eventually, server_env
+from tests.e2e.conftest import (
+    ADMIN,
+    IrisServer,
+    driving,
+    eventually,
+    running,
+    server_env,
+)
 from tests.rehearsal.test_runner import HANGS, _alive, write_scenario
 
 
@@ -26,23 +33,16 @@ def rehearsing_iris(standin: SlackStandin, tmp_path: Path, upstream: str) -> Ite
     hanging.write_text(hanging.read_text().replace('RUN: "{run}"', pids))
     env = server_env(standin, tmp_path)
     Path(env["IRIS_CONFIG"]).write_text(f"roles:\n  admins: [{ADMIN}]\nfolders:\n  scenarios: scenarios\n")
-    server = IrisServer(env=env, workdir=tmp_path).start()
-    yield server
-    if server.process is not None:
-        server.stop()
+    yield from running(env, tmp_path)
 
 
 @pytest.fixture
 def slack(rehearsing_iris: IrisServer, standin: SlackStandin) -> Iterator[SlackDriver]:
-    with SlackDriver(rehearsing_iris.base_url, SIGNING_SECRET, standin=standin) as driver:
-        yield driver
+    yield from driving(rehearsing_iris, standin)
 
 
 def _reply(slack: SlackDriver, standin: SlackStandin, text: str, user: str = ADMIN) -> str:
-    answer = slack.command(text, user_id=user)
-    if answer.body:
-        return str(answer.json()["text"])
-    return str(standin.wait_for_response(answer.response_url_name)[0]["text"])
+    return slack.answer_text(slack.command(text, user_id=user))
 
 
 def test_list_shows_the_scenarios_of_the_configured_folder(slack: SlackDriver, standin: SlackStandin) -> None:
