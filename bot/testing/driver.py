@@ -185,7 +185,9 @@ class SlackDriver:
     def answer_text(self, result: DriverResult) -> str:
         """The text the user sees: the ack's own body, or else the first reply to its response_url."""
         if result.body:
-            return str(result.json()["text"])
+            answer = result.json()
+            assert isinstance(answer, dict), result.body
+            return str(answer["text"])
         assert self._standin is not None and result.response_url_name is not None
         return str(self._standin.wait_for_response(result.response_url_name)[0]["text"])
 
