@@ -106,8 +106,14 @@ def iris_env(tmpdir: Path, secret: str, standin: SlackStandin) -> dict[str, str]
     }
 
 
-def start_server(name: str, argv: list[str], port: int, env: dict[str, str], tmpdir: Path,
-                 procs: list[subprocess.Popen[bytes]]) -> str:
+def start_server(
+    name: str,
+    argv: list[str],
+    port: int,
+    env: dict[str, str],
+    tmpdir: Path,
+    procs: list[subprocess.Popen[bytes]],
+) -> str:
     """Start a server process (recorded in `procs` at once, so it is stopped even if it never answers)."""
     log_path, base_url = tmpdir / f"{name}.log", f"http://127.0.0.1:{port}"
     procs.append(start_process([*argv, "--port", str(port)], env, log_path))
@@ -118,15 +124,23 @@ def start_server(name: str, argv: list[str], port: int, env: dict[str, str], tmp
 # -- load -----------------------------------------------------------------------------------------
 
 
-async def _worker(target: Target, client: aiohttp.ClientSession, text: str, count: list[int],
-                  latencies: list[float], failures: list[str], names: list[str]) -> None:
+async def _worker(
+    target: Target,
+    client: aiohttp.ClientSession,
+    text: str,
+    count: list[int],
+    latencies: list[float],
+    failures: list[str],
+    names: list[str],
+) -> None:
     while count[0] > 0:
         count[0] -= 1
         request = target.driver.build_command(text)  # signed now: the timestamp is always current
         started = time.perf_counter()
         try:
-            async with client.post(target.driver.events_url, data=request.body,
-                                   headers=request.headers) as response:
+            async with client.post(
+                target.driver.events_url, data=request.body, headers=request.headers
+            ) as response:
                 await response.read()
                 problem = None if response.status == 200 else f"HTTP {response.status}"
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -138,19 +152,27 @@ async def _worker(target: Target, client: aiohttp.ClientSession, text: str, coun
             names.append(request.response_url_name)
 
 
-async def _load(target: Target, client: aiohttp.ClientSession, text: str, concurrency: int, requests: int,
-                names: list[str]) -> tuple[list[float], list[str], float, float]:
+async def _load(
+    target: Target,
+    client: aiohttp.ClientSession,
+    text: str,
+    concurrency: int,
+    requests: int,
+    names: list[str],
+) -> tuple[list[float], list[str], float, float]:
     latencies: list[float] = []
     failures: list[str] = []
     count = [requests]
     started, cpu_started = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(_worker(target, client, text, count, latencies, failures, names)
-                           for _ in range(concurrency)))
+    await asyncio.gather(
+        *(_worker(target, client, text, count, latencies, failures, names) for _ in range(concurrency))
+    )
     return latencies, failures, time.perf_counter() - started, time.process_time() - cpu_started
 
 
-async def measure(target: Target, text: str, concurrency: int, requests: int, warmup: int,
-                  names: list[str]) -> Cell:
+async def measure(
+    target: Target, text: str, concurrency: int, requests: int, warmup: int, names: list[str]
+) -> Cell:
     """Warm up (opening every connection), then send `requests` commands `concurrency` at a time."""
     # aiohttp rather than httpx: httpx's pool costs ~6 ms of client CPU per request at 50
     # connections, which on two cores would be measured as server latency.
@@ -162,14 +184,28 @@ async def measure(target: Target, text: str, concurrency: int, requests: int, wa
     return summarize(target.name, text, concurrency, latencies, failures, (wall, cpu))
 
 
-def summarize(app: str, text: str, concurrency: int, latencies: list[float], failures: list[str],
-              times: tuple[float, float]) -> Cell:
+def summarize(
+    app: str,
+    text: str,
+    concurrency: int,
+    latencies: list[float],
+    failures: list[str],
+    times: tuple[float, float],
+) -> Cell:
     """`times` is the cell's wall-clock and this process's CPU seconds."""
     ordered, (wall, cpu) = sorted(latencies), times
     ms = [round(percentile(ordered, p) * 1000, 2) for p in (50, 95, 99, 100)]
-    return Cell(app, f"/iris {text}", concurrency, len(ordered), *ms, rps=round(len(ordered) / wall, 1),
-                errors=len(failures), client_cpu_pct=round(100 * cpu / wall),
-                error_samples=sorted(set(failures))[:5])
+    return Cell(
+        app,
+        f"/iris {text}",
+        concurrency,
+        len(ordered),
+        *ms,
+        rps=round(len(ordered) / wall, 1),
+        errors=len(failures),
+        client_cpu_pct=round(100 * cpu / wall),
+        error_samples=sorted(set(failures))[:5],
+    )
 
 
 def wait_for_replies(standin: SlackStandin, names: list[str]) -> tuple[int, float]:
@@ -188,14 +224,18 @@ def wait_for_replies(standin: SlackStandin, names: list[str]) -> tuple[int, floa
 
 
 def print_table(cells: list[Cell]) -> None:
-    header = f"{'app':<6} {'command':<13} {'conc':>4} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} " \
-             f"{'p99 ms':>8} {'max ms':>8} {'req/s':>7} {'errors':>6} {'client cpu':>10}  status replies"
+    header = (
+        f"{'app':<6} {'command':<13} {'conc':>4} {'reqs':>5} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8} {'req/s':>7} {'errors':>6} {'client cpu':>10}  status replies"
+    )
     print(header, "-" * len(header), sep="\n")
     for c in cells:
         replies = "" if c.replies is None else f"{c.replies}/{c.replies_sent} in {c.reply_drain_s}s"
-        print(f"{c.app:<6} {c.command:<13} {c.concurrency:>4} {c.requests:>5} {c.p50_ms:>8.2f} "
-              f"{c.p95_ms:>8.2f} {c.p99_ms:>8.2f} {c.max_ms:>8.2f} {c.rps:>7.1f} {c.errors:>6} "
-              f"{c.client_cpu_pct:>9.0f}%  {replies}")
+        print(
+            f"{c.app:<6} {c.command:<13} {c.concurrency:>4} {c.requests:>5} {c.p50_ms:>8.2f} "
+            f"{c.p95_ms:>8.2f} {c.p99_ms:>8.2f} {c.max_ms:>8.2f} {c.rps:>7.1f} {c.errors:>6} "
+            f"{c.client_cpu_pct:>9.0f}%  {replies}"
+        )
 
 
 def find(cells: list[Cell], app: str, command: str, concurrency: int) -> Cell:
@@ -208,12 +248,17 @@ def acceptance_checks(cells: list[Cell]) -> list[dict[str, object]]:
     at_50 = [c for c in cells if c.app == "iris" and c.concurrency == 50]
     worst, errors = max(c.max_ms for c in at_50), sum(c.errors for c in at_50)
     return [
-        {"name": "(a) IRIS /iris help p99 at c=20 <= 1.5 x bare Bolt p99 at c=20",
-         "passed": ratio <= P99_RATIO_LIMIT,
-         "detail": f"{iris.p99_ms:.2f} ms vs {bare.p99_ms:.2f} ms: {ratio:.2f}x (limit {P99_RATIO_LIMIT}x)"},
-        {"name": "(b) no IRIS ack at c=50 took more than 3 s",
-         "passed": worst <= SLACK_ACK_LIMIT_S * 1000 and errors == 0,
-         "detail": f"slowest {worst:.2f} ms, {errors} errors"},
+        {
+            "name": "(a) IRIS /iris help p99 at c=20 <= 1.5 x bare Bolt p99 at c=20",
+            "passed": ratio <= P99_RATIO_LIMIT,
+            "detail": f"{iris.p99_ms:.2f} ms vs {bare.p99_ms:.2f} ms: {ratio:.2f}x "
+            f"(limit {P99_RATIO_LIMIT}x)",
+        },
+        {
+            "name": "(b) no IRIS ack at c=50 took more than 3 s",
+            "passed": worst <= SLACK_ACK_LIMIT_S * 1000 and errors == 0,
+            "detail": f"slowest {worst:.2f} ms, {errors} errors",
+        },
     ]
 
 
@@ -222,24 +267,32 @@ PACKAGES = ("slack-bolt", "slack-sdk", "uvicorn", "starlette", "httpx", "aiohttp
 
 def write_json(cells: list[Cell], checks: list[dict[str, object]], args: argparse.Namespace) -> None:
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "requests_per_cell": args.requests,
-              "warmup_per_cell": args.warmup, "machine": machine(PACKAGES),
-              "cells": [asdict(c) for c in cells], "checks": checks}
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "requests_per_cell": args.requests,
+        "warmup_per_cell": args.warmup,
+        "machine": machine(PACKAGES),
+        "cells": [asdict(c) for c in cells],
+        "checks": checks,
+    }
     RESULTS_FILE.write_text(json.dumps(report, indent=2) + "\n")
 
 
 # -- the run --------------------------------------------------------------------------------------
 
 
-def start_servers(tmpdir: Path, secret: str, standin: SlackStandin,
-                  procs: list[subprocess.Popen[bytes]]) -> list[Target]:
+def start_servers(
+    tmpdir: Path, secret: str, standin: SlackStandin, procs: list[subprocess.Popen[bytes]]
+) -> list[Target]:
     iris = [str(Path(sys.executable).parent / "iris"), "serve", "--host", "127.0.0.1"]
     iris_url = start_server("iris", iris, free_port(), iris_env(tmpdir, secret, standin), tmpdir, procs)
     bare = [sys.executable, str(BENCH_DIR / "bare_bolt_app.py"), "--secret", secret]
     bare_url = start_server("bare", bare, free_port(), dict(os.environ), tmpdir, procs)
     # Both drivers point response URLs at the stand-in, so both apps receive alike bodies.
-    return [Target("bare", SlackDriver(bare_url, secret, standin)),
-            Target("iris", SlackDriver(iris_url, secret, standin))]
+    return [
+        Target("bare", SlackDriver(bare_url, secret, standin)),
+        Target("iris", SlackDriver(iris_url, secret, standin)),
+    ]
 
 
 def run_cells(targets: list[Target], standin: SlackStandin, args: argparse.Namespace) -> list[Cell]:
@@ -253,8 +306,10 @@ def run_cells(targets: list[Target], standin: SlackStandin, args: argparse.Names
                 if target.name == "iris" and text == "status":
                     cell.replies, cell.reply_drain_s = wait_for_replies(standin, names)
                     cell.replies_sent = len(names)
-                print(f"  measured {target.name} /iris {text} at c={concurrency}: p99 {cell.p99_ms} ms",
-                      flush=True)
+                print(
+                    f"  measured {target.name} /iris {text} at c={concurrency}: p99 {cell.p99_ms} ms",
+                    flush=True,
+                )
                 cells.append(cell)
     return cells
 
@@ -275,8 +330,11 @@ def run_with_servers(tmpdir: Path, standin: SlackStandin, args: argparse.Namespa
     targets: list[Target] = []
     try:
         targets = start_servers(tmpdir, secret, standin, procs)
-        print(f"servers up; {args.requests} requests per cell after {args.warmup} warm-up; the load "
-              f"generator shares this machine's {os.cpu_count()} CPUs with both servers", flush=True)
+        print(
+            f"servers up; {args.requests} requests per cell after {args.warmup} warm-up; the load "
+            f"generator shares this machine's {os.cpu_count()} CPUs with both servers",
+            flush=True,
+        )
         return run_cells(targets, standin, args)
     finally:
         for proc in procs:

@@ -49,25 +49,49 @@ class Phase:
     stored_alerts: int
 
 
-def payload(group: int, status: str = "firing", alerts: int = ALERTS_PER_PAYLOAD,
-            resolved: frozenset[int] = frozenset(), job: str = "payments") -> bytes:
+def payload(
+    group: int,
+    status: str = "firing",
+    alerts: int = ALERTS_PER_PAYLOAD,
+    resolved: frozenset[int] = frozenset(),
+    job: str = "payments",
+) -> bytes:
     """A webhook v4 body like Alertmanager's: one group of `alerts` alerts of realistic size."""
     name = f"BenchAlert{group:05d}"
-    items = [{
-        "status": "resolved" if i in resolved else status,
-        "labels": {"alertname": name, "instance": f"api-{i}.prod.example.org:9100", "job": job,
-                   "severity": "critical", "region": "ap-northeast-2"},
-        "annotations": {"summary": f"Retries above 5% on api-{i}",
-                        "description": "504s from the upstream make the client retry with back-off",
-                        "runbook_url": "https://runbooks.example.org/retry-burst"},
-        "startsAt": STARTED_AT, "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.example.org:9090/graph?g0.expr=rate%28retries_total%5B5m%5D%29",
-        "fingerprint": f"{group:08x}{i:08x}",
-    } for i in range(alerts)]
-    body = {"receiver": "iris", "status": status, "alerts": items, "groupLabels": {"alertname": name},
-            "commonLabels": {"alertname": name, "job": job, "severity": "critical"},
-            "commonAnnotations": {}, "externalURL": "http://alertmanager.example.org:9093", "version": "4",
-            "groupKey": f'{{}}:{{alertname="{name}"}}', "truncatedAlerts": 0}
+    items = [
+        {
+            "status": "resolved" if i in resolved else status,
+            "labels": {
+                "alertname": name,
+                "instance": f"api-{i}.prod.example.org:9100",
+                "job": job,
+                "severity": "critical",
+                "region": "ap-northeast-2",
+            },
+            "annotations": {
+                "summary": f"Retries above 5% on api-{i}",
+                "description": "504s from the upstream make the client retry with back-off",
+                "runbook_url": "https://runbooks.example.org/retry-burst",
+            },
+            "startsAt": STARTED_AT,
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.example.org:9090/graph?g0.expr=rate%28retries_total%5B5m%5D%29",
+            "fingerprint": f"{group:08x}{i:08x}",
+        }
+        for i in range(alerts)
+    ]
+    body = {
+        "receiver": "iris",
+        "status": status,
+        "alerts": items,
+        "groupLabels": {"alertname": name},
+        "commonLabels": {"alertname": name, "job": job, "severity": "critical"},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example.org:9093",
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{name}"}}',
+        "truncatedAlerts": 0,
+    }
     return json.dumps(body).encode()
 
 
@@ -123,16 +147,25 @@ async def _paced(url: str, bodies: list[bytes], alerts_per_s: float) -> tuple[li
         return latencies, errors[0], time.perf_counter() - started
 
 
-def run_phase(name: str, base_url: str, bodies: list[bytes], database_url: str,
-              rate: float | None = None) -> Phase:
+def run_phase(
+    name: str, base_url: str, bodies: list[bytes], database_url: str, rate: float | None = None
+) -> Phase:
     url = base_url + "/alerts/alertmanager"
     load = _closed_loop(url, bodies) if rate is None else _paced(url, bodies, rate)
     latencies, errors, wall = asyncio.run(load)
     ordered = sorted(latencies)
     ms = [round(percentile(ordered, p) * 1000, 2) for p in (50, 95, 99, 100)]
     alerts = len(bodies) * ALERTS_PER_PAYLOAD
-    return Phase(name, len(bodies), alerts, round(wall, 2), round(alerts / wall, 1), *ms, errors=errors,
-                 stored_alerts=stored_alerts(database_url))
+    return Phase(
+        name,
+        len(bodies),
+        alerts,
+        round(wall, 2),
+        round(alerts / wall, 1),
+        *ms,
+        errors=errors,
+        stored_alerts=stored_alerts(database_url),
+    )
 
 
 def stored_alerts(database_url: str) -> int:
@@ -171,24 +204,41 @@ def slack_calls_per_lifecycle(base_url: str, standin: SlackStandin) -> dict[str,
     for what, count, resolved in LIFECYCLE:
         status = "resolved" if len(resolved) == count else "firing"
         body = payload(LIFECYCLE_GROUP, status, alerts=count, resolved=resolved, job="lifecycle")
-        answer = httpx.post(base_url + "/alerts/alertmanager", content=body, timeout=30,
-                            headers={"Authorization": f"Bearer {TOKEN}"})
+        answer = httpx.post(
+            base_url + "/alerts/alertmanager",
+            content=body,
+            timeout=30,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
         answer.raise_for_status()
         time.sleep(3.0)  # let the notifier and the poster settle before the next notification
         steps.append({"step": what, "calls_so_far": _counts(standin)})
-    return {"steps": steps, "iris": _counts(standin), "notifications": len(LIFECYCLE),
-            "alertmanager_slack_receiver": {"chat.postMessage": len(LIFECYCLE), "new_channel_messages":
-                                            len(LIFECYCLE)}}
+    return {
+        "steps": steps,
+        "iris": _counts(standin),
+        "notifications": len(LIFECYCLE),
+        "alertmanager_slack_receiver": {
+            "chat.postMessage": len(LIFECYCLE),
+            "new_channel_messages": len(LIFECYCLE),
+        },
+    }
 
 
 def _counts(standin: SlackStandin) -> dict[str, int]:
     """Calls for the lifecycle's own channel only (the earlier phases' posts may still be draining)."""
-    posts = [c for c in standin.calls("chat.postMessage")
-             if c.status == 200 and c.params.get("channel") == "C0LIFE"]
+    posts = [
+        c
+        for c in standin.calls("chat.postMessage")
+        if c.status == 200 and c.params.get("channel") == "C0LIFE"
+    ]
     threaded = sum(1 for c in posts if c.params.get("thread_ts"))
     updates = [c for c in standin.calls("chat.update") if c.params.get("channel") == "C0LIFE"]
-    return {"chat.postMessage": len(posts), "chat.update": len(updates),
-            "new_channel_messages": len(posts) - threaded, "thread_replies": threaded}
+    return {
+        "chat.postMessage": len(posts),
+        "chat.update": len(updates),
+        "new_channel_messages": len(posts) - threaded,
+        "thread_replies": threaded,
+    }
 
 
 # -- driver ---------------------------------------------------------------------------------------
@@ -197,14 +247,23 @@ def _counts(standin: SlackStandin) -> dict[str, int]:
 def start_iris(tmpdir: Path, standin: SlackStandin, port: int) -> subprocess.Popen[bytes]:
     (tmpdir / "iris.yml").write_text(IRIS_YML)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IRIS_"))} | {
-        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "bench", "SLACK_API_URL": standin.api_url,
-        "IRIS_DATABASE_URL": f"sqlite:///{tmpdir}/iris.db", "IRIS_CONFIG": str(tmpdir / "iris.yml"),
-        "IRIS_ALERT_TOKEN": TOKEN}
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "bench",
+        "SLACK_API_URL": standin.api_url,
+        "IRIS_DATABASE_URL": f"sqlite:///{tmpdir}/iris.db",
+        "IRIS_CONFIG": str(tmpdir / "iris.yml"),
+        "IRIS_ALERT_TOKEN": TOKEN,
+    }
     script = Path(sys.executable).with_name("iris")
     argv = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
     with (tmpdir / "iris.log").open("wb") as log:
-        return subprocess.Popen([*argv, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                cwd=tmpdir, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [*argv, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=tmpdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_healthy(base_url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -223,8 +282,12 @@ def wait_healthy(base_url: str, proc: subprocess.Popen[bytes]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--payloads", type=int, default=DEFAULT_PAYLOADS,
-                        help=f"100-alert payloads per phase (default {DEFAULT_PAYLOADS})")
+    parser.add_argument(
+        "--payloads",
+        type=int,
+        default=DEFAULT_PAYLOADS,
+        help=f"100-alert payloads per phase (default {DEFAULT_PAYLOADS})",
+    )
     args = parser.parse_args()
     return run(args.payloads)
 
@@ -257,41 +320,60 @@ def run_phases(base_url: str, database_url: str, payloads: int) -> list[Phase]:
     return [
         run_phase("new, closed loop", base_url, [payload(g) for g in groups[0]], database_url),
         run_phase("repeat, closed loop", base_url, [payload(g) for g in groups[0]], database_url),
-        run_phase("new, at target", base_url, [payload(g) for g in groups[1]], database_url,
-                  TARGET_ALERTS_PER_S),
-        run_phase("repeat, at target", base_url, [payload(g) for g in groups[1]], database_url,
-                  TARGET_ALERTS_PER_S),
+        run_phase(
+            "new, at target", base_url, [payload(g) for g in groups[1]], database_url, TARGET_ALERTS_PER_S
+        ),
+        run_phase(
+            "repeat, at target", base_url, [payload(g) for g in groups[1]], database_url, TARGET_ALERTS_PER_S
+        ),
     ]
 
 
 def _passed(phase: Phase) -> bool:
     # The paced phases send exactly the target rate; 2 % slack for the schedule's start and tail.
-    return (phase.alerts_per_s >= 0.98 * TARGET_ALERTS_PER_S and phase.p99_ms < TARGET_P99_MS
-            and phase.errors == 0)
+    return (
+        phase.alerts_per_s >= 0.98 * TARGET_ALERTS_PER_S
+        and phase.p99_ms < TARGET_P99_MS
+        and phase.errors == 0
+    )
 
 
 def report(phases: list[Phase], lifecycle: dict[str, Any]) -> None:
-    print(f"{'phase':<20} {'payloads':>8} {'alerts/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'errors':>6} {'stored':>7}")
+    print(
+        f"{'phase':<20} {'payloads':>8} {'alerts/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'errors':>6} {'stored':>7}"
+    )
     for p in phases:
-        print(f"{p.name:<20} {p.payloads:>8} {p.alerts_per_s:>9.1f} {p.p50_ms:>8.2f} {p.p95_ms:>8.2f} "
-              f"{p.p99_ms:>8.2f} {p.max_ms:>8.2f} {p.errors:>6} {p.stored_alerts:>7}")
+        print(
+            f"{p.name:<20} {p.payloads:>8} {p.alerts_per_s:>9.1f} {p.p50_ms:>8.2f} {p.p95_ms:>8.2f} "
+            f"{p.p99_ms:>8.2f} {p.max_ms:>8.2f} {p.errors:>6} {p.stored_alerts:>7}"
+        )
     for p in phases:
         if "target" in p.name:
             verdict = "PASS" if _passed(p) else "FAIL"
-            print(f"{verdict} {p.name}: {p.alerts_per_s:.0f} alerts/s (target ≥ {TARGET_ALERTS_PER_S:.0f}), "
-                  f"p99 {p.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f})")
-    print("\nSlack calls for one group's lifecycle "
-          f"({lifecycle['notifications']} Alertmanager notifications):")
+            print(
+                f"{verdict} {p.name}: {p.alerts_per_s:.0f} alerts/s (target ≥ {TARGET_ALERTS_PER_S:.0f}), "
+                f"p99 {p.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f})"
+            )
+    print(
+        f"\nSlack calls for one group's lifecycle ({lifecycle['notifications']} Alertmanager notifications):"
+    )
     for step in lifecycle["steps"]:
         print(f"  {step['step']:<24} {step['calls_so_far']}")
     print(f"  IRIS: {lifecycle['iris']}")
     print(f"  Alertmanager's Slack receiver: {lifecycle['alertmanager_slack_receiver']}")
     RESULTS_FILE.parent.mkdir(exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps({
-        "at": datetime.now(UTC).isoformat(), "machine": machine(("slack-bolt", "uvicorn", "starlette",
-                                                                   "sqlalchemy")),
-        "phases": [asdict(p) for p in phases], "lifecycle": lifecycle}, indent=2))
+    RESULTS_FILE.write_text(
+        json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "machine": machine(("slack-bolt", "uvicorn", "starlette", "sqlalchemy")),
+                "phases": [asdict(p) for p in phases],
+                "lifecycle": lifecycle,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

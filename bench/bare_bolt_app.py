@@ -21,8 +21,9 @@ async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str
 
 
 def create_bolt_app(signing_secret: str) -> AsyncApp:
-    app = AsyncApp(signing_secret=signing_secret, token=None, authorize=authorize,
-                   logger=logging.getLogger("bare.bolt"))
+    app = AsyncApp(
+        signing_secret=signing_secret, token=None, authorize=authorize, logger=logging.getLogger("bare.bolt")
+    )
 
     @app.command("/iris")
     async def handle_iris(ack: AsyncAck) -> None:
@@ -40,10 +41,12 @@ def create_server(signing_secret: str) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[
-        Route("/slack/events", slack_events, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
 
 
 def main() -> None:
@@ -54,8 +57,14 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     # Same server settings as `iris serve` (bot/runtime.py): default loop and HTTP parser, no access log.
-    uvicorn.run(create_server(args.secret), host=args.host, port=args.port, log_config=None,
-                access_log=False, lifespan="on")
+    uvicorn.run(
+        create_server(args.secret),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
 
 
 if __name__ == "__main__":

@@ -29,10 +29,24 @@ def stop_process(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
 
 def machine(packages: tuple[str, ...]) -> dict[str, Any]:
     """The facts docs/benchmarks.md records beside each figure."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(int(memory) / 2**20, 1),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "packages": {name: version(name) for name in packages}}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        line.split()[1]
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(int(memory) / 2**20, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {name: version(name) for name in packages},
+    }

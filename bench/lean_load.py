@@ -46,13 +46,16 @@ class _Connection(asyncio.Protocol):
 
 def encode_post(url: str, body: bytes, content_type: str) -> bytes:
     parts = urlsplit(url)
-    head = (f"POST {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
-async def send(url: str, body: bytes, content_type: str, concurrency: int,
-               requests: int) -> tuple[list[float], Counter[str]]:
+async def send(
+    url: str, body: bytes, content_type: str, concurrency: int, requests: int
+) -> tuple[list[float], Counter[str]]:
     """`requests` POSTs to `url`, `concurrency` at a time; latencies in seconds and status counts."""
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()

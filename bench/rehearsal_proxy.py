@@ -52,11 +52,26 @@ JSON = {"Content-Type": "application/json"}
 # (name, fault or None for the upstream itself, statuses that are not errors)
 PATHS: tuple[tuple[str, dict[str, Any] | None, frozenset[str]], ...] = (
     ("direct", None, frozenset({"201"})),
-    ("proxy", {"id": "elsewhere", "match": {"method": "POST", "path": "/v1/elsewhere*"},
-               "respond": {"status": 504}, "when": {"every_nth": 1}}, frozenset({"201"})),
-    ("proxy+faults", {"id": "every-10th", "match": {"method": "POST", "path": "/v1/jobs*"},
-                      "respond": {"status": 504, "body": "injected by IRIS"}, "when": {"every_nth": 10}},
-     frozenset({"201", "504"})),
+    (
+        "proxy",
+        {
+            "id": "elsewhere",
+            "match": {"method": "POST", "path": "/v1/elsewhere*"},
+            "respond": {"status": 504},
+            "when": {"every_nth": 1},
+        },
+        frozenset({"201"}),
+    ),
+    (
+        "proxy+faults",
+        {
+            "id": "every-10th",
+            "match": {"method": "POST", "path": "/v1/jobs*"},
+            "respond": {"status": 504, "body": "injected by IRIS"},
+            "when": {"every_nth": 10},
+        },
+        frozenset({"201", "504"}),
+    ),
 )
 
 SCENARIO = """\
@@ -108,8 +123,9 @@ def serve_upstream(fd: int) -> None:
     web.run_app(app, sock=socket.socket(fileno=fd), access_log=None, print=None)
 
 
-async def _send(client: aiohttp.ClientSession, url: str, concurrency: int,
-                requests: int) -> tuple[list[float], Counter[str]]:
+async def _send(
+    client: aiohttp.ClientSession, url: str, concurrency: int, requests: int
+) -> tuple[list[float], Counter[str]]:
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
     remaining = [requests]
@@ -131,22 +147,28 @@ async def _send(client: aiohttp.ClientSession, url: str, concurrency: int,
     return latencies, outcomes
 
 
-async def generate_load(url: str, concurrency: int, requests: int, warmup: int,
-                        client: str = "lean") -> dict[str, Any]:
+async def generate_load(
+    url: str, concurrency: int, requests: int, warmup: int, client: str = "lean"
+) -> dict[str, Any]:
     """Warm up, say "warm" and wait for "go" on stdin (the parent then reads CPU counters), then measure."""
     if client == "lean":
         return await _lean_load(url, concurrency, requests, warmup)
     # aiohttp rather than httpx: httpx's pool costs ~6 ms of client CPU per request at 50 connections.
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)) as client:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
+    ) as client:
         await _send(client, url, concurrency, warmup)
         print("warm", flush=True)
         sys.stdin.readline()
         started, cpu_started = time.perf_counter(), time.process_time()
         latencies, outcomes = await _send(client, url, concurrency, requests)
-        return {"latencies": latencies, "outcomes": outcomes, "wall": time.perf_counter() - started,
-                "cpu": time.process_time() - cpu_started}
+        return {
+            "latencies": latencies,
+            "outcomes": outcomes,
+            "wall": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu_started,
+        }
 
 
 async def _lean_load(url: str, concurrency: int, requests: int, warmup: int) -> dict[str, Any]:
@@ -156,8 +178,12 @@ async def _lean_load(url: str, concurrency: int, requests: int, warmup: int) -> 
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     started, cpu_started = time.perf_counter(), time.process_time()
     latencies, outcomes = await lean_load.send(url, JOB_BODY, content_type, concurrency, requests)
-    return {"latencies": latencies, "outcomes": outcomes, "wall": time.perf_counter() - started,
-            "cpu": time.process_time() - cpu_started}
+    return {
+        "latencies": latencies,
+        "outcomes": outcomes,
+        "wall": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu_started,
+    }
 
 
 # -- the upstream, from the parent ----------------------------------------------------------------
@@ -214,13 +240,22 @@ class Cell:
     proxy_cpu_ms_per_request: float
 
 
-def measure_round(url: str, upstream: str, concurrency: int, requests: int, samples: Samples,
-                  client: str) -> None:
+def measure_round(
+    url: str, upstream: str, concurrency: int, requests: int, samples: Samples, client: str
+) -> None:
     """One load process against `url`; the proxy's CPU is this process's (its main thread only waits)."""
-    spec = json.dumps({"url": url + "/v1/jobs", "concurrency": concurrency, "requests": requests,
-                       "warmup": WARMUP, "client": client})
-    load = subprocess.Popen([sys.executable, __file__, "--load", spec], text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    spec = json.dumps(
+        {
+            "url": url + "/v1/jobs",
+            "concurrency": concurrency,
+            "requests": requests,
+            "warmup": WARMUP,
+            "client": client,
+        }
+    )
+    load = subprocess.Popen(
+        [sys.executable, __file__, "--load", spec], text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     deadline = threading.Timer(LOAD_DEADLINE_S, load.kill)  # also bounds a warm-up that never ends
     deadline.start()
     try:
@@ -237,8 +272,11 @@ def measure_round(url: str, upstream: str, concurrency: int, requests: int, samp
     samples.latencies += result["latencies"]
     samples.outcomes.update(result["outcomes"])
     samples.wall += result["wall"]
-    for name, seconds in (("client", result["cpu"]), ("proxy", proxy_cpu),
-                          ("upstream", upstream_cpu1 - upstream_cpu0)):
+    for name, seconds in (
+        ("client", result["cpu"]),
+        ("proxy", proxy_cpu),
+        ("upstream", upstream_cpu1 - upstream_cpu0),
+    ):
         samples.cpu[name] += seconds
 
 
@@ -247,10 +285,20 @@ def summarize(path: str, concurrency: int, samples: Samples, allowed: frozenset[
     p50, p95, p99, top = (round(percentile(ordered, p) * 1000, 2) for p in (50, 95, 99, 100))
     errors = sum(n for outcome, n in samples.outcomes.items() if outcome not in allowed)
     cpu = {name: round(100 * seconds / samples.wall) for name, seconds in samples.cpu.items()}
-    return Cell(path, concurrency, len(ordered), p50, p95, p99, top,
-                rps=round(len(ordered) / samples.wall, 1), errors=errors,
-                outcomes=dict(sorted(samples.outcomes.items())), cpu_pct=cpu,
-                proxy_cpu_ms_per_request=round(1000 * samples.cpu["proxy"] / len(ordered), 3))
+    return Cell(
+        path,
+        concurrency,
+        len(ordered),
+        p50,
+        p95,
+        p99,
+        top,
+        rps=round(len(ordered) / samples.wall, 1),
+        errors=errors,
+        outcomes=dict(sorted(samples.outcomes.items())),
+        cpu_pct=cpu,
+        proxy_cpu_ms_per_request=round(1000 * samples.cpu["proxy"] / len(ordered), 3),
+    )
 
 
 def measure_latency(upstream: str, args: argparse.Namespace) -> tuple[list[Cell], dict[str, Any]]:
@@ -262,24 +310,38 @@ def measure_latency(upstream: str, args: argparse.Namespace) -> tuple[list[Cell]
         for number in range(1, args.rounds + 1):
             for concurrency in CONCURRENCIES:
                 for (name, _, _), url in zip(PATHS, urls, strict=True):
-                    measure_round(url, upstream, concurrency, args.requests // args.rounds,
-                                  samples[name, concurrency], args.client)
+                    measure_round(
+                        url,
+                        upstream,
+                        concurrency,
+                        args.requests // args.rounds,
+                        samples[name, concurrency],
+                        args.client,
+                    )
             print(f"  round {number}/{args.rounds} measured", flush=True)
-        ledger = {name: {"entries": len(proxy.ledger), "injected": proxy.ledger.faults_injected()}
-                  for (name, _, _), proxy in zip(PATHS[1:], proxies, strict=True)}
+        ledger = {
+            name: {"entries": len(proxy.ledger), "injected": proxy.ledger.faults_injected()}
+            for (name, _, _), proxy in zip(PATHS[1:], proxies, strict=True)
+        }
     finally:
         for proxy in proxies:
             proxy.stop()
-    return [summarize(name, c, samples[name, c], allowed) for c in CONCURRENCIES
-            for name, _, allowed in PATHS], ledger
+    return [
+        summarize(name, c, samples[name, c], allowed) for c in CONCURRENCIES for name, _, allowed in PATHS
+    ], ledger
 
 
 def added_latency(cells: list[Cell]) -> dict[str, dict[str, float]]:
     """Per percentile: a proxied path's latency minus the direct call's at the same concurrency, same run."""
     direct = {cell.concurrency: cell for cell in cells if cell.path == "direct"}
-    return {f"{cell.path} c={cell.concurrency}": {
-        p: round(getattr(cell, f"{p}_ms") - getattr(direct[cell.concurrency], f"{p}_ms"), 2)
-        for p in ("p50", "p95", "p99")} for cell in cells if cell.path != "direct"}
+    return {
+        f"{cell.path} c={cell.concurrency}": {
+            p: round(getattr(cell, f"{p}_ms") - getattr(direct[cell.concurrency], f"{p}_ms"), 2)
+            for p in ("p50", "p95", "p99")
+        }
+        for cell in cells
+        if cell.path != "direct"
+    }
 
 
 # -- rehearsals in parallel -----------------------------------------------------------------------
@@ -289,8 +351,14 @@ def write_scenarios(folder: Path, upstream: str, count: int) -> list[Scenario]:
     scenarios = []
     for number in range(1, count + 1):
         path = folder / f"bench-tenacity-{number:02d}.yml"
-        path.write_text(SCENARIO.format(name=path.stem, python=json.dumps(sys.executable),
-                                        script=json.dumps(str(TENACITY_TARGET)), upstream=upstream))
+        path.write_text(
+            SCENARIO.format(
+                name=path.stem,
+                python=json.dumps(sys.executable),
+                script=json.dumps(str(TENACITY_TARGET)),
+                upstream=upstream,
+            )
+        )
         scenarios.append(parse_scenario(path.read_text(), source=path))
     return scenarios
 
@@ -322,24 +390,38 @@ def rehearse_together(scenarios: list[Scenario], ids: list[str]) -> tuple[list[R
 
 def gap_errors_ms(results: list[RehearsalResult | str]) -> dict[str, Any]:
     """Measured gap − nominal gap (jitter none: one nominal value) over every gap of every run."""
-    errors = sorted((gap.gap - gap.bounds.nominal_high) * 1000 for result in results
-                    if isinstance(result, RehearsalResult) for run in result.runs for gap in run.gaps)
+    errors = sorted(
+        (gap.gap - gap.bounds.nominal_high) * 1000
+        for result in results
+        if isinstance(result, RehearsalResult)
+        for run in result.runs
+        for gap in run.gaps
+    )
     if not errors:
         return {"gaps": 0}
-    return {"gaps": len(errors), "min": round(errors[0], 1), "p50": round(percentile(errors, 50), 1),
-            "p99": round(percentile(errors, 99), 1), "max": round(errors[-1], 1)}
+    return {
+        "gaps": len(errors),
+        "min": round(errors[0], 1),
+        "p50": round(percentile(errors, 50), 1),
+        "p99": round(percentile(errors, 99), 1),
+        "max": round(errors[-1], 1),
+    }
 
 
 def describe(result: RehearsalResult | str) -> dict[str, Any]:
     if isinstance(result, str):
         return {"status": "missing", "verdict": None, "reasons": [result]}
     verdict = result.verdict
-    return {"scenario": result.scenario, "rehearsal_id": result.rehearsal_id, "status": result.status,
-            "verdict": verdict.verdict if verdict else None,
-            "reasons": (verdict.reasons if verdict else []) + result.notes,
-            "backoff_ok": f"{verdict.backoff_ok}/{verdict.backoff_total}" if verdict else None,
-            "faults_injected": verdict.faults_injected if verdict else None,
-            "duration_s": round(result.ended_at - result.started_at, 2)}
+    return {
+        "scenario": result.scenario,
+        "rehearsal_id": result.rehearsal_id,
+        "status": result.status,
+        "verdict": verdict.verdict if verdict else None,
+        "reasons": (verdict.reasons if verdict else []) + result.notes,
+        "backoff_ok": f"{verdict.backoff_ok}/{verdict.backoff_total}" if verdict else None,
+        "faults_injected": verdict.faults_injected if verdict else None,
+        "duration_s": round(result.ended_at - result.started_at, 2),
+    }
 
 
 def rehearse(upstream: str, folder: Path) -> dict[str, Any]:
@@ -351,11 +433,20 @@ def rehearse(upstream: str, folder: Path) -> dict[str, Any]:
     ids = [f"bench-{token}-{number:02d}" for number in range(1, PARALLEL + 1)]
     together, wall = rehearse_together(scenarios, ids)
     print(f"  {PARALLEL} rehearsals in parallel: {wall} s", flush=True)
-    return {"ids": [*ids, f"bench-{token}-alone"],
-            "alone": {"wall_s": alone_wall, "rehearsal": describe(alone[0]),
-                      "gap_error_ms": gap_errors_ms(alone)},
-            "parallel": {"count": PARALLEL, "wall_s": wall, "rehearsals": [describe(r) for r in together],
-                         "gap_error_ms": gap_errors_ms(together)}}
+    return {
+        "ids": [*ids, f"bench-{token}-alone"],
+        "alone": {
+            "wall_s": alone_wall,
+            "rehearsal": describe(alone[0]),
+            "gap_error_ms": gap_errors_ms(alone),
+        },
+        "parallel": {
+            "count": PARALLEL,
+            "wall_s": wall,
+            "rehearsals": [describe(r) for r in together],
+            "gap_error_ms": gap_errors_ms(together),
+        },
+    }
 
 
 # -- what is left behind --------------------------------------------------------------------------
@@ -370,7 +461,7 @@ def listening_ports() -> list[int]:
         except OSError:
             continue
         if link.startswith("socket:["):
-            inodes.add(link[len("socket:["):-1])
+            inodes.add(link[len("socket:[") : -1])
     ports = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
@@ -392,30 +483,45 @@ def leftovers(rehearsal_ids: list[str]) -> dict[str, list[Any]]:
         except (OSError, ValueError, IndexError):  # gone meanwhile, or not ours to read
             continue
     threads = [t.name for t in threading.enumerate() if t.name.startswith(("fault-proxy-", "bench-"))]
-    return {"listening_ports": listening_ports(), "child_processes": sorted(children),
-            "target_processes": sorted(targets), "proxy_threads": threads}
+    return {
+        "listening_ports": listening_ports(),
+        "child_processes": sorted(children),
+        "target_processes": sorted(targets),
+        "proxy_threads": threads,
+    }
 
 
 # -- report ---------------------------------------------------------------------------------------
 
 
-def print_report(cells: list[Cell], added: dict[str, dict[str, float]], rehearsals: dict[str, Any],
-                 left: dict[str, list[Any]], checks: list[dict[str, Any]]) -> None:
-    header = (f"{'path':<13} {'conc':>4} {'reqs':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-              f"{'req/s':>7} {'errors':>6} {'proxy cpu/req':>13}  cpu client/proxy/upstream")
+def print_report(
+    cells: list[Cell],
+    added: dict[str, dict[str, float]],
+    rehearsals: dict[str, Any],
+    left: dict[str, list[Any]],
+    checks: list[dict[str, Any]],
+) -> None:
+    header = (
+        f"{'path':<13} {'conc':>4} {'reqs':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'req/s':>7} {'errors':>6} {'proxy cpu/req':>13}  cpu client/proxy/upstream"
+    )
     print("", header, "-" * len(header), sep="\n")
     for c in cells:
         cpu = "/".join(f"{c.cpu_pct[name]}%" for name in ("client", "proxy", "upstream"))
-        print(f"{c.path:<13} {c.concurrency:>4} {c.requests:>5} {c.p50_ms:>7.2f} {c.p95_ms:>7.2f} "
-              f"{c.p99_ms:>7.2f} {c.max_ms:>7.2f} {c.rps:>7.1f} {c.errors:>6} "
-              f"{c.proxy_cpu_ms_per_request:>10.3f} ms  {cpu}")
+        print(
+            f"{c.path:<13} {c.concurrency:>4} {c.requests:>5} {c.p50_ms:>7.2f} {c.p95_ms:>7.2f} "
+            f"{c.p99_ms:>7.2f} {c.max_ms:>7.2f} {c.rps:>7.1f} {c.errors:>6} "
+            f"{c.proxy_cpu_ms_per_request:>10.3f} ms  {cpu}"
+        )
     for path, delta in added.items():
         print(f"added by {path:<18} " + "  ".join(f"{p} {ms:+.2f} ms" for p, ms in delta.items()))
     parallel = rehearsals["parallel"]
     print(f"\n{parallel['count']} rehearsals in parallel, wall {parallel['wall_s']} s:")
     for r in parallel["rehearsals"]:
-        print(f"  {r.get('scenario', '?'):<18} {r['status']:<10} {r['verdict']!s:<5} "
-              f"gaps ok {r.get('backoff_ok')}  {r.get('duration_s', '')} s  {'; '.join(r['reasons'])}")
+        print(
+            f"  {r.get('scenario', '?'):<18} {r['status']:<10} {r['verdict']!s:<5} "
+            f"gaps ok {r.get('backoff_ok')}  {r.get('duration_s', '')} s  {'; '.join(r['reasons'])}"
+        )
     for label, block in (("alone", rehearsals["alone"]), ("parallel", parallel)):
         print(f"gap error (measured - nominal), {label}: {block['gap_error_ms']} ms")
     print(f"left behind: {left}\n")
@@ -423,19 +529,30 @@ def print_report(cells: list[Cell], added: dict[str, dict[str, float]], rehearsa
         print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['name']}: {check['detail']}")
 
 
-def acceptance_checks(cells: list[Cell], added: dict[str, dict[str, float]], rehearsals: dict[str, Any],
-                      left: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    direct, proxy = (next(c for c in cells if (c.path, c.concurrency) == (path, CONCURRENCY))
-                     for path in ("direct", "proxy"))
+def acceptance_checks(
+    cells: list[Cell],
+    added: dict[str, dict[str, float]],
+    rehearsals: dict[str, Any],
+    left: dict[str, list[Any]],
+) -> list[dict[str, Any]]:
+    direct, proxy = (
+        next(c for c in cells if (c.path, c.concurrency) == (path, CONCURRENCY))
+        for path in ("direct", "proxy")
+    )
     p50, errors = added[f"proxy c={CONCURRENCY}"]["p50"], direct.errors + proxy.errors
     verdicts = [(r["status"], r["verdict"]) for r in rehearsals["parallel"]["rehearsals"]]
     passed = sum(1 for verdict in verdicts if verdict == ("completed", "pass"))
     return [
-        {"name": f"added p50 latency of the proxy at c={CONCURRENCY} < {ADDED_P50_LIMIT_MS} ms",
-         "passed": p50 < ADDED_P50_LIMIT_MS and errors == 0,
-         "detail": f"{proxy.p50_ms:.2f} - {direct.p50_ms:.2f} = {p50:+.2f} ms, {errors} errors"},
-        {"name": f"all {PARALLEL} parallel rehearsals pass", "passed": passed == PARALLEL,
-         "detail": f"{passed}/{PARALLEL} completed with verdict pass"},
+        {
+            "name": f"added p50 latency of the proxy at c={CONCURRENCY} < {ADDED_P50_LIMIT_MS} ms",
+            "passed": p50 < ADDED_P50_LIMIT_MS and errors == 0,
+            "detail": f"{proxy.p50_ms:.2f} - {direct.p50_ms:.2f} = {p50:+.2f} ms, {errors} errors",
+        },
+        {
+            "name": f"all {PARALLEL} parallel rehearsals pass",
+            "passed": passed == PARALLEL,
+            "detail": f"{passed}/{PARALLEL} completed with verdict pass",
+        },
         {"name": "nothing left behind", "passed": not any(left.values()), "detail": str(left)},
     ]
 
@@ -451,9 +568,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="iris-bench-") as tmp:
             upstream = start_upstream(procs)
-            print(f"upstream up at {upstream}; {args.requests} requests per path and concurrency "
-                  f"{CONCURRENCIES} in {args.rounds} rounds; client, proxy and upstream share "
-                  f"{os.cpu_count()} CPUs", flush=True)
+            print(
+                f"upstream up at {upstream}; {args.requests} requests per path and concurrency "
+                f"{CONCURRENCIES} in {args.rounds} rounds; client, proxy and upstream share "
+                f"{os.cpu_count()} CPUs",
+                flush=True,
+            )
             cells, ledger = measure_latency(upstream, args)
             rehearsals = rehearse(upstream, Path(tmp))
     finally:
@@ -464,25 +584,46 @@ def run(args: argparse.Namespace) -> int:
     checks = acceptance_checks(cells, added, rehearsals, left)
     print_report(cells, added, rehearsals, left, checks)
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps({
-        "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": sys.argv,
-        "machine": machine(PACKAGES),
-        "concurrencies": CONCURRENCIES, "requests_per_cell": args.requests, "rounds": args.rounds,
-        "load_generator": args.client,
-        "warmup_per_round": WARMUP, "cells": [asdict(c) for c in cells], "added_ms": added,
-        "proxy_ledgers": ledger, "rehearsals": rehearsals, "left_behind": left, "checks": checks,
-    }, indent=2) + "\n")
+    RESULTS_FILE.write_text(
+        json.dumps(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": sys.argv,
+                "machine": machine(PACKAGES),
+                "concurrencies": CONCURRENCIES,
+                "requests_per_cell": args.requests,
+                "rounds": args.rounds,
+                "load_generator": args.client,
+                "warmup_per_round": WARMUP,
+                "cells": [asdict(c) for c in cells],
+                "added_ms": added,
+                "proxy_ledgers": ledger,
+                "rehearsals": rehearsals,
+                "left_behind": left,
+                "checks": checks,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nresults written to {RESULTS_FILE}")
     return 0 if all(check["passed"] for check in checks) else 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke run: {QUICK_REQUESTS} requests per path in {QUICK_ROUNDS} round")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run: {QUICK_REQUESTS} requests per path in {QUICK_ROUNDS} round",
+    )
     parser.add_argument("--requests", type=int, default=None, help=f"per path (default {DEFAULT_REQUESTS})")
-    parser.add_argument("--client", choices=("lean", "aiohttp"), default="lean",
-                        help="load generator: lean (raw HTTP/1.1 on uvloop, default) or aiohttp's client")
+    parser.add_argument(
+        "--client",
+        choices=("lean", "aiohttp"),
+        default="lean",
+        help="load generator: lean (raw HTTP/1.1 on uvloop, default) or aiohttp's client",
+    )
     parser.add_argument("--serve-upstream", type=int, metavar="FD", help=argparse.SUPPRESS)
     parser.add_argument("--load", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

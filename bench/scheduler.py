@@ -53,11 +53,22 @@ def rss_mib() -> float:
 def briefing_row(schedule: Schedule, leads: tuple[int, ...], now: datetime, n: int) -> dict[str, Any]:
     first = Plan(schedule, leads).next_firing(now)
     assert first is not None
-    return {"title": f"Briefing {n}", "kind": "briefing", "channel_id": f"C0BENCH{n % 50:02d}",
-            "agenda": "", "attendees": "[]", "leads": json.dumps(list(leads)), "zone": schedule.zone,
-            "starts_at": schedule.at, "rule": schedule.rule, "status": "active",
-            "next_fire_at": first.fire_at,
-            "version": 1, "created_by": "UBENCH", "created_at": now}
+    return {
+        "title": f"Briefing {n}",
+        "kind": "briefing",
+        "channel_id": f"C0BENCH{n % 50:02d}",
+        "agenda": "",
+        "attendees": "[]",
+        "leads": json.dumps(list(leads)),
+        "zone": schedule.zone,
+        "starts_at": schedule.at,
+        "rule": schedule.rule,
+        "status": "active",
+        "next_fire_at": first.fire_at,
+        "version": 1,
+        "created_by": "UBENCH",
+        "created_at": now,
+    }
 
 
 def populate(engine: Engine, count: int, now: datetime) -> None:
@@ -76,14 +87,15 @@ def populate(engine: Engine, count: int, now: datetime) -> None:
 
 def populate_burst(engine: Engine, burst: int, burst_at: datetime, now: datetime) -> None:
     """`burst` one-off briefings without reminders, all due at `burst_at`."""
-    _insert(engine, [briefing_row(Schedule(zone="Asia/Seoul", at=burst_at), (), now, n)
-                     for n in range(burst)])
+    _insert(
+        engine, [briefing_row(Schedule(zone="Asia/Seoul", at=burst_at), (), now, n) for n in range(burst)]
+    )
 
 
 def _insert(engine: Engine, rows: list[dict[str, Any]]) -> None:
     with engine.begin() as connection:
         for start in range(0, len(rows), 1000):
-            connection.execute(insert(Briefing), rows[start:start + 1000])
+            connection.execute(insert(Briefing), rows[start : start + 1000])
 
 
 def make_scheduler(engine: Engine) -> tuple[BriefingScheduler, BackgroundScheduler]:
@@ -94,16 +106,24 @@ def make_scheduler(engine: Engine) -> tuple[BriefingScheduler, BackgroundSchedul
 
     # The same construction as bot/runtime.py: one BackgroundScheduler, APScheduler's default executor.
     aps = BackgroundScheduler(timezone="Asia/Seoul")
-    briefings = BriefingScheduler(aps, engine, Outbox(engine, lambda: None), render,
-                                  grace=timedelta(minutes=10), clock=lambda: datetime.now(UTC))
+    briefings = BriefingScheduler(
+        aps,
+        engine,
+        Outbox(engine, lambda: None),
+        render,
+        grace=timedelta(minutes=10),
+        clock=lambda: datetime.now(UTC),
+    )
     return briefings, aps
 
 
 def firing_delays(engine: Engine, burst_at: datetime) -> list[float]:
     with read_scope(engine) as session:
-        query = (select(BriefingFiring.fire_at, OutboxMessage.created_at)
-                 .join(OutboxMessage, OutboxMessage.id == BriefingFiring.message_id)  # type: ignore[arg-type]
-                 .where(BriefingFiring.fire_at == burst_at))
+        query = (
+            select(BriefingFiring.fire_at, OutboxMessage.created_at)
+            .join(OutboxMessage, OutboxMessage.id == BriefingFiring.message_id)  # type: ignore[arg-type]
+            .where(BriefingFiring.fire_at == burst_at)
+        )
         rows = session.exec(query).all()
     return sorted((_utc(handed) - _utc(due)).total_seconds() for due, handed in rows)
 
@@ -130,14 +150,19 @@ def run(args: argparse.Namespace) -> int:
         upgrade(engine, url)
         if args.database_url:  # a shared server database: start from empty briefing tables
             with engine.begin() as connection:
-                connection.execute(text("TRUNCATE briefing_answer, briefing_firing, briefing "
-                                        "RESTART IDENTITY"))
+                connection.execute(
+                    text("TRUNCATE briefing_answer, briefing_firing, briefing RESTART IDENTITY")
+                )
         populate(engine, args.briefings, datetime.now(UTC))
         print(f"{args.briefings} briefings stored in {engine.dialect.name}", flush=True)
         result = measure(engine, args)
         engine.dispose()
-    result |= {"date": datetime.now(UTC).isoformat(timespec="seconds"), "command": sys.argv,
-               "database": engine.dialect.name, "machine": machine(PACKAGES)}
+    result |= {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "database": engine.dialect.name,
+        "machine": machine(PACKAGES),
+    }
     report(result)
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(result, indent=2) + "\n")
@@ -164,13 +189,23 @@ def measure(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     traced = traced_rebuild_mib(engine)
     delays = firing_delays(engine, burst_at)
     return {
-        "briefings": args.briefings + args.burst, "jobs": jobs, "rebuild_s": round(rebuild_s, 3),
-        "rss_mib_before": round(before, 1), "rss_mib_after": round(after, 1),
-        "rss_mib_added": round(after - before, 1), "traced_mib": round(traced, 1),
-        "burst": args.burst, "burst_fired": fired,
-        "delay_s": {"p50": round(percentile(delays, 50), 3), "p99": round(percentile(delays, 99), 3),
-                    "max": round(delays[-1], 3), "min": round(delays[0], 3)}
-        if delays else {"p99": float("inf")},
+        "briefings": args.briefings + args.burst,
+        "jobs": jobs,
+        "rebuild_s": round(rebuild_s, 3),
+        "rss_mib_before": round(before, 1),
+        "rss_mib_after": round(after, 1),
+        "rss_mib_added": round(after - before, 1),
+        "traced_mib": round(traced, 1),
+        "burst": args.burst,
+        "burst_fired": fired,
+        "delay_s": {
+            "p50": round(percentile(delays, 50), 3),
+            "p99": round(percentile(delays, 99), 3),
+            "max": round(delays[-1], 3),
+            "min": round(delays[0], 3),
+        }
+        if delays
+        else {"p99": float("inf")},
     }
 
 
@@ -191,23 +226,31 @@ def traced_rebuild_mib(engine: Engine) -> float:
 
 def report(result: dict[str, Any]) -> None:
     delay = result["delay_s"]
-    print(f"rebuild of {result['jobs']} jobs: {result['rebuild_s']:.3f} s; RSS {result['rss_mib_before']} → "
-          f"{result['rss_mib_after']} MiB (+{result['rss_mib_added']} MiB); the schedule holds "
-          f"{result['traced_mib']} MiB of Python objects (tracemalloc)")
-    print(f"burst of {result['burst']} due at once: {result['burst_fired']} fired; delay scheduled → outbox "
-          f"p50 {delay.get('p50')} s, p99 {delay['p99']} s, max {delay.get('max')} s")
+    print(
+        f"rebuild of {result['jobs']} jobs: {result['rebuild_s']:.3f} s; RSS {result['rss_mib_before']} → "
+        f"{result['rss_mib_after']} MiB (+{result['rss_mib_added']} MiB); the schedule holds "
+        f"{result['traced_mib']} MiB of Python objects (tracemalloc)"
+    )
+    print(
+        f"burst of {result['burst']} due at once: {result['burst_fired']} fired; delay scheduled → outbox "
+        f"p50 {delay.get('p50')} s, p99 {delay['p99']} s, max {delay.get('max')} s"
+    )
     verdict = "PASS" if delay["p99"] < P99_TARGET_S else "FAIL"
     print(f"{verdict}: firing delay p99 under {P99_TARGET_S:.0f} s")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--briefings", type=int, default=10_000, help="briefings scheduled (default 10,000)")
-    parser.add_argument("--burst", type=int, default=200,
-                        help="briefings due at the same instant (default 200)")
-    parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1/iris_bench "
-                                               "(default: a fresh SQLite file)")
+    parser.add_argument(
+        "--burst", type=int, default=200, help="briefings due at the same instant (default 200)"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="e.g. postgresql+psycopg://postgres@127.0.0.1/iris_bench (default: a fresh SQLite file)",
+    )
     args = parser.parse_args(argv)
     if args.briefings < 0 or args.burst < 1:
         parser.error("--briefings must be at least 0 and --burst at least 1")

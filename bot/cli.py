@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=run_serve)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
-        dest="db_command", required=True)
+        dest="db_command", required=True
+    )
     db.add_parser("upgrade", help="apply pending schema migrations").set_defaults(run=run_db_upgrade)
     trail = db.add_parser("audit", help="print the audit trail")
     trail.add_argument("--since", required=True, type=_parse_since, help="ISO date or time, e.g. 2024-12-12")
@@ -77,8 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _later(commands: argparse._SubParsersAction, name: str, summary: str,  # type: ignore[type-arg]
-           positionals: tuple[str, ...] = (), options: tuple[str, ...] = ()) -> None:
+def _later(
+    commands: argparse._SubParsersAction,
+    name: str,
+    summary: str,  # type: ignore[type-arg]
+    positionals: tuple[str, ...] = (),
+    options: tuple[str, ...] = (),
+) -> None:
     """A command whose feature has not landed yet: it says so plainly instead of faking output."""
     parser = commands.add_parser(name, help=f"{summary} (not available yet)")
     for positional in positionals:
@@ -126,8 +132,11 @@ def run_db_upgrade(_: argparse.Namespace) -> int:
     engine = open_engine(url)
     check_reachable(engine, url)
     before, after = upgrade(engine, url)
-    print(f"{safe_url(url)}: schema {before or 'empty'} → {after}" if before != after
-          else f"{safe_url(url)}: schema {after} is current")
+    print(
+        f"{safe_url(url)}: schema {before or 'empty'} → {after}"
+        if before != after
+        else f"{safe_url(url)}: schema {after} is current"
+    )
     return 0
 
 
@@ -142,8 +151,20 @@ def run_db_audit(args: argparse.Namespace) -> int:
         events = audit.since(session, since, args.limit)
     print("at (UTC)\tactor\taction\ttarget\toutcome\tteam\tchannel\tdetail")
     for e in events:
-        print("\t".join([e.at.isoformat(timespec="seconds"), e.actor, e.action, e.target, e.outcome,
-                         e.team_id or "-", e.channel_id or "-", e.detail]))
+        print(
+            "\t".join(
+                [
+                    e.at.isoformat(timespec="seconds"),
+                    e.actor,
+                    e.action,
+                    e.target,
+                    e.outcome,
+                    e.team_id or "-",
+                    e.channel_id or "-",
+                    e.detail,
+                ]
+            )
+        )
     return 0
 
 

@@ -55,6 +55,9 @@ class JobRunner:
         _, still_running = wait(unfinished, timeout=timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         if still_running:
-            log.warning("stopping with %d job(s) unfinished after %.0f s; their work is abandoned",
-                        len(still_running), timeout)
+            log.warning(
+                "stopping with %d job(s) unfinished after %.0f s; their work is abandoned",
+                len(still_running),
+                timeout,
+            )
         return len(still_running)

@@ -35,20 +35,26 @@ class _OutboxCollector(Collector):
 
 
 def _outbox_up(up: bool) -> GaugeMetricFamily:
-    return GaugeMetricFamily("iris_outbox_up", "1 when the outbox could be read at this scrape",
-                             value=1 if up else 0)
+    return GaugeMetricFamily(
+        "iris_outbox_up", "1 when the outbox could be read at this scrape", value=1 if up else 0
+    )
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "iris_http_requests", "HTTP requests served", ["route", "method", "status"],
+            "iris_http_requests",
+            "HTTP requests served",
+            ["route", "method", "status"],
             registry=self.registry,
         )
         self.command_latency = Histogram(
-            "iris_command_ack_seconds", "Time from receiving a slash command to acknowledging it",
-            ["subcommand"], buckets=ACK_BUCKETS, registry=self.registry,
+            "iris_command_ack_seconds",
+            "Time from receiving a slash command to acknowledging it",
+            ["subcommand"],
+            buckets=ACK_BUCKETS,
+            registry=self.registry,
         )
         self.slack_calls = Counter(
             "iris_slack_api_calls", "Slack Web API calls", ["method", "result"], registry=self.registry

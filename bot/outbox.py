@@ -19,25 +19,35 @@ from storage.outbox import NewMessage
 Blocks = list[dict[str, Any]]
 
 
-def post_message(channel: str, text: str, blocks: Blocks | None = None, *, thread_of: int | None = None,
-                 dedupe_key: str | None = None, source: str = "") -> NewMessage:
+def post_message(
+    channel: str,
+    text: str,
+    blocks: Blocks | None = None,
+    *,
+    thread_of: int | None = None,
+    dedupe_key: str | None = None,
+    source: str = "",
+) -> NewMessage:
     """A chat.postMessage; `thread_of` is the outbox id of the parent, whose ts is filled in at send."""
     payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
     if blocks:
         payload["blocks"] = blocks
-    return NewMessage(kind="post", lane=channel, payload=payload, ref_id=thread_of,
-                      dedupe_key=dedupe_key, source=source)
+    return NewMessage(
+        kind="post", lane=channel, payload=payload, ref_id=thread_of, dedupe_key=dedupe_key, source=source
+    )
 
 
-def update_message(channel: str, of: int, text: str, blocks: Blocks | None = None, *,
-                   source: str = "") -> NewMessage:
+def update_message(
+    channel: str, of: int, text: str, blocks: Blocks | None = None, *, source: str = ""
+) -> NewMessage:
     """A chat.update of the message outbox row `of` delivered; same lane, so it never overtakes it."""
     payload: dict[str, Any] = {"text": text, "blocks": blocks or []}
     return NewMessage(kind="update", lane=channel, payload=payload, ref_id=of, source=source)
 
 
-def ephemeral(channel: str, user: str, text: str, blocks: Blocks | None = None, *,
-              source: str = "") -> NewMessage:
+def ephemeral(
+    channel: str, user: str, text: str, blocks: Blocks | None = None, *, source: str = ""
+) -> NewMessage:
     payload: dict[str, Any] = {"channel": channel, "user": user, "text": text}
     if blocks:
         payload["blocks"] = blocks
@@ -45,8 +55,15 @@ def ephemeral(channel: str, user: str, text: str, blocks: Blocks | None = None, 
     return NewMessage(kind="ephemeral", lane=f"ephemeral:{channel}:{user}", payload=payload, source=source)
 
 
-def respond(response_url: str, text: str, blocks: Blocks | None = None, *, in_channel: bool = False,
-            replace_original: bool = False, source: str = "") -> NewMessage:
+def respond(
+    response_url: str,
+    text: str,
+    blocks: Blocks | None = None,
+    *,
+    in_channel: bool = False,
+    replace_original: bool = False,
+    source: str = "",
+) -> NewMessage:
     """A reply through a response_url; each URL is its own lane so replies keep their order."""
     body: dict[str, Any] = {"text": text, "response_type": "in_channel" if in_channel else "ephemeral"}
     if blocks:
@@ -57,12 +74,23 @@ def respond(response_url: str, text: str, blocks: Blocks | None = None, *, in_ch
     return NewMessage(kind="respond", lane=lane, payload={"url": response_url, "body": body}, source=source)
 
 
-def upload_file(channel: str, filename: str, content: str | bytes, *, title: str | None = None,
-                initial_comment: str | None = None, thread_of: int | None = None,
-                source: str = "") -> NewMessage:
+def upload_file(
+    channel: str,
+    filename: str,
+    content: str | bytes,
+    *,
+    title: str | None = None,
+    initial_comment: str | None = None,
+    thread_of: int | None = None,
+    source: str = "",
+) -> NewMessage:
     """A file for the channel (or the thread of `thread_of`); bytes, such as a PNG, are kept as base64."""
-    payload: dict[str, Any] = {"channel": channel, "filename": filename, "title": title,
-                               "initial_comment": initial_comment}
+    payload: dict[str, Any] = {
+        "channel": channel,
+        "filename": filename,
+        "title": title,
+        "initial_comment": initial_comment,
+    }
     if isinstance(content, bytes):
         payload["content_base64"] = base64.b64encode(content).decode("ascii")
     else:
@@ -73,8 +101,9 @@ def upload_file(channel: str, filename: str, content: str | bytes, *, title: str
 class Outbox:
     """Adds messages to the outbox table and wakes the poster; never calls Slack itself."""
 
-    def __init__(self, engine: Engine, wake: Callable[[], None],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, engine: Engine, wake: Callable[[], None], clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._engine = engine
         self._wake = wake
         self._clock = clock

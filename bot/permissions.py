@@ -25,8 +25,9 @@ class Roles:
     Admins hold every role: the people who run IRIS must be able to unblock any step.
     """
 
-    def __init__(self, config: RolesConfig, members_of: Callable[[str], list[str]],
-                 ttl_seconds: float = 300.0) -> None:
+    def __init__(
+        self, config: RolesConfig, members_of: Callable[[str], list[str]], ttl_seconds: float = 300.0
+    ) -> None:
         self._config = config
         self._members_of = members_of
         self._ttl = ttl_seconds
@@ -58,13 +59,22 @@ class Roles:
         return members
 
 
-def require_role(engine: Engine, roles: Roles, t: Translator, actor: Actor, role: str, action: str,
-                 target: str = "") -> None:
+def require_role(
+    engine: Engine, roles: Roles, t: Translator, actor: Actor, role: str, action: str, target: str = ""
+) -> None:
     """Raise a UserError naming the role when the actor lacks it, after auditing the refusal."""
     if roles.holds(actor.user_id, role):
         return
     with session_scope(engine) as session:
-        audit.record(session, actor, Action(name=action, target=target, outcome="refused",
-                                            detail={"needed_role": role}))
-    raise UserError(t("Only members of the {role} role can do that. Ask an IRIS admin to add you to "
-                      "the role in iris.yml.", role=role))
+        audit.record(
+            session,
+            actor,
+            Action(name=action, target=target, outcome="refused", detail={"needed_role": role}),
+        )
+    raise UserError(
+        t(
+            "Only members of the {role} role can do that. Ask an IRIS admin to add you to "
+            "the role in iris.yml.",
+            role=role,
+        )
+    )

@@ -53,9 +53,13 @@ class PosterSettings:
 
     @classmethod
     def from_config(cls, config: OutboxConfig) -> PosterSettings:
-        return cls(per_channel_per_second=config.per_channel_per_second, burst=config.burst,
-                   max_backoff_seconds=config.max_backoff_seconds,
-                   give_up_after=timedelta(hours=config.give_up_after_hours), workers=config.workers)
+        return cls(
+            per_channel_per_second=config.per_channel_per_second,
+            burst=config.burst,
+            max_backoff_seconds=config.max_backoff_seconds,
+            give_up_after=timedelta(hours=config.give_up_after_hours),
+            workers=config.workers,
+        )
 
 
 def default_worker_id() -> str:
@@ -89,8 +93,15 @@ class Holds:
 
 
 class OutboxPoster:
-    def __init__(self, engine: Engine, gateway: SlackGateway, settings: PosterSettings | None = None, *,
-                 clock: Callable[[], datetime] = utcnow, worker_id: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        gateway: SlackGateway,
+        settings: PosterSettings | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        worker_id: str | None = None,
+    ) -> None:
         self._engine = engine
         self._gateway = gateway
         self._settings = settings or PosterSettings()
@@ -152,8 +163,9 @@ class OutboxPoster:
         if not chosen:
             return []
         with session_scope(self._engine) as session:
-            ids = repo.claim(session, [m.id for m in chosen if m.id is not None], self.worker_id, now,
-                             self._settings.lease)
+            ids = repo.claim(
+                session, [m.id for m in chosen if m.id is not None], self.worker_id, now, self._settings.lease
+            )
             return repo.get_many(session, ids)  # as claimed: attempts and lease are the claim's
 
     def _choose(self, session: Session, now: datetime) -> list[OutboxMessage]:
@@ -229,15 +241,23 @@ class OutboxPoster:
                 return
             except SQLAlchemyError:
                 log.warning("outbox %s: could not record the outcome yet", message.id, exc_info=True)
-        log.error("outbox %s: outcome %r not recorded; it will be retried after its lease", message.id,
-                  outcome)
+        log.error(
+            "outbox %s: outcome %r not recorded; it will be retried after its lease", message.id, outcome
+        )
 
     def _write_outcome(self, session: Session, message: OutboxMessage, outcome: Outcome) -> bool:
         assert message.id is not None
         now = self._clock()
         if isinstance(outcome, Delivered):
-            return repo.mark_sent(session, message.id, self.worker_id, channel=outcome.channel, ts=outcome.ts,
-                                  file_id=outcome.file_id, at=now)
+            return repo.mark_sent(
+                session,
+                message.id,
+                self.worker_id,
+                channel=outcome.channel,
+                ts=outcome.ts,
+                file_id=outcome.file_id,
+                at=now,
+            )
         if isinstance(outcome, Dead):
             log.warning("outbox message %s is dead: %s", message.id, outcome.reason)
             return repo.mark_dead(session, message.id, self.worker_id, outcome.reason)
@@ -245,8 +265,14 @@ class OutboxPoster:
             reason = f"gave up after {message.attempts} attempts: {outcome.reason}"
             log.warning("outbox message %s is dead: %s", message.id, reason)
             return repo.mark_dead(session, message.id, self.worker_id, reason)
-        return repo.mark_retry(session, message.id, self.worker_id, at=self._retry_at(message, outcome, now),
-                               reason=outcome.reason, now=now)
+        return repo.mark_retry(
+            session,
+            message.id,
+            self.worker_id,
+            at=self._retry_at(message, outcome, now),
+            reason=outcome.reason,
+            now=now,
+        )
 
     def _gave_up(self, message: OutboxMessage, outcome: Retry, now: datetime) -> bool:
         """Only failures that say something about the message count; waiting on Slack's limits does not."""

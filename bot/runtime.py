@@ -51,9 +51,16 @@ POSTER_STOP_TIMEOUT_S = 10.0
 ALERTS_STOP_TIMEOUT_S = 5.0
 SOCKET_CLOSE_TIMEOUT_S = 3.0
 # Slack's answers meaning the token itself is bad: retrying cannot help, a person must act.
-REJECTED_APP_TOKEN_ERRORS = frozenset({
-    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope",
-})
+REJECTED_APP_TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+    }
+)
 
 
 def prepare_database(url: str) -> Engine:
@@ -66,8 +73,9 @@ def prepare_database(url: str) -> Engine:
     return engine
 
 
-def build_deps(config: Config, engine: Engine, *,
-               clock: Callable[[], datetime] = utcnow) -> tuple[Deps, OutboxPoster]:
+def build_deps(
+    config: Config, engine: Engine, *, clock: Callable[[], datetime] = utcnow
+) -> tuple[Deps, OutboxPoster]:
     settings = config.settings
     assert settings.slack_bot_token is not None
     metrics = Metrics()
@@ -76,11 +84,18 @@ def build_deps(config: Config, engine: Engine, *,
     roles = Roles(config.iris.roles, slack.usergroup_members)
     alerts = build_alerts(config, engine, clock)
     deps = Deps(
-        config=config, engine=engine, t=Translator(settings.iris_lang), metrics=metrics, slack=slack,
-        identity=IdentityCache(slack), outbox=Outbox(engine, poster.wake, clock), jobs=JobRunner(metrics),
+        config=config,
+        engine=engine,
+        t=Translator(settings.iris_lang),
+        metrics=metrics,
+        slack=slack,
+        identity=IdentityCache(slack),
+        outbox=Outbox(engine, poster.wake, clock),
+        jobs=JobRunner(metrics),
         roles=roles,
-        rehearsals=RehearsalService(engine, config.iris.folders.scenarios,
-                                    alertmanager_url=settings.iris_alertmanager_url),
+        rehearsals=RehearsalService(
+            engine, config.iris.folders.scenarios, alertmanager_url=settings.iris_alertmanager_url
+        ),
         checklists=ChecklistService(engine, config.iris.folders.checklists, roles.holds, clock),
         briefings=BriefingService(engine, clock),
         clock=clock,
@@ -119,11 +134,13 @@ class Background:
         self.poster = poster
         self.bolt_app = bolt_app
         self._stop = threading.Event()
-        self._poster_thread = threading.Thread(target=poster.run, args=(self._stop,), name="iris-outbox",
-                                               daemon=True)
+        self._poster_thread = threading.Thread(
+            target=poster.run, args=(self._stop,), name="iris-outbox", daemon=True
+        )
         self._alerts_stop = threading.Event()
-        self._alerts_thread = threading.Thread(target=AlertNotifier(deps).run, args=(self._alerts_stop,),
-                                               name="iris-alerts", daemon=True)
+        self._alerts_thread = threading.Thread(
+            target=AlertNotifier(deps).run, args=(self._alerts_stop,), name="iris-alerts", daemon=True
+        )
         self.scheduler = BackgroundScheduler(timezone=deps.config.settings.iris_timezone)
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
@@ -133,8 +150,14 @@ class Background:
         self._poster_thread.start()
         self._alerts_thread.start()
         await asyncio.to_thread(self._recover_rehearsals)
-        self.scheduler.add_job(self.deps.identity.check, "interval", minutes=5, id=IDENTITY_REFRESH_JOB,
-                               replace_existing=True, next_run_time=datetime.now(self.scheduler.timezone))
+        self.scheduler.add_job(
+            self.deps.identity.check,
+            "interval",
+            minutes=5,
+            id=IDENTITY_REFRESH_JOB,
+            replace_existing=True,
+            next_run_time=datetime.now(self.scheduler.timezone),
+        )
         self.deps.briefings.watch(self.briefings.follow)  # before the rebuild: no change falls between
         await asyncio.to_thread(self.briefings.start)
         self.scheduler.start()
@@ -193,8 +216,10 @@ class Background:
         self.poster.wake()
         self._poster_thread.join(timeout=POSTER_STOP_TIMEOUT_S)
         if self._poster_thread.is_alive():
-            log.warning("the outbox poster did not stop within %.0f s; releasing its claims anyway",
-                        POSTER_STOP_TIMEOUT_S)
+            log.warning(
+                "the outbox poster did not stop within %.0f s; releasing its claims anyway",
+                POSTER_STOP_TIMEOUT_S,
+            )
         self.poster.close()
         self.deps.slack.close()
         self.deps.engine.dispose()
@@ -204,8 +229,9 @@ def _briefing_scheduler(deps: Deps, scheduler: BackgroundScheduler) -> BriefingS
     from commands.brief import firing_message
 
     grace = timedelta(seconds=deps.config.iris.briefings.grace_seconds)
-    return BriefingScheduler(scheduler, deps.engine, deps.outbox, firing_message(deps), grace=grace,
-                             clock=deps.clock)
+    return BriefingScheduler(
+        scheduler, deps.engine, deps.outbox, firing_message(deps), grace=grace, clock=deps.clock
+    )
 
 
 def make_lifespan(background: Background) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -239,8 +265,15 @@ def serve(config: Config, *, host: str, port: int) -> None:
     app = create_server(deps, bolt_app, lifespan=make_lifespan(background))
     # Slack's requests finish within its 3 s ack window; 5 s leaves the rest of a 30 s grace
     # period to the bounded job and poster stops.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=HTTP_STOP_TIMEOUT_S, lifespan="on")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=HTTP_STOP_TIMEOUT_S,
+        lifespan="on",
+    )
 
 
 def check_app_token(settings: Settings) -> None:

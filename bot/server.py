@@ -40,8 +40,9 @@ def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = No
         if socket_mode:
             return _error(404, "This IRIS runs in Socket Mode: Slack events arrive over its WebSocket.")
         try:
-            bolt_request = to_bolt_request(await request.body(), dict(request.headers),
-                                           {"iris_received": request.scope["iris_received"]})
+            bolt_request = to_bolt_request(
+                await request.body(), dict(request.headers), {"iris_received": request.scope["iris_received"]}
+            )
         except ValueError as exc:
             return _error(400, str(exc))
         return to_starlette_response(await bolt_app.async_dispatch(bolt_request))
@@ -52,8 +53,9 @@ def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = No
     async def readyz(_: Request) -> Response:
         checks = await run_in_threadpool(readiness, deps, head)
         ready = all(check["ok"] for check in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     async def metrics(_: Request) -> Response:
         return Response(await run_in_threadpool(deps.metrics.render), media_type=CONTENT_TYPE)
@@ -75,8 +77,12 @@ def readiness(deps: Deps, head: str) -> dict[str, dict[str, Any]]:
         check_reachable(deps.engine, deps.config.settings.iris_database_url)
         revision = current_revision(deps.engine)
         ok = revision == head
-        checks["database"] = {"ok": ok, "detail": f"schema {revision}" if ok else
-                              f"schema {revision}, expected {head}: run iris db upgrade"}
+        checks["database"] = {
+            "ok": ok,
+            "detail": f"schema {revision}"
+            if ok
+            else f"schema {revision}, expected {head}: run iris db upgrade",
+        }
     except DatabaseUnavailable as exc:
         checks["database"] = {"ok": False, "detail": str(exc)}
     result = deps.identity.check()
@@ -114,8 +120,9 @@ class EdgeMiddleware:
             limit = body_limit(scope["path"])
             body = await _read_limited(scope, receive, limit)
             if body is None:
-                await _send_json(counting_send, 413,
-                                 f"The request body is larger than {limit // (1024 * 1024)} MiB.")
+                await _send_json(
+                    counting_send, 413, f"The request body is larger than {limit // (1024 * 1024)} MiB."
+                )
             else:
                 await self.app(scope, _replay(body, receive), counting_send)
         finally:  # a crash is answered 500 and then re-raised by Starlette: it must still count

@@ -82,15 +82,27 @@ class SlackGateway:
         ts = data.get("ts") or data.get("message_ts")
         return self._count(method, Delivered(channel=data.get("channel"), ts=ts))
 
-    def upload(self, *, channel: str, filename: str, content: str | None = None,
-               content_base64: str | None = None, title: str | None = None,
-               initial_comment: str | None = None, thread_ts: str | None = None) -> Outcome:
+    def upload(
+        self,
+        *,
+        channel: str,
+        filename: str,
+        content: str | None = None,
+        content_base64: str | None = None,
+        title: str | None = None,
+        initial_comment: str | None = None,
+        thread_ts: str | None = None,
+    ) -> Outcome:
         """files.getUploadURLExternal → upload → files.completeUploadExternal, as one delivery."""
         data: str | bytes = base64.b64decode(content_base64) if content_base64 is not None else content or ""
         try:
             response = self._client.files_upload_v2(
-                channel=channel, filename=filename, content=data, title=title or filename,
-                initial_comment=initial_comment, thread_ts=thread_ts,
+                channel=channel,
+                filename=filename,
+                content=data,
+                title=title or filename,
+                initial_comment=initial_comment,
+                thread_ts=thread_ts,
             )
         except SlackApiError as exc:
             return self._count("files.upload", _from_api_error(exc))
@@ -117,8 +129,9 @@ class SlackGateway:
             raise
         self._metrics.slack_calls.labels("auth.test", "ok").inc()
         assert isinstance(data, dict)
-        return BotIdentity(team_id=data["team_id"], user_id=data["user_id"], bot_id=data.get("bot_id"),
-                           url=data.get("url"))
+        return BotIdentity(
+            team_id=data["team_id"], user_id=data["user_id"], bot_id=data.get("bot_id"), url=data.get("url")
+        )
 
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         response = self._client.usergroups_users_list(usergroup=usergroup_id)
@@ -140,13 +153,19 @@ def _from_api_error(exc: SlackApiError) -> Outcome:
     data = exc.response.data if isinstance(exc.response.data, dict) else {}
     error = str(data.get("error", f"HTTP {status}"))
     if status == 429 or error == "ratelimited":
-        return Retry(reason="rate limited by Slack", after_seconds=_retry_after(exc.response.headers),
-                     rate_limited=True)
+        return Retry(
+            reason="rate limited by Slack",
+            after_seconds=_retry_after(exc.response.headers),
+            rate_limited=True,
+        )
     if status >= 500 or error in TRANSIENT_ERRORS:
         return Retry(reason=f"Slack answered {error}")
     if error in AUTH_ERRORS:
-        return Retry(reason=f"Slack refused the bot token ({error})", after_seconds=AUTH_RETRY_SECONDS,
-                     auth_failed=True)
+        return Retry(
+            reason=f"Slack refused the bot token ({error})",
+            after_seconds=AUTH_RETRY_SECONDS,
+            auth_failed=True,
+        )
     return Dead(reason=error)
 
 
@@ -154,8 +173,9 @@ def _from_http_status(answer: httpx.Response) -> Outcome:
     if answer.status_code < 300:
         return Delivered()
     if answer.status_code == 429:
-        return Retry(reason="rate limited by Slack", after_seconds=_retry_after(answer.headers),
-                     rate_limited=True)
+        return Retry(
+            reason="rate limited by Slack", after_seconds=_retry_after(answer.headers), rate_limited=True
+        )
     if answer.status_code >= 500:
         return Retry(reason=f"response_url answered HTTP {answer.status_code}")
     # 404 means the response_url expired (30 minutes, 5 uses): trying again cannot help.

@@ -37,8 +37,9 @@ class StatusReport:
 def gather_status(deps: Deps) -> StatusReport:
     with read_scope(deps.engine) as session:
         counts = outbox.count_by_status(session)
-        dead = [DeadLetter(m.id or 0, m.lane, m.kind, m.last_error or "")
-                for m in outbox.dead_letters(session)]
+        dead = [
+            DeadLetter(m.id or 0, m.lane, m.kind, m.last_error or "") for m in outbox.dead_letters(session)
+        ]
         stored = stored_counts(session)
     identity = deps.identity.known
     return StatusReport(

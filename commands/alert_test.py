@@ -23,16 +23,23 @@ ROLE = "oncall"
 DEFAULT_TIMEOUT_S = 300  # per case: Alertmanager's default group_interval is 5 minutes
 TIMEOUT_RANGE = (5, 1800)
 ICONS = {"pass": ":white_check_mark:", "fail": ":x:", "skip": ":fast_forward:"}
-CASE_NAMES = (N_("a single alert fires"), N_("a second alert joins the group"), N_("one alert resolves"),
-              N_("the group resolves"), N_("it re-fires after resolving"),
-              N_("a label routes it to a second channel"), N_("a silence suppresses the next notification"),
-              N_("a 120-alert group renders within Slack's limits"))
+CASE_NAMES = (
+    N_("a single alert fires"),
+    N_("a second alert joins the group"),
+    N_("one alert resolves"),
+    N_("the group resolves"),
+    N_("it re-fires after resolving"),
+    N_("a label routes it to a second channel"),
+    N_("a silence suppresses the next notification"),
+    N_("a 120-alert group renders within Slack's limits"),
+)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(COMMAND, matchers=[subcommand_is("alert-test")])
-    async def handle_alert_test(ack: AsyncAck, command: Mapping[str, Any],
-                                context: Mapping[str, Any]) -> None:
+    async def handle_alert_test(
+        ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> None:
         await ack_then_submit(ack, deps, command, context, parse_alert_test_args, start_alert_test)
 
 
@@ -42,8 +49,14 @@ def parse_alert_test_args(t: Translator, rest: str) -> int:
         return DEFAULT_TIMEOUT_S
     found = re.fullmatch(r"timeout=(\d{1,5})", text)
     if found is None or not TIMEOUT_RANGE[0] <= int(found.group(1)) <= TIMEOUT_RANGE[1]:
-        raise UserError(t("Usage: `{command} alert-test [timeout=SECONDS]`, with {low} to {high} seconds "
-                          "per case.", command=COMMAND, low=TIMEOUT_RANGE[0], high=TIMEOUT_RANGE[1]))
+        raise UserError(
+            t(
+                "Usage: `{command} alert-test [timeout=SECONDS]`, with {low} to {high} seconds per case.",
+                command=COMMAND,
+                low=TIMEOUT_RANGE[0],
+                high=TIMEOUT_RANGE[1],
+            )
+        )
     return int(found.group(1))
 
 
@@ -56,15 +69,27 @@ def start_alert_test(deps: Deps, invocation: Invocation, timeout: int) -> NewMes
     try:
         test = deps.alert_tests.start(float(timeout), report)
     except Busy:
-        raise UserError(deps.t("An alert test is already running; its results will be posted when it "
-                               "ends.")) from None
+        raise UserError(
+            deps.t("An alert test is already running; its results will be posted when it ends.")
+        ) from None
     with session_scope(deps.engine) as session:
-        audit.record(session, invocation.actor, Action(name="alert.test", target=test.run_id,
-                                                       detail={"timeout": timeout}))
-    return reply(invocation, deps.t(
-        "Running {n} alert tests (run `{run}`) through {path}; the results will appear here. Each case "
-        "waits up to {timeout} s.", n=len(CASE_NAMES), run=test.run_id, path=_path(deps.t, test),
-        timeout=timeout), source="alert-test")
+        audit.record(
+            session,
+            invocation.actor,
+            Action(name="alert.test", target=test.run_id, detail={"timeout": timeout}),
+        )
+    return reply(
+        invocation,
+        deps.t(
+            "Running {n} alert tests (run `{run}`) through {path}; the results will appear here. Each case "
+            "waits up to {timeout} s.",
+            n=len(CASE_NAMES),
+            run=test.run_id,
+            path=_path(deps.t, test),
+            timeout=timeout,
+        ),
+        source="alert-test",
+    )
 
 
 def _path(t: Translator, test: AlertTest) -> str:
@@ -74,8 +99,13 @@ def _path(t: Translator, test: AlertTest) -> str:
 def render_results(t: Translator, test: AlertTest, results: list[CaseResult]) -> str:
     passed = sum(1 for r in results if r.outcome == "pass")
     skipped = sum(1 for r in results if r.outcome == "skip")
-    head = t("*{passed} of {total} alert tests passed* — run `{run}` through {path}", passed=passed,
-             total=len(results), run=test.run_id, path=_path(t, test))
+    head = t(
+        "*{passed} of {total} alert tests passed* — run `{run}` through {path}",
+        passed=passed,
+        total=len(results),
+        run=test.run_id,
+        path=_path(t, test),
+    )
     if skipped:
         head += " " + t("({n} skipped)", n=skipped)
     return "\n".join([head, *(_line(t, r) for r in results)])

@@ -107,9 +107,14 @@ def reply(invocation: Invocation, text: str, blocks: Blocks | None = None, sourc
     return respond(invocation.response_url, text, blocks, source=source)
 
 
-async def ack_then_submit(ack: Any, deps: Deps, command: Mapping[str, Any], context: Mapping[str, Any],
-                          parse: Callable[[Translator, str], A],
-                          work: Callable[[Deps, Invocation, A], NewMessage]) -> None:
+async def ack_then_submit(
+    ack: Any,
+    deps: Deps,
+    command: Mapping[str, Any],
+    context: Mapping[str, Any],
+    parse: Callable[[Translator, str], A],
+    work: Callable[[Deps, Invocation, A], NewMessage],
+) -> None:
     """The shape of every subcommand: parse (pure), ack at once, then the work on the job runner.
 
     A parse error is the ack itself, ephemerally; nothing touches the database or the network
@@ -135,7 +140,13 @@ def run_for_user(deps: Deps, invocation: Invocation, work: Callable[[], NewMessa
         message = reply(invocation, exc.sentence, source="error")
     except Exception:
         reference = log_crash(log, f"/iris {invocation.subcommand}")
-        message = reply(invocation, deps.t(
-            "Something went wrong inside IRIS and it could not finish this. The operators can find "
-            "the details under reference {reference}.", reference=reference), source="error")
+        message = reply(
+            invocation,
+            deps.t(
+                "Something went wrong inside IRIS and it could not finish this. The operators can find "
+                "the details under reference {reference}.",
+                reference=reference,
+            ),
+            source="error",
+        )
     deps.outbox.send(message)

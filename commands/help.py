@@ -31,16 +31,36 @@ class Usage:
 
 USAGE = [
     Usage("help", "help", N_("Show this list."), True),
-    Usage("status", "status [retry <id>|all]",
-          N_("Version, uptime, database, outbox and what IRIS stores."), True),
-    Usage("rehearse", "rehearse <scenario> [runs=N] [dry-run] | list | status [id] | abort <id>",
-          N_("Rehearse a change under injected HTTP faults."), True),
-    Usage("checklist", "checklist [templates|start|show|diff|export] …",
-          N_("Walk a release checklist with named sign-offs."), True),
-    Usage("brief", "brief [add|list|edit|cancel|done] …",
-          N_("Schedule briefings and milestones with reminders."), True),
-    Usage("alert-test", "alert-test [timeout=SECONDS]",
-          N_("Send synthetic alerts through the alert path and time them."), True),
+    Usage(
+        "status",
+        "status [retry <id>|all]",
+        N_("Version, uptime, database, outbox and what IRIS stores."),
+        True,
+    ),
+    Usage(
+        "rehearse",
+        "rehearse <scenario> [runs=N] [dry-run] | list | status [id] | abort <id>",
+        N_("Rehearse a change under injected HTTP faults."),
+        True,
+    ),
+    Usage(
+        "checklist",
+        "checklist [templates|start|show|diff|export] …",
+        N_("Walk a release checklist with named sign-offs."),
+        True,
+    ),
+    Usage(
+        "brief",
+        "brief [add|list|edit|cancel|done] …",
+        N_("Schedule briefings and milestones with reminders."),
+        True,
+    ),
+    Usage(
+        "alert-test",
+        "alert-test [timeout=SECONDS]",
+        N_("Send synthetic alerts through the alert path and time them."),
+        True,
+    ),
     Usage("incidents", "incidents", N_("List the open alert groups."), True),
     Usage("note", "note <text>", N_("Add a note to today's report."), False),
     Usage("report", "report [date] [md|html] [ko|en]", N_("Write the day's report."), False),
@@ -55,8 +75,17 @@ def render_help(t: Translator, lead: str | None = None) -> dict[str, Any]:
     if lead:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=lead)))
     blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=t("Anything after {command} is read as a subcommand and its arguments.", command=COMMAND))]))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=t(
+                        "Anything after {command} is read as a subcommand and its arguments.", command=COMMAND
+                    )
+                )
+            ]
+        )
+    )
     fallback = (lead + "\n" if lead else "") + t("IRIS commands") + "\n" + "\n".join(lines)
     return {"response_type": "ephemeral", "text": fallback, "blocks": [b.to_dict() for b in blocks]}
 
@@ -68,11 +97,17 @@ def _usage_line(t: Translator, usage: Usage) -> str:
 
 def answer_unknown(t: Translator, subcommand: str) -> dict[str, Any]:
     if subcommand in KNOWN:
-        lead = t("`{command} {name}` is not available yet in this version of IRIS.",
-                 command=COMMAND, name=subcommand)
+        lead = t(
+            "`{command} {name}` is not available yet in this version of IRIS.",
+            command=COMMAND,
+            name=subcommand,
+        )
     else:
-        lead = t("IRIS does not know `{command} {name}`. These are the commands it knows:",
-                 command=COMMAND, name=quote_user_text(subcommand))
+        lead = t(
+            "IRIS does not know `{command} {name}`. These are the commands it knows:",
+            command=COMMAND,
+            name=quote_user_text(subcommand),
+        )
     return render_help(t, lead)
 
 

@@ -42,8 +42,9 @@ def list_incidents(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
         lines = [_group_line(deps, session, group) for group in open_groups(session, MAX_LISTED)]
     if not lines:
         return reply(invocation, deps.t("No alert group is firing."), source="incidents")
-    return reply(invocation, _within_limit([deps.t("{n} open alert groups:", n=total), *lines]),
-                 source="incidents")
+    return reply(
+        invocation, _within_limit([deps.t("{n} open alert groups:", n=total), *lines]), source="incidents"
+    )
 
 
 def _group_line(deps: Deps, session: Session, group: AlertGroup) -> str:
@@ -54,10 +55,15 @@ def _group_line(deps: Deps, session: Session, group: AlertGroup) -> str:
     posted = outbox_repo.get(session, group.message_id) if group.message_id else None
     where = _permalink(posted.slack_channel, posted.slack_ts) if posted and posted.slack_ts else ""
     silenced_by = group.silenced_by if silence_active(group, now) else None
-    line = deps.t("• *{title}* {labels} — {firing} of {total} firing since {since}{state}",
-                  title=group_title(group), labels=labels_line(json.loads(group.group_labels)),
-                  firing=firing, total=len(alerts), since=clock_time(group.first_seen, tz, now),
-                  state=_state(deps.t, group.acked_by, silenced_by))
+    line = deps.t(
+        "• *{title}* {labels} — {firing} of {total} firing since {since}{state}",
+        title=group_title(group),
+        labels=labels_line(json.loads(group.group_labels)),
+        firing=firing,
+        total=len(alerts),
+        since=clock_time(group.first_seen, tz, now),
+        state=_state(deps.t, group.acked_by, silenced_by),
+    )
     return line + (f" · {link(where, deps.t('message'))}" if where else "")
 
 

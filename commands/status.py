@@ -45,14 +45,24 @@ def parse_status_args(t: Translator, rest: str) -> StatusArgs:
     if not words:
         return StatusArgs()
     if words[0].lower() != "retry":
-        raise UserError(t("`{command} status` takes nothing, or `retry <id>` or `retry all`; "
-                          "got `{text}`.", command=COMMAND, text=quote_user_text(rest)))
+        raise UserError(
+            t(
+                "`{command} status` takes nothing, or `retry <id>` or `retry all`; got `{text}`.",
+                command=COMMAND,
+                text=quote_user_text(rest),
+            )
+        )
     targets = words[1:]
     if targets == ["all"]:
         return StatusArgs(retry=[])
     if not targets or not all(w.isdigit() for w in targets):
-        raise UserError(t("Say which dead messages to retry: `{command} status retry 12 15` or "
-                          "`{command} status retry all`.", command=COMMAND))
+        raise UserError(
+            t(
+                "Say which dead messages to retry: `{command} status retry 12 15` or "
+                "`{command} status retry all`.",
+                command=COMMAND,
+            )
+        )
     return StatusArgs(retry=[int(w) for w in targets])
 
 
@@ -62,8 +72,11 @@ def render_status(t: Translator, report: StatusReport) -> tuple[str, list[dict[s
     fields = [
         t("*Version*\n{version}", version=report.version),
         t("*Uptime*\n{uptime}", uptime=format_uptime(report.uptime_seconds)),
-        t("*Database*\n{backend}, schema {revision}", backend=report.backend,
-          revision=report.schema_revision or "-"),
+        t(
+            "*Database*\n{backend}, schema {revision}",
+            backend=report.backend,
+            revision=report.schema_revision or "-",
+        ),
         t("*Outbox*\n{pending} waiting, {dead} dead", pending=pending, dead=dead),
         t("*Slack*\n{who}", who=f"<@{report.bot_user_id}>" if report.bot_user_id else t("not verified yet")),
         t("*Time zone*\n{zone}", zone=report.timezone),
@@ -71,23 +84,34 @@ def render_status(t: Translator, report: StatusReport) -> tuple[str, list[dict[s
     blocks: list[Block] = [
         HeaderBlock(text=t("IRIS status")),
         SectionBlock(fields=[MarkdownTextObject(text=f) for f in fields]),
-        SectionBlock(text=MarkdownTextObject(text="\n".join(
-            f"{t(label)}: *{count}*" for label, count in report.stored))),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="\n".join(f"{t(label)}: *{count}*" for label, count in report.stored)
+            )
+        ),
     ]
     if report.dead_letters:
         blocks.append(_dead_letters_block(t, report))
-    text = t("IRIS {version}: up {uptime}, {backend}, outbox {pending} waiting and {dead} dead.",
-             version=report.version, uptime=format_uptime(report.uptime_seconds), backend=report.backend,
-             pending=pending, dead=dead)
+    text = t(
+        "IRIS {version}: up {uptime}, {backend}, outbox {pending} waiting and {dead} dead.",
+        version=report.version,
+        uptime=format_uptime(report.uptime_seconds),
+        backend=report.backend,
+        pending=pending,
+        dead=dead,
+    )
     return text, [b.to_dict() for b in blocks]
 
 
 def _dead_letters_block(t: Translator, report: StatusReport) -> Block:
-    lines = [t("Dead messages (never delivered; `{command} status retry <id>` puts one back):",
-               command=COMMAND)]
+    lines = [
+        t("Dead messages (never delivered; `{command} status retry <id>` puts one back):", command=COMMAND)
+    ]
     for letter in report.dead_letters[:MAX_DEAD_SHOWN]:
-        lines.append(f"• #{letter.id} {letter.kind} → `{escape_mrkdwn(letter.lane[:40])}`: "
-                     f"{escape_mrkdwn(letter.reason[:200])}")
+        lines.append(
+            f"• #{letter.id} {letter.kind} → `{escape_mrkdwn(letter.lane[:40])}`: "
+            f"{escape_mrkdwn(letter.reason[:200])}"
+        )
     return ContextBlock(elements=[MarkdownTextObject(text="\n".join(lines))])
 
 
@@ -101,13 +125,23 @@ def retry_dead(deps: Deps, invocation: Invocation, ids: list[int]) -> NewMessage
     require_role(deps.engine, deps.roles, deps.t, invocation.actor, "admins", "outbox.retry", target)
     with session_scope(deps.engine) as session:
         requeued = outbox.requeue_dead(session, ids or None, deps.clock())
-        audit.record(session, invocation.actor, Action(name="outbox.retry", target=target,
-                                                       detail={"requeued": requeued}))
+        audit.record(
+            session,
+            invocation.actor,
+            Action(name="outbox.retry", target=target, detail={"requeued": requeued}),
+        )
     deps.outbox.wake()
     if not requeued:
         return reply(invocation, deps.t("There were no dead messages to retry."), source="status")
-    return reply(invocation, deps.t("Put {count} dead message(s) back in line: {ids}.", count=len(requeued),
-                                    ids=", ".join(f"#{i}" for i in requeued)), source="status")
+    return reply(
+        invocation,
+        deps.t(
+            "Put {count} dead message(s) back in line: {ids}.",
+            count=len(requeued),
+            ids=", ".join(f"#{i}" for i in requeued),
+        ),
+        source="status",
+    )
 
 
 def status_work(deps: Deps, invocation: Invocation, args: StatusArgs) -> NewMessage:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh checkout: a virtualenv with IRIS and its test tools,
-# PostgreSQL started (or installed) for the repository tests, ruff, then pytest.
+# PostgreSQL started (or installed) for the repository tests, ruff (format and lint), mypy, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ eval "$postgres_env"
 alertmanager_env="$(bash scripts/ensure_alertmanager.sh)"
 eval "$alertmanager_env"
 
+.venv/bin/ruff format --check .
 .venv/bin/ruff check .
 .venv/bin/mypy bot commands storage
 exec .venv/bin/python -m pytest "$@"

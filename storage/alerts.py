@@ -43,8 +43,9 @@ def dumps(value: dict[str, str]) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def ingest(session: Session, note: Notification, channel: str, mention: str | None,
-           now: datetime) -> Ingested:
+def ingest(
+    session: Session, note: Notification, channel: str, mention: str | None, now: datetime
+) -> Ingested:
     group = _group_for(session, note, channel, mention, now)
     assert group.id is not None
     stored = _stored_alerts(session, group.id)
@@ -77,13 +78,21 @@ def ingest(session: Session, note: Notification, channel: str, mention: str | No
 def _stored_alerts(session: Session, group_id: int) -> dict[str, Any]:
     """What a notification is compared with, as plain rows: hydrating ORM objects costs more."""
     c = ALERT_TABLE.c
-    query = select(c.id, c.fingerprint, c.status, c.starts_at, c.annotations, c.labels,  # type: ignore[call-overload]
-                   c.generator_url).where(c.group_id == group_id)
+    query = select(
+        c.id,
+        c.fingerprint,
+        c.status,
+        c.starts_at,
+        c.annotations,
+        c.labels,  # type: ignore[call-overload]
+        c.generator_url,
+    ).where(c.group_id == group_id)
     return {row.fingerprint: row for row in session.execute(query)}
 
 
-def _group_for(session: Session, note: Notification, channel: str, mention: str | None,
-               now: datetime) -> AlertGroup:
+def _group_for(
+    session: Session, note: Notification, channel: str, mention: str | None, now: datetime
+) -> AlertGroup:
     """The stored group, created on first sight; concurrent first sights create it once.
 
     The row is locked for the transaction (PostgreSQL; SQLite has one writer anyway), so two
@@ -97,32 +106,53 @@ def _group_for(session: Session, note: Notification, channel: str, mention: str 
         return found
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     values = {
-        "source": note.source, "group_key": note.group_key, "receiver": note.receiver, "status": note.status,
-        "group_labels": dumps(note.group_labels), "common_labels": dumps(note.common_labels),
-        "external_url": note.external_url, "channel": channel, "mention": mention, "dirty": True,
+        "source": note.source,
+        "group_key": note.group_key,
+        "receiver": note.receiver,
+        "status": note.status,
+        "group_labels": dumps(note.group_labels),
+        "common_labels": dumps(note.common_labels),
+        "external_url": note.external_url,
+        "channel": channel,
+        "mention": mention,
+        "dirty": True,
         "version": 0,
-        "truncated": note.truncated, "first_seen": now, "updated_at": now,
+        "truncated": note.truncated,
+        "first_seen": now,
+        "updated_at": now,
     }
-    statement = dialect.insert(AlertGroup).values(**values).on_conflict_do_nothing(
-        index_elements=["source", "group_key"])
+    statement = (
+        dialect.insert(AlertGroup)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "group_key"])
+    )
     session.execute(statement)
     return session.exec(locked).one()
 
 
 def _alert_row(group_id: int, alert: IncomingAlert, now: datetime) -> dict[str, Any]:
     return {
-        "group_id": group_id, "fingerprint": alert.fingerprint, "status": alert.status,
-        "labels": dumps(alert.labels), "annotations": dumps(alert.annotations),
-        "starts_at": alert.starts_at, "ends_at": alert.ends_at, "generator_url": alert.generator_url,
+        "group_id": group_id,
+        "fingerprint": alert.fingerprint,
+        "status": alert.status,
+        "labels": dumps(alert.labels),
+        "annotations": dumps(alert.annotations),
+        "starts_at": alert.starts_at,
+        "ends_at": alert.ends_at,
+        "generator_url": alert.generator_url,
         "updated_at": now,
     }
 
 
 def _differs(old: Any, row: dict[str, Any]) -> bool:
     """A change worth telling; a firing alert's moving endsAt (Prometheus renews it) is not one."""
-    return (old.status != row["status"] or as_utc(old.starts_at) != row["starts_at"]
-            or old.annotations != row["annotations"] or old.labels != row["labels"]
-            or old.generator_url != row["generator_url"])
+    return (
+        old.status != row["status"]
+        or as_utc(old.starts_at) != row["starts_at"]
+        or old.annotations != row["annotations"]
+        or old.labels != row["labels"]
+        or old.generator_url != row["generator_url"]
+    )
 
 
 def _first_kind(alert: IncomingAlert, *, fresh: bool) -> str:
@@ -142,25 +172,55 @@ def _transition(old: Any, alert: IncomingAlert) -> str | None:
 
 def _event(group_id: int, alert: IncomingAlert, kind: str, now: datetime) -> dict[str, Any]:
     name = alert.labels.get("alertname", alert.fingerprint)
-    return {"group_id": group_id, "fingerprint": alert.fingerprint, "kind": kind, "detail": name,
-            "at": now, "notified": False}
+    return {
+        "group_id": group_id,
+        "fingerprint": alert.fingerprint,
+        "kind": kind,
+        "detail": name,
+        "at": now,
+        "notified": False,
+    }
 
 
-def _refresh_group(session: Session, group: AlertGroup, note: Notification, now: datetime,
-                   events: list[dict[str, Any]]) -> None:
-    firing = session.exec(select(Alert.id).where(Alert.group_id == group.id, Alert.status == FIRING)
-                          .limit(1)).first() is not None
+def _refresh_group(
+    session: Session, group: AlertGroup, note: Notification, now: datetime, events: list[dict[str, Any]]
+) -> None:
+    firing = (
+        session.exec(
+            select(Alert.id).where(Alert.group_id == group.id, Alert.status == FIRING).limit(1)
+        ).first()
+        is not None
+    )
     status = FIRING if firing else RESOLVED
     if status == RESOLVED and group.status == FIRING:
-        events.append({"group_id": group.id, "fingerprint": None, "kind": "group_resolved", "detail": "",
-                       "at": now, "notified": False})
+        events.append(
+            {
+                "group_id": group.id,
+                "fingerprint": None,
+                "kind": "group_resolved",
+                "detail": "",
+                "at": now,
+                "notified": False,
+            }
+        )
     # A group firing again after it resolved is a new incident: the old acknowledgement does not
     # mean someone is on this one, so the Acknowledge button comes back.
     reopened = {"acked_by": None, "acked_at": None} if status == FIRING and group.status == RESOLVED else {}
-    session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id).values(
-        **reopened, status=status, dirty=True, version=AlertGroup.version + 1, updated_at=now,
-        truncated=note.truncated,
-        common_labels=dumps(note.common_labels), receiver=note.receiver, external_url=note.external_url))
+    session.execute(
+        update(AlertGroup)
+        .where(col(AlertGroup.id) == group.id)
+        .values(
+            **reopened,
+            status=status,
+            dirty=True,
+            version=AlertGroup.version + 1,
+            updated_at=now,
+            truncated=note.truncated,
+            common_labels=dumps(note.common_labels),
+            receiver=note.receiver,
+            external_url=note.external_url,
+        )
+    )
 
 
 # -- what the notifier and the buttons read and write --------------------------------------------
@@ -176,10 +236,15 @@ def dirty_groups(session: Session, limit: int = 50) -> list[AlertGroup]:
 def claim_version(session: Session, group: AlertGroup) -> bool:
     """Mark the group told, if it is still the version that was rendered; False when it changed since
     (or another replica told it first): then nothing may be queued for this rendering."""
-    result = session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id,
-                                                      col(AlertGroup.version) == group.version,
-                                                      col(AlertGroup.dirty).is_(True))
-                             .values(dirty=False))
+    result = session.execute(
+        update(AlertGroup)
+        .where(
+            col(AlertGroup.id) == group.id,
+            col(AlertGroup.version) == group.version,
+            col(AlertGroup.dirty).is_(True),
+        )
+        .values(dirty=False)
+    )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -189,34 +254,45 @@ def alerts_of(session: Session, group_id: int) -> list[Alert]:
 
 
 def unnotified_events(session: Session, group_id: int) -> list[AlertEvent]:
-    query = (select(AlertEvent).where(AlertEvent.group_id == group_id, col(AlertEvent.notified).is_(False))
-             .order_by(col(AlertEvent.id)))
+    query = (
+        select(AlertEvent)
+        .where(AlertEvent.group_id == group_id, col(AlertEvent.notified).is_(False))
+        .order_by(col(AlertEvent.id))
+    )
     return list(session.exec(query).all())
 
 
-def mark_notified(session: Session, group: AlertGroup, events: list[AlertEvent],
-                  message_id: int | None) -> None:
+def mark_notified(
+    session: Session, group: AlertGroup, events: list[AlertEvent], message_id: int | None
+) -> None:
     """After claim_version: the events are told, and the group's message is known."""
     ids = [e.id for e in events if e.id is not None]
     if ids:
         session.execute(update(AlertEvent).where(col(AlertEvent.id).in_(ids)).values(notified=True))
     if message_id is not None:
-        session.execute(update(AlertGroup).where(col(AlertGroup.id) == group.id)
-                        .values(message_id=message_id))
+        session.execute(
+            update(AlertGroup).where(col(AlertGroup.id) == group.id).values(message_id=message_id)
+        )
 
 
 def rewrite_pending_update(session: Session, message_id: int, payload: dict[str, Any]) -> bool:
     """Give an edit of this message that is still waiting (never tried) the newer content instead of
     queueing a second edit. The status condition is in the UPDATE itself, so a poster that claims the
     row at the same moment either sends the new content or makes this return False."""
-    query = select(OutboxMessage.id).where(OutboxMessage.kind == "update", OutboxMessage.ref_id == message_id,
-                                           OutboxMessage.status == "pending", OutboxMessage.attempts == 0)
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.kind == "update",
+        OutboxMessage.ref_id == message_id,
+        OutboxMessage.status == "pending",
+        OutboxMessage.attempts == 0,
+    )
     waiting = session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
     if waiting is None:
         return False
-    result = session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == waiting,
-                                                         col(OutboxMessage.status) == "pending")
-                             .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == waiting, col(OutboxMessage.status) == "pending")
+        .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+    )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -227,8 +303,12 @@ def get_group(session: Session, group_id: int, *, for_update: bool = False) -> A
 
 
 def open_groups(session: Session, limit: int = 50) -> list[AlertGroup]:
-    query = (select(AlertGroup).where(AlertGroup.status == FIRING)
-             .order_by(col(AlertGroup.first_seen).desc()).limit(limit))
+    query = (
+        select(AlertGroup)
+        .where(AlertGroup.status == FIRING)
+        .order_by(col(AlertGroup.first_seen).desc())
+        .limit(limit)
+    )
     return list(session.exec(query).all())
 
 
@@ -237,11 +317,15 @@ def count_open_groups(session: Session) -> int:
     return int(session.exec(query).one())
 
 
-def record_group_event(session: Session, group_id: int, kind: str, detail: str, now: datetime,
-                       **changes: Any) -> None:
+def record_group_event(
+    session: Session, group_id: int, kind: str, detail: str, now: datetime, **changes: Any
+) -> None:
     """A person's action on the group (ack, silence, unsilence): stored, and the message redrawn."""
-    session.execute(update(AlertGroup).where(col(AlertGroup.id) == group_id)
-                    .values(dirty=True, version=AlertGroup.version + 1, **changes))
+    session.execute(
+        update(AlertGroup)
+        .where(col(AlertGroup.id) == group_id)
+        .values(dirty=True, version=AlertGroup.version + 1, **changes)
+    )
     session.add(AlertEvent(group_id=group_id, kind=kind, detail=detail, at=now))
     session.flush()
 
@@ -267,6 +351,7 @@ def settled(session: Session, group: AlertGroup) -> bool:
     post = session.get(OutboxMessage, group.message_id)
     if post is None or post.status != "sent":
         return False
-    unsent = select(OutboxMessage.id).where(OutboxMessage.ref_id == group.message_id,
-                                            col(OutboxMessage.status).in_(("pending", "sending")))
+    unsent = select(OutboxMessage.id).where(
+        OutboxMessage.ref_id == group.message_id, col(OutboxMessage.status).in_(("pending", "sending"))
+    )
     return session.exec(unsent.limit(1)).first() is None and not unnotified_events(session, group.id or 0)

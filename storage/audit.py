@@ -47,8 +47,10 @@ def record(session: Session, actor: Actor, action: Action) -> AuditEvent:
 
 def since(session: Session, moment: datetime, limit: int = 1000) -> list[AuditEvent]:
     query = (
-        select(AuditEvent).where(AuditEvent.at >= moment)
-        .order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(limit)
+        select(AuditEvent)
+        .where(AuditEvent.at >= moment)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+        .limit(limit)
     )
     return list(session.exec(query).all())
 

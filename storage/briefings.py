@@ -33,8 +33,9 @@ def get(session: Session, briefing_id: int) -> Briefing | None:
 def upcoming(session: Session, limit: int = 20) -> tuple[list[Briefing], int]:
     """Active briefings with something still to post, soonest first, and how many there are in all."""
     pending = (Briefing.status == ACTIVE, col(Briefing.next_fire_at).is_not(None))
-    query = (select(Briefing).where(*pending)
-             .order_by(col(Briefing.next_fire_at), col(Briefing.id)).limit(limit))
+    query = (
+        select(Briefing).where(*pending).order_by(col(Briefing.next_fire_at), col(Briefing.id)).limit(limit)
+    )
     total = session.exec(select(func.count()).select_from(Briefing).where(*pending)).one()
     return list(session.exec(query).all()), int(total)
 
@@ -42,22 +43,27 @@ def upcoming(session: Session, limit: int = 20) -> tuple[list[Briefing], int]:
 def schedule_rows(session: Session) -> list[tuple[int, datetime]]:
     """(id, next firing) of every briefing the scheduler must watch: what a start rebuilds from."""
     query = select(Briefing.id, Briefing.next_fire_at).where(
-        Briefing.status == ACTIVE, col(Briefing.next_fire_at).is_not(None))
+        Briefing.status == ACTIVE, col(Briefing.next_fire_at).is_not(None)
+    )
     return [(int(i), as_utc(at)) for i, at in session.exec(query).all() if i is not None and at is not None]
 
 
 def edit(session: Session, briefing_id: int, values: dict[str, Any]) -> Briefing | None:
     """Change an active briefing and bump its version; None when it is unknown or cancelled."""
     result = session.execute(
-        update(Briefing).where(col(Briefing.id) == briefing_id, col(Briefing.status) == ACTIVE)
-        .values(version=Briefing.version + 1, **values))
+        update(Briefing)
+        .where(col(Briefing.id) == briefing_id, col(Briefing.status) == ACTIVE)
+        .values(version=Briefing.version + 1, **values)
+    )
     return get(session, briefing_id) if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def cancel(session: Session, briefing_id: int) -> bool:
     result = session.execute(
-        update(Briefing).where(col(Briefing.id) == briefing_id, col(Briefing.status) == ACTIVE)
-        .values(status=CANCELLED, next_fire_at=None, version=Briefing.version + 1))
+        update(Briefing)
+        .where(col(Briefing.id) == briefing_id, col(Briefing.status) == ACTIVE)
+        .values(status=CANCELLED, next_fire_at=None, version=Briefing.version + 1)
+    )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -66,8 +72,9 @@ def active_by_ids(session: Session, ids: list[int]) -> dict[int, Briefing]:
     return {b.id: b for b in session.exec(query).all() if b.id is not None}
 
 
-def claim_many(session: Session, claims: list[dict[str, Any]], worker: str,
-               now: datetime) -> list[BriefingFiring]:
+def claim_many(
+    session: Session, claims: list[dict[str, Any]], worker: str, now: datetime
+) -> list[BriefingFiring]:
     """Claim firings (dicts of briefing_id, fire_at, occurrence_at, lead, status); returns those won.
 
     One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: the unique (briefing_id, fire_at) key
@@ -78,9 +85,12 @@ def claim_many(session: Session, claims: list[dict[str, Any]], worker: str,
     values = [claim | {"claimed_by": worker, "claimed_at": now} for claim in claims]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = BriefingFiring.__table__  # type: ignore[attr-defined]
-    statement = (dialect.insert(BriefingFiring).values(values)
-                 .on_conflict_do_nothing(index_elements=["briefing_id", "fire_at"])
-                 .returning(table.c.id, table.c.briefing_id, table.c.fire_at))
+    statement = (
+        dialect.insert(BriefingFiring)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["briefing_id", "fire_at"])
+        .returning(table.c.id, table.c.briefing_id, table.c.fire_at)
+    )
     won = {(briefing, as_utc(fire_at)): new_id for new_id, briefing, fire_at in session.execute(statement)}
     by_key = {(v["briefing_id"], as_utc(v["fire_at"])): v for v in values}
     return [BriefingFiring(id=new_id, **by_key[key]) for key, new_id in won.items()]
@@ -90,9 +100,10 @@ def set_messages(session: Session, messages: list[tuple[int, int]]) -> None:
     """(firing id, outbox message id) pairs, in one executemany."""
     if messages:
         table = BriefingFiring.__table__  # type: ignore[attr-defined]
-        session.execute(update(table).where(table.c.id == bindparam("firing"))
-                        .values(message_id=bindparam("message")),
-                        [{"firing": firing, "message": message} for firing, message in messages])
+        session.execute(
+            update(table).where(table.c.id == bindparam("firing")).values(message_id=bindparam("message")),
+            [{"firing": firing, "message": message} for firing, message in messages],
+        )
 
 
 def advance_many(session: Session, cursors: list[tuple[int, int, datetime | None]]) -> bool:
@@ -102,18 +113,24 @@ def advance_many(session: Session, cursors: list[tuple[int, int, datetime | None
     caller rolls the whole transaction back and starts again from the database.
     """
     table = Briefing.__table__  # type: ignore[attr-defined]
-    statement = (update(table)
-                 .where(table.c.id == bindparam("briefing"), table.c.version == bindparam("seen"),
-                        table.c.status == ACTIVE)
-                 .values(next_fire_at=bindparam("following")))
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("briefing"),
+            table.c.version == bindparam("seen"),
+            table.c.status == ACTIVE,
+        )
+        .values(next_fire_at=bindparam("following"))
+    )
     rows = [{"briefing": i, "seen": v, "following": at} for i, v, at in cursors]
     if not session.get_bind().dialect.supports_sane_multi_rowcount:
         return all(session.execute(statement, row).rowcount == 1 for row in rows)  # type: ignore[attr-defined]
     return not rows or session.execute(statement, rows).rowcount == len(rows)  # type: ignore[attr-defined]
 
 
-def answers_for(session: Session,
-                occurrences: list[tuple[int, datetime]]) -> dict[tuple[int, datetime], dict[str, str]]:
+def answers_for(
+    session: Session, occurrences: list[tuple[int, datetime]]
+) -> dict[tuple[int, datetime], dict[str, str]]:
     """The answers of these (briefing id, occurrence) pairs, grouped by them.
 
     Only those occurrences are read, not a recurring briefing's whole history: a daily briefing
@@ -121,10 +138,14 @@ def answers_for(session: Session,
     """
     if not occurrences:
         return {}
-    query = (select(BriefingAnswer)
-             .where(col(BriefingAnswer.briefing_id).in_({i for i, _ in occurrences}),
-                    col(BriefingAnswer.occurrence_at).in_({at for _, at in occurrences}))
-             .order_by(col(BriefingAnswer.id)))
+    query = (
+        select(BriefingAnswer)
+        .where(
+            col(BriefingAnswer.briefing_id).in_({i for i, _ in occurrences}),
+            col(BriefingAnswer.occurrence_at).in_({at for _, at in occurrences}),
+        )
+        .order_by(col(BriefingAnswer.id))
+    )
     wanted = set(occurrences)  # the two INs also match crossed pairs; they are dropped here
     grouped: dict[tuple[int, datetime], dict[str, str]] = {}
     for row in session.exec(query).all():
@@ -146,23 +167,35 @@ def lock(session: Session, briefing_id: int) -> Briefing | None:
 
 def messages_of(session: Session, briefing_id: int, occurrence_at: datetime) -> list[BriefingFiring]:
     """The posted reminders and start message of one occurrence: all of them show its answers."""
-    query = (select(BriefingFiring).where(BriefingFiring.briefing_id == briefing_id,
-                                          BriefingFiring.occurrence_at == occurrence_at,
-                                          col(BriefingFiring.message_id).is_not(None))
-             .order_by(col(BriefingFiring.fire_at)))
+    query = (
+        select(BriefingFiring)
+        .where(
+            BriefingFiring.briefing_id == briefing_id,
+            BriefingFiring.occurrence_at == occurrence_at,
+            col(BriefingFiring.message_id).is_not(None),
+        )
+        .order_by(col(BriefingFiring.fire_at))
+    )
     return list(session.exec(query).all())
 
 
 def firings_of(session: Session, briefing_id: int) -> list[BriefingFiring]:
-    query = (select(BriefingFiring).where(BriefingFiring.briefing_id == briefing_id)
-             .order_by(col(BriefingFiring.fire_at)))
+    query = (
+        select(BriefingFiring)
+        .where(BriefingFiring.briefing_id == briefing_id)
+        .order_by(col(BriefingFiring.fire_at))
+    )
     return list(session.exec(query).all())
 
 
 def latest_start(session: Session, briefing_id: int) -> BriefingFiring | None:
     """The start firing of the most recent occurrence that has begun (posted, late or missed)."""
-    query = (select(BriefingFiring).where(BriefingFiring.briefing_id == briefing_id, BriefingFiring.lead == 0)
-             .order_by(col(BriefingFiring.fire_at).desc()).limit(1))
+    query = (
+        select(BriefingFiring)
+        .where(BriefingFiring.briefing_id == briefing_id, BriefingFiring.lead == 0)
+        .order_by(col(BriefingFiring.fire_at).desc())
+        .limit(1)
+    )
     return session.exec(query).first()
 
 
@@ -171,36 +204,51 @@ def mark_done(session: Session, firing_id: int, user_id: str, now: datetime) -> 
     result = session.execute(
         update(BriefingFiring)
         .where(col(BriefingFiring.id) == firing_id, col(BriefingFiring.done_at).is_(None))
-        .values(done_at=now, done_by=user_id))
+        .values(done_at=now, done_by=user_id)
+    )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def record_answer(session: Session, briefing_id: int, occurrence_at: datetime, user_id: str, answer: str,
-                  now: datetime) -> None:
+def record_answer(
+    session: Session, briefing_id: int, occurrence_at: datetime, user_id: str, answer: str, now: datetime
+) -> None:
     """Insert or replace one person's answer for one occurrence (a repeated click changes nothing)."""
     if answer not in (ATTENDING, ABSENT):
         raise ValueError(f"unknown answer {answer!r}")
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(BriefingAnswer).values(
-        briefing_id=briefing_id, occurrence_at=occurrence_at, user_id=user_id, answer=answer, answered_at=now)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["briefing_id", "occurrence_at", "user_id"],
-        set_={"answer": answer, "answered_at": now}))
+        briefing_id=briefing_id, occurrence_at=occurrence_at, user_id=user_id, answer=answer, answered_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["briefing_id", "occurrence_at", "user_id"],
+            set_={"answer": answer, "answered_at": now},
+        )
+    )
 
 
 def answers(session: Session, briefing_id: int, occurrence_at: datetime) -> dict[str, str]:
     """user ID → answer for one occurrence, in the order people first answered."""
-    query = (select(BriefingAnswer.user_id, BriefingAnswer.answer)
-             .where(BriefingAnswer.briefing_id == briefing_id, BriefingAnswer.occurrence_at == occurrence_at)
-             .order_by(col(BriefingAnswer.id)))
+    query = (
+        select(BriefingAnswer.user_id, BriefingAnswer.answer)
+        .where(BriefingAnswer.briefing_id == briefing_id, BriefingAnswer.occurrence_at == occurrence_at)
+        .order_by(col(BriefingAnswer.id))
+    )
     return {user: answer for user, answer in session.exec(query).all()}
 
 
 def milestones_between(session: Session, start: datetime, end: datetime) -> list[Briefing]:
     """Active one-off milestones starting in [start, end): the daily report's next steps."""
-    query = (select(Briefing).where(Briefing.kind == "milestone", Briefing.status == ACTIVE,
-                                    col(Briefing.starts_at) >= start, col(Briefing.starts_at) < end)
-             .order_by(col(Briefing.starts_at)))
+    query = (
+        select(Briefing)
+        .where(
+            Briefing.kind == "milestone",
+            Briefing.status == ACTIVE,
+            col(Briefing.starts_at) >= start,
+            col(Briefing.starts_at) < end,
+        )
+        .order_by(col(Briefing.starts_at))
+    )
     return list(session.exec(query).all())
 
 

@@ -22,14 +22,16 @@ class AlreadySigned(Exception):
         self.standing = standing
 
 
-def remember_template(session: Session, *, name: str, version: str, content_hash: str, item_count: int,
-                      source: str) -> ChecklistTemplate:
+def remember_template(
+    session: Session, *, name: str, version: str, content_hash: str, item_count: int, source: str
+) -> ChecklistTemplate:
     """The stored row of this exact content; the first load of a version stores it (two racing loads: one)."""
     found = template_by_hash(session, name, content_hash)
     if found is not None:
         return found
-    row = ChecklistTemplate(name=name, version=version, content_hash=content_hash, item_count=item_count,
-                            source=source)
+    row = ChecklistTemplate(
+        name=name, version=version, content_hash=content_hash, item_count=item_count, source=source
+    )
     try:
         with session.begin_nested():
             session.add(row)
@@ -42,15 +44,19 @@ def remember_template(session: Session, *, name: str, version: str, content_hash
 
 
 def template_by_hash(session: Session, name: str, content_hash: str) -> ChecklistTemplate | None:
-    query = select(ChecklistTemplate).where(ChecklistTemplate.name == name,
-                                            ChecklistTemplate.content_hash == content_hash)
+    query = select(ChecklistTemplate).where(
+        ChecklistTemplate.name == name, ChecklistTemplate.content_hash == content_hash
+    )
     return session.exec(query).first()
 
 
 def template_versions(session: Session, name: str) -> list[ChecklistTemplate]:
     """Every stored version of a template, oldest first."""
-    query = (select(ChecklistTemplate).where(ChecklistTemplate.name == name)
-             .order_by(col(ChecklistTemplate.first_seen_at), col(ChecklistTemplate.id)))
+    query = (
+        select(ChecklistTemplate)
+        .where(ChecklistTemplate.name == name)
+        .order_by(col(ChecklistTemplate.first_seen_at), col(ChecklistTemplate.id))
+    )
     return list(session.exec(query).all())
 
 
@@ -84,22 +90,30 @@ def lock(session: Session, checklist_id: int) -> Checklist | None:
 
 
 def items(session: Session, checklist_id: int) -> list[ChecklistItem]:
-    query = (select(ChecklistItem).where(ChecklistItem.checklist_id == checklist_id)
-             .order_by(col(ChecklistItem.position)))
+    query = (
+        select(ChecklistItem)
+        .where(ChecklistItem.checklist_id == checklist_id)
+        .order_by(col(ChecklistItem.position))
+    )
     return list(session.exec(query).all())
 
 
 def signoffs(session: Session, checklist_id: int) -> list[ChecklistSignoff]:
     """Every sign-off and N/A ever given, undone ones included, in the order they were given."""
-    query = (select(ChecklistSignoff).where(ChecklistSignoff.checklist_id == checklist_id)
-             .order_by(col(ChecklistSignoff.id)))
+    query = (
+        select(ChecklistSignoff)
+        .where(ChecklistSignoff.checklist_id == checklist_id)
+        .order_by(col(ChecklistSignoff.id))
+    )
     return list(session.exec(query).all())
 
 
 def standing(session: Session, checklist_id: int, position: int) -> ChecklistSignoff | None:
-    query = select(ChecklistSignoff).where(ChecklistSignoff.checklist_id == checklist_id,
-                                           ChecklistSignoff.position == position,
-                                           col(ChecklistSignoff.undone_at).is_(None))
+    query = select(ChecklistSignoff).where(
+        ChecklistSignoff.checklist_id == checklist_id,
+        ChecklistSignoff.position == position,
+        col(ChecklistSignoff.undone_at).is_(None),
+    )
     return session.exec(query).first()
 
 
@@ -133,8 +147,11 @@ def append_event(session: Session, checklist: Checklist, event: ChecklistEvent) 
 
 
 def events(session: Session, checklist_id: int) -> list[ChecklistEvent]:
-    query = (select(ChecklistEvent).where(ChecklistEvent.checklist_id == checklist_id)
-             .order_by(col(ChecklistEvent.seq), col(ChecklistEvent.id)))
+    query = (
+        select(ChecklistEvent)
+        .where(ChecklistEvent.checklist_id == checklist_id)
+        .order_by(col(ChecklistEvent.seq), col(ChecklistEvent.id))
+    )
     return list(session.exec(query).all())
 
 
@@ -144,6 +161,10 @@ def set_values(session: Session, checklist_id: int, **values: Any) -> None:
 
 
 def open_in_channel(session: Session, channel_id: str, limit: int = 20) -> list[Checklist]:
-    query = (select(Checklist).where(Checklist.channel_id == channel_id, Checklist.status == OPEN)
-             .order_by(col(Checklist.id).desc()).limit(limit))
+    query = (
+        select(Checklist)
+        .where(Checklist.channel_id == channel_id, Checklist.status == OPEN)
+        .order_by(col(Checklist.id).desc())
+        .limit(limit)
+    )
     return list(session.exec(query).all())

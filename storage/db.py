@@ -35,16 +35,19 @@ def open_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, busy_timeout_ms)
     # A blackholed host would otherwise hang start-up and /readyz for the kernel's TCP timeout.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S})
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+    )
 
 
 def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engine:
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
-    )
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]

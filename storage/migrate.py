@@ -58,8 +58,10 @@ def upgrade(engine: Engine, url: str, config: AlembicConfig | None = None) -> tu
     except CommandError as exc:
         raise DatabaseUnavailable(_explain_command_error(exc, url, config)) from None
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"Migrating the database at {safe_url(url)} failed and was rolled back: "
-                                  f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}.") from None
+        raise DatabaseUnavailable(
+            f"Migrating the database at {safe_url(url)} failed and was rolled back: "
+            f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}."
+        ) from None
     return before, head_revision(config)
 
 
@@ -91,6 +93,8 @@ def _check_foreign_keys(connection: Connection) -> None:
 
 def _explain_command_error(exc: CommandError, url: str, config: AlembicConfig) -> str:
     if "Can't locate revision" in str(exc):
-        return (f"The database at {safe_url(url)} has a schema newer than this IRIS knows "
-                f"(this IRIS ends at {head_revision(config)}); run the newer IRIS or restore a backup.")
+        return (
+            f"The database at {safe_url(url)} has a schema newer than this IRIS knows "
+            f"(this IRIS ends at {head_revision(config)}); run the newer IRIS or restore a backup."
+        )
     return f"Migrating the database at {safe_url(url)} failed: {str(exc).splitlines()[0]}."

@@ -67,8 +67,13 @@ class Rehearsal(SQLModel, table=True):
     __table_args__ = (
         # One running rehearsal per scenario, decided by the database so two concurrent starts
         # (two replicas, a double click) cannot both win.
-        Index("uq_rehearsal_running_scenario", "scenario", unique=True,
-              sqlite_where=_RUNNING_ONLY, postgresql_where=_RUNNING_ONLY),
+        Index(
+            "uq_rehearsal_running_scenario",
+            "scenario",
+            unique=True,
+            sqlite_where=_RUNNING_ONLY,
+            postgresql_where=_RUNNING_ONLY,
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -190,8 +195,14 @@ class ChecklistSignoff(SQLModel, table=True):
     __table_args__ = (
         # One standing sign-off per item, decided by the database: two simultaneous clicks, on two
         # replicas or one, cannot both insert.
-        Index("uq_checklist_signoff_active", "checklist_id", "position", unique=True,
-              sqlite_where=_ACTIVE_ONLY, postgresql_where=_ACTIVE_ONLY),
+        Index(
+            "uq_checklist_signoff_active",
+            "checklist_id",
+            "position",
+            unique=True,
+            sqlite_where=_ACTIVE_ONLY,
+            postgresql_where=_ACTIVE_ONLY,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -221,6 +232,8 @@ class ChecklistEvent(SQLModel, table=True):
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
 class Briefing(SQLModel, table=True):
     """A briefing or milestone: one moment or a recurrence, its reminders and where they are posted."""
 
@@ -269,8 +282,14 @@ class BriefingAnswer(SQLModel, table=True):
     """Attending or not, per person and occurrence; the last click counts."""
 
     __tablename__ = "briefing_answer"
-    __table_args__ = (UniqueConstraint("briefing_id", "occurrence_at", "user_id",
-                                       name="uq_briefing_answer_briefing_id_occurrence_at_user_id"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "briefing_id",
+            "occurrence_at",
+            "user_id",
+            name="uq_briefing_answer_briefing_id_occurrence_at_user_id",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     briefing_id: int = Field(foreign_key="briefing.id")
@@ -278,6 +297,8 @@ class BriefingAnswer(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     answer: str = Field(max_length=16)  # attending | absent
     answered_at: datetime = Field(default_factory=utcnow)
+
+
 # -- Alerts: groups from Alertmanager and Grafana, their alerts and every state change -------------
 
 

@@ -43,10 +43,16 @@ def enqueue(session: Session, message: NewMessage, now: datetime | None = None) 
         raise ValueError(f"unknown outbox kind {message.kind!r}")
     moment = now or utcnow()
     values = {
-        "kind": message.kind, "lane": message.lane, "ref_id": message.ref_id, "source": message.source,
+        "kind": message.kind,
+        "lane": message.lane,
+        "ref_id": message.ref_id,
+        "source": message.source,
         "payload": json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")),
-        "dedupe_key": message.dedupe_key, "status": PENDING, "attempts": 0,
-        "created_at": moment, "next_attempt_at": moment,
+        "dedupe_key": message.dedupe_key,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": moment,
+        "next_attempt_at": moment,
     }
     statement = _insert(session, values)
     if message.dedupe_key is not None:
@@ -71,12 +77,19 @@ def lane_heads(session: Session, now: datetime, after_id: int = 0, limit: int = 
     each channel's messages in order. `after_id` pages through a long list. Read-only: the
     poster reads heads without the write lock and `claim` checks each is still its lane's head.
     """
-    heads = (select(func.min(OutboxMessage.id)).where(col(OutboxMessage.status).in_(UNFINISHED))
-             .group_by(col(OutboxMessage.lane)))
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(col(OutboxMessage.status).in_(UNFINISHED))
+        .group_by(col(OutboxMessage.lane))
+    )
     query = (
         select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(heads), OutboxMessage.status == PENDING,
-               OutboxMessage.next_attempt_at <= now, col(OutboxMessage.id) > after_id)
+        .where(
+            col(OutboxMessage.id).in_(heads),
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            col(OutboxMessage.id) > after_id,
+        )
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
@@ -98,28 +111,58 @@ def claim(session: Session, ids: list[int], worker: str, now: datetime, lease: t
         result = session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == PENDING, ~behind_another)
-            .values(status=SENDING, claimed_by=worker, lease_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1)
+            .values(
+                status=SENDING,
+                claimed_by=worker,
+                lease_until=now + lease,
+                attempts=OutboxMessage.attempts + 1,
+            )
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(message_id)
     return claimed
 
 
-def mark_sent(session: Session, message_id: int, worker: str, *, channel: str | None, ts: str | None,
-              file_id: str | None = None, at: datetime | None = None) -> bool:
-    return _finish(session, message_id, worker, status=SENT, sent_at=at or utcnow(), slack_channel=channel,
-                   slack_ts=ts, slack_file_id=file_id, last_error=None, failing_since=None)
+def mark_sent(
+    session: Session,
+    message_id: int,
+    worker: str,
+    *,
+    channel: str | None,
+    ts: str | None,
+    file_id: str | None = None,
+    at: datetime | None = None,
+) -> bool:
+    return _finish(
+        session,
+        message_id,
+        worker,
+        status=SENT,
+        sent_at=at or utcnow(),
+        slack_channel=channel,
+        slack_ts=ts,
+        slack_file_id=file_id,
+        last_error=None,
+        failing_since=None,
+    )
 
 
 def mark_dead(session: Session, message_id: int, worker: str, reason: str) -> bool:
     return _finish(session, message_id, worker, status=DEAD, last_error=reason)
 
 
-def mark_retry(session: Session, message_id: int, worker: str, *, at: datetime, reason: str,
-               now: datetime) -> bool:
-    return _finish(session, message_id, worker, status=PENDING, next_attempt_at=at, last_error=reason,
-                   failing_since=func.coalesce(OutboxMessage.failing_since, literal(now, _FAILING_SINCE)))
+def mark_retry(
+    session: Session, message_id: int, worker: str, *, at: datetime, reason: str, now: datetime
+) -> bool:
+    return _finish(
+        session,
+        message_id,
+        worker,
+        status=PENDING,
+        next_attempt_at=at,
+        last_error=reason,
+        failing_since=func.coalesce(OutboxMessage.failing_since, literal(now, _FAILING_SINCE)),
+    )
 
 
 def _finish(session: Session, message_id: int, worker: str, **values: Any) -> bool:
@@ -129,8 +172,11 @@ def _finish(session: Session, message_id: int, worker: str, **values: Any) -> bo
     """
     result = session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == SENDING,
-               col(OutboxMessage.claimed_by) == worker)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.status) == SENDING,
+            col(OutboxMessage.claimed_by) == worker,
+        )
         .values(claimed_by=None, lease_until=None, **values)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -139,14 +185,18 @@ def _finish(session: Session, message_id: int, worker: str, **values: Any) -> bo
 def kill(session: Session, message_id: int, reason: str) -> None:
     """Mark a message dead whoever holds it; for callers outside the poster (tools, tests)."""
     session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
         .values(status=DEAD, last_error=reason, claimed_by=None, lease_until=None)
     )
 
 
 def has_expired_leases(session: Session, now: datetime) -> bool:
-    query = select(literal(1)).where(col(OutboxMessage.status) == SENDING,
-                                     col(OutboxMessage.lease_until) < now).limit(1)
+    query = (
+        select(literal(1))
+        .where(col(OutboxMessage.status) == SENDING, col(OutboxMessage.lease_until) < now)
+        .limit(1)
+    )
     return session.exec(query).first() is not None
 
 
@@ -178,14 +228,19 @@ def get_many(session: Session, ids: list[int]) -> list[OutboxMessage]:
     """The rows with these ids, in id order."""
     if not ids:
         return []
-    return list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))
-                             .order_by(col(OutboxMessage.id))).all())
+    return list(
+        session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).order_by(col(OutboxMessage.id))
+        ).all()
+    )
 
 
 def depth(session: Session) -> int:
     """Messages not yet delivered (pending or being sent)."""
-    query = select(func.count()).select_from(OutboxMessage).where(
-        col(OutboxMessage.status).in_((PENDING, SENDING))
+    query = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.status).in_((PENDING, SENDING)))
     )
     return int(session.exec(query).one())
 
@@ -197,8 +252,10 @@ def count_by_status(session: Session) -> dict[str, int]:
 
 def dead_letters(session: Session, limit: int = 10) -> list[OutboxMessage]:
     query = (
-        select(OutboxMessage).where(OutboxMessage.status == DEAD)
-        .order_by(col(OutboxMessage.id).desc()).limit(limit)
+        select(OutboxMessage)
+        .where(OutboxMessage.status == DEAD)
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(limit)
     )
     return list(session.exec(query).all())
 
@@ -222,8 +279,9 @@ def sent_since(session: Session, lane: str, kinds: tuple[str, ...], since: datet
     """When this lane's recent messages of these kinds were sent, oldest first: the pacing window."""
     query = (
         select(OutboxMessage.sent_at)
-        .where(OutboxMessage.lane == lane, col(OutboxMessage.kind).in_(kinds),
-               col(OutboxMessage.sent_at) > since)
+        .where(
+            OutboxMessage.lane == lane, col(OutboxMessage.kind).in_(kinds), col(OutboxMessage.sent_at) > since
+        )
         .order_by(col(OutboxMessage.sent_at))
     )
     return [t for t in session.exec(query).all() if t is not None]

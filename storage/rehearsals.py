@@ -32,15 +32,32 @@ class AlreadyRunning(Exception):
         self.rehearsal_id = rehearsal_id
 
 
-def start(session: Session, *, id: str, scenario: str, runs_planned: int, dry_run: bool,
-          started_by: str | None, channel_id: str | None, owner: str = "") -> Rehearsal:
+def start(
+    session: Session,
+    *,
+    id: str,
+    scenario: str,
+    runs_planned: int,
+    dry_run: bool,
+    started_by: str | None,
+    channel_id: str | None,
+    owner: str = "",
+) -> Rehearsal:
     """A new running rehearsal; AlreadyRunning when the scenario has one.
 
     The partial unique index decides, so two concurrent starts cannot both win. The insert runs
     in a savepoint: when it loses, the caller's transaction is still usable, e.g. to audit the refusal.
     """
-    rehearsal = Rehearsal(id=id, scenario=scenario, status=RUNNING, runs_planned=runs_planned,
-                          dry_run=dry_run, started_by=started_by, channel_id=channel_id, owner=owner)
+    rehearsal = Rehearsal(
+        id=id,
+        scenario=scenario,
+        status=RUNNING,
+        runs_planned=runs_planned,
+        dry_run=dry_run,
+        started_by=started_by,
+        channel_id=channel_id,
+        owner=owner,
+    )
     try:
         with session.begin_nested():
             session.add(rehearsal)
@@ -62,23 +79,31 @@ def set_message(session: Session, id: str, message_id: int) -> None:
     session.execute(update(Rehearsal).where(col(Rehearsal.id) == id).values(message_id=message_id))
 
 
-def record_run(session: Session, rehearsal_id: str, result: RunResult,
-               entries: Sequence[LedgerEntry]) -> RehearsalRun:
+def record_run(
+    session: Session, rehearsal_id: str, result: RunResult, entries: Sequence[LedgerEntry]
+) -> RehearsalRun:
     """Store one judged run and its ledger entries (entries of other runs are left out); bumps runs_done.
 
     A run number recorded twice is refused by the unique (rehearsal_id, run) constraint.
     """
-    row = RehearsalRun(rehearsal_id=rehearsal_id, run=result.run, outcome=result.outcome,
-                       exit_code=result.exit_code, recovery=result.recovery,
-                       faults_injected=result.faults_injected, reasons=_json(result.reasons),
-                       detail=_json(asdict(result)))
+    row = RehearsalRun(
+        rehearsal_id=rehearsal_id,
+        run=result.run,
+        outcome=result.outcome,
+        exit_code=result.exit_code,
+        recovery=result.recovery,
+        faults_injected=result.faults_injected,
+        reasons=_json(result.reasons),
+        detail=_json(asdict(result)),
+    )
     session.add(row)
     session.flush()
     attempts = [_attempt_values(rehearsal_id, entry) for entry in entries if entry.run == result.run]
     if attempts:  # one executemany: a run can have thousands of requests
         session.execute(insert(RehearsalAttempt), attempts)
-    session.execute(update(Rehearsal).where(col(Rehearsal.id) == rehearsal_id)
-                    .values(runs_done=Rehearsal.runs_done + 1))
+    session.execute(
+        update(Rehearsal).where(col(Rehearsal.id) == rehearsal_id).values(runs_done=Rehearsal.runs_done + 1)
+    )
     return row
 
 
@@ -86,15 +111,23 @@ def _attempt_values(rehearsal_id: str, entry: LedgerEntry) -> dict[str, Any]:
     return {"rehearsal_id": rehearsal_id} | asdict(entry)
 
 
-def finish(session: Session, id: str, *, status: str, verdict: str | None, summary: dict[str, Any],
-           reason: str | None) -> Rehearsal | None:
+def finish(
+    session: Session,
+    id: str,
+    *,
+    status: str,
+    verdict: str | None,
+    summary: dict[str, Any],
+    reason: str | None,
+) -> Rehearsal | None:
     """End a running rehearsal; None when it is unknown or has already ended (the first ending wins)."""
     if status not in ENDINGS:
         raise ValueError(f"unknown rehearsal ending {status!r}")
     if verdict is not None and verdict not in VERDICTS:
         raise ValueError(f"unknown rehearsal verdict {verdict!r}")
     result = session.execute(
-        update(Rehearsal).where(col(Rehearsal.id) == id, col(Rehearsal.status) == RUNNING)
+        update(Rehearsal)
+        .where(col(Rehearsal.id) == id, col(Rehearsal.status) == RUNNING)
         .values(status=status, verdict=verdict, summary=_json(summary), reason=reason, ended_at=utcnow())
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -131,8 +164,9 @@ def running(session: Session) -> list[Rehearsal]:
 
 def recent(session: Session, limit: int = 10) -> list[Rehearsal]:
     """The latest rehearsals, newest first, whatever their status."""
-    query = (select(Rehearsal)
-             .order_by(col(Rehearsal.started_at).desc(), col(Rehearsal.id).desc()).limit(limit))
+    query = (
+        select(Rehearsal).order_by(col(Rehearsal.started_at).desc(), col(Rehearsal.id).desc()).limit(limit)
+    )
     return list(session.exec(query).all())
 
 

@@ -23,5 +23,6 @@ COUNTED: list[tuple[str, type[SQLModel]]] = [
 
 
 def stored_counts(session: Session) -> list[tuple[str, int]]:
-    return [(label, int(session.exec(select(func.count()).select_from(table)).one()))
-            for label, table in COUNTED]
+    return [
+        (label, int(session.exec(select(func.count()).select_from(table)).one())) for label, table in COUNTED
+    ]

@@ -55,10 +55,14 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 
 def _empty_tables(engine: Engine) -> None:
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE outbox_message, audit_event, rehearsal_attempt, rehearsal_run, "
-                                "checklist_event, checklist_signoff, checklist_item, checklist, "
-                                "checklist_template, "
-                                "rehearsal RESTART IDENTITY CASCADE"))
+        connection.execute(
+            text(
+                "TRUNCATE outbox_message, audit_event, rehearsal_attempt, rehearsal_run, "
+                "checklist_event, checklist_signoff, checklist_item, checklist, "
+                "checklist_template, "
+                "rehearsal RESTART IDENTITY CASCADE"
+            )
+        )
         connection.execute(text("TRUNCATE alert_event, alert, alert_group RESTART IDENTITY CASCADE"))
 
 

@@ -27,8 +27,10 @@ class AlertmanagerRefused(AlertmanagerUnavailable):
 
 def matchers_for(labels: dict[str, str]) -> list[dict[str, Any]]:
     """Exact-equality matchers, one per label (API v2's `isEqual` defaults to true when omitted)."""
-    return [{"name": name, "value": value, "isRegex": False, "isEqual": True}
-            for name, value in sorted(labels.items())]
+    return [
+        {"name": name, "value": value, "isRegex": False, "isEqual": True}
+        for name, value in sorted(labels.items())
+    ]
 
 
 class AlertmanagerClient:
@@ -36,17 +38,24 @@ class AlertmanagerClient:
 
     def __init__(self, base_url: str | None, *, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url
-        self._http = httpx.Client(base_url=base_url or "http://alertmanager.invalid/", timeout=TIMEOUT_S,
-                                  transport=transport)
+        self._http = httpx.Client(
+            base_url=base_url or "http://alertmanager.invalid/", timeout=TIMEOUT_S, transport=transport
+        )
 
     @property
     def configured(self) -> bool:
         return self.base_url is not None
 
-    def create_silence(self, labels: dict[str, str], starts_at: datetime, ends_at: datetime, *,
-                       created_by: str, comment: str) -> str:
-        body = {"matchers": matchers_for(labels), "startsAt": starts_at.isoformat(),
-                "endsAt": ends_at.isoformat(), "createdBy": created_by, "comment": comment}
+    def create_silence(
+        self, labels: dict[str, str], starts_at: datetime, ends_at: datetime, *, created_by: str, comment: str
+    ) -> str:
+        body = {
+            "matchers": matchers_for(labels),
+            "startsAt": starts_at.isoformat(),
+            "endsAt": ends_at.isoformat(),
+            "createdBy": created_by,
+            "comment": comment,
+        }
         answer = self._call("POST", "api/v2/silences", json=body)
         silence_id = answer.get("silenceID") if isinstance(answer, dict) else None
         if not isinstance(silence_id, str) or not silence_id:
@@ -84,8 +93,9 @@ class AlertmanagerClient:
             raise AlertmanagerUnavailable(f"{method} {path}: {exc!r}") from None
         if response.status_code >= 300:
             body = response.text[:200]
-            raise AlertmanagerRefused(f"{method} {path}: HTTP {response.status_code} {body}",
-                                      response.status_code, body)
+            raise AlertmanagerRefused(
+                f"{method} {path}: HTTP {response.status_code} {body}", response.status_code, body
+            )
         if not response.content:
             return None
         try:

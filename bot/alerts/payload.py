@@ -193,4 +193,4 @@ def _trim_fraction(value: str) -> str:
         return value
     head, _, rest = value.partition(".")
     digits = len(rest) - len(rest.lstrip("0123456789"))
-    return f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+    return f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"

@@ -22,8 +22,9 @@ class _Rule:
 
     def matches(self, labels: dict[str, str]) -> bool:
         # A missing label matches as the empty string, as in Alertmanager's own matchers.
-        return (all(labels.get(name, "") == value for name, value in self.equal.items())
-                and all(p.fullmatch(labels.get(name, "")) for name, p in self.regex.items()))
+        return all(labels.get(name, "") == value for name, value in self.equal.items()) and all(
+            p.fullmatch(labels.get(name, "")) for name, p in self.regex.items()
+        )
 
 
 class Router:
@@ -31,8 +32,11 @@ class Router:
 
     def __init__(self, routes: list[RouteConfig], default_channel: str | None) -> None:
         self._rules = [
-            _Rule(dict(r.match), {name: re.compile(p) for name, p in r.match_re.items()},
-                  Route(r.channel, r.mention))
+            _Rule(
+                dict(r.match),
+                {name: re.compile(p) for name, p in r.match_re.items()},
+                Route(r.channel, r.mention),
+            )
             for r in routes
         ]
         self._default = Route(default_channel) if default_channel else None

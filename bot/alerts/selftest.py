@@ -45,8 +45,15 @@ class Busy(Exception):
 class AlertTest:
     """One run of the default suite; `cases()` runs them in order and always cleans up."""
 
-    def __init__(self, service: AlertService, *, timeout: float, second_route: dict[str, str] | None,
-                 second_channel: str | None, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        service: AlertService,
+        *,
+        timeout: float,
+        second_route: dict[str, str] | None,
+        second_channel: str | None,
+        stop: threading.Event,
+    ) -> None:
         self.service, self.timeout, self.stop = service, timeout, stop
         self.second_route, self.second_channel = second_route, second_channel
         self.run_id = secrets.token_hex(4)
@@ -55,13 +62,20 @@ class AlertTest:
         self._silence: str | None = None
 
     def labels(self, group: str, instance: str = "a") -> dict[str, str]:
-        return {"alertname": f"IrisAlertTest{group}", "iris_alert_test": self.run_id,
-                "iris_alert_case": group, "instance": instance, "severity": "info"}
+        return {
+            "alertname": f"IrisAlertTest{group}",
+            "iris_alert_test": self.run_id,
+            "iris_alert_case": group,
+            "instance": instance,
+            "severity": "info",
+        }
 
     def run(self) -> list[CaseResult]:
         steps: list[tuple[str, Callable[[], CaseResult]]] = [
-            ("a single alert fires", self.fires), ("a second alert joins the group", self.joins),
-            ("one alert resolves", self.one_resolves), ("the group resolves", self.group_resolves),
+            ("a single alert fires", self.fires),
+            ("a second alert joins the group", self.joins),
+            ("one alert resolves", self.one_resolves),
+            ("the group resolves", self.group_resolves),
             ("it re-fires after resolving", self.refires),
             ("a label routes it to a second channel", self.routes),
             ("a silence suppresses the next notification", self.silenced),
@@ -80,8 +94,9 @@ class AlertTest:
         try:
             result = step()
         except AlertmanagerUnavailable as exc:
-            return CaseResult(key, "fail", detail=N_("Alertmanager failed: {reason}"),
-                              values={"reason": str(exc)})
+            return CaseResult(
+                key, "fail", detail=N_("Alertmanager failed: {reason}"), values={"reason": str(exc)}
+            )
         seconds = None if result.outcome == "skip" else round(time.monotonic() - started, 2)
         return CaseResult(key, result.outcome, seconds, result.detail, result.values)
 
@@ -94,13 +109,16 @@ class AlertTest:
     def joins(self) -> CaseResult:
         first = self._group("Lifecycle")
         self.send([("a", "Lifecycle", "firing"), ("b", "Lifecycle", "firing")])
-        return self.until("Lifecycle", lambda g, alerts: len(alerts) == 2 and first is not None
-                          and g.message_id == first.message_id)
+        return self.until(
+            "Lifecycle",
+            lambda g, alerts: len(alerts) == 2 and first is not None and g.message_id == first.message_id,
+        )
 
     def one_resolves(self) -> CaseResult:
         self.send([("a", "Lifecycle", "resolved"), ("b", "Lifecycle", "firing")])
-        return self.until("Lifecycle",
-                          lambda g, alerts: sorted(a.status for a in alerts) == ["firing", "resolved"])
+        return self.until(
+            "Lifecycle", lambda g, alerts: sorted(a.status for a in alerts) == ["firing", "resolved"]
+        )
 
     def group_resolves(self) -> CaseResult:
         self.send([("a", "Lifecycle", "resolved"), ("b", "Lifecycle", "resolved")])
@@ -122,8 +140,12 @@ class AlertTest:
         labels = self.labels("Silenced")
         now = datetime.now(UTC)
         self._silence = self.service.alertmanager.create_silence(
-            labels, now, now + timedelta(minutes=30), created_by="iris alert-test",
-            comment=f"IRIS alert-test {self.run_id}")
+            labels,
+            now,
+            now + timedelta(minutes=30),
+            created_by="iris alert-test",
+            comment=f"IRIS alert-test {self.run_id}",
+        )
         self.send([("a", "Silenced", "firing")])
         started, suppressed = time.monotonic(), False
         while not self.stop.is_set():
@@ -140,8 +162,10 @@ class AlertTest:
 
     def _suppressed(self, labels: dict[str, str]) -> bool:
         filters = [f'{k}="{v}"' for k, v in labels.items()]
-        return any(a.get("status", {}).get("state") == "suppressed"
-                   for a in self.service.alertmanager.alerts(filters))
+        return any(
+            a.get("status", {}).get("state") == "suppressed"
+            for a in self.service.alertmanager.alerts(filters)
+        )
 
     def large(self) -> CaseResult:
         self.send([(f"n{i:03d}", "Large", "firing") for i in range(120)])
@@ -149,8 +173,13 @@ class AlertTest:
 
     # -- sending and waiting --------------------------------------------------------------------
 
-    def send(self, alerts: list[tuple[str, str, str]], *, fresh_start: bool = False,
-             extra: dict[str, str] | None = None) -> None:
+    def send(
+        self,
+        alerts: list[tuple[str, str, str]],
+        *,
+        fresh_start: bool = False,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         now = datetime.now(UTC)
         items = []
         for instance, group, status in alerts:
@@ -158,8 +187,12 @@ class AlertTest:
             previous = self._sent.get(key)
             starts = now if fresh_start or previous is None else previous["startsAt"]
             labels = {**self.labels(group, instance), **(extra or {})}
-            item = {"labels": labels, "startsAt": starts, "status": status,
-                    "annotations": {"summary": f"IRIS alert-test {self.run_id}: {group} {instance}"}}
+            item = {
+                "labels": labels,
+                "startsAt": starts,
+                "status": status,
+                "annotations": {"summary": f"IRIS alert-test {self.run_id}: {group} {instance}"},
+            }
             self._sent[key] = item
             items.append(item)
         if self.via_alertmanager:
@@ -177,8 +210,12 @@ class AlertTest:
                     if done(found, alerts) and repo.settled(session, found):
                         return CaseResult("", "pass")
             time.sleep(POLL_SECONDS)
-        return CaseResult("", "fail", detail=N_("not shown in Slack within {seconds} s"),
-                          values={"seconds": f"{self.timeout:.0f}"})
+        return CaseResult(
+            "",
+            "fail",
+            detail=N_("not shown in Slack within {seconds} s"),
+            values={"seconds": f"{self.timeout:.0f}"},
+        )
 
     def _group(self, group: str) -> AlertGroup | None:
         with read_scope(self.service.engine) as session:
@@ -210,8 +247,11 @@ class AlertTest:
 
 
 def _for_alertmanager(item: dict[str, Any], now: datetime) -> dict[str, Any]:
-    body = {"labels": item["labels"], "annotations": item["annotations"],
-            "startsAt": item["startsAt"].isoformat()}
+    body = {
+        "labels": item["labels"],
+        "annotations": item["annotations"],
+        "startsAt": item["startsAt"].isoformat(),
+    }
     if item["status"] == "resolved":
         body["endsAt"] = now.isoformat()
     return body
@@ -220,23 +260,40 @@ def _for_alertmanager(item: dict[str, Any], now: datetime) -> dict[str, Any]:
 def _webhook_body(run_id: str, group: str, items: list[dict[str, Any]]) -> bytes:
     """What Alertmanager would send for this group: IRIS's own intake takes exactly that."""
     name = f"IrisAlertTest{group}"
-    alerts = [{"status": i["status"], "labels": i["labels"], "annotations": i["annotations"],
-               "startsAt": i["startsAt"].isoformat(), "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "",
-               "fingerprint": ""} for i in items]
+    alerts = [
+        {
+            "status": i["status"],
+            "labels": i["labels"],
+            "annotations": i["annotations"],
+            "startsAt": i["startsAt"].isoformat(),
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "",
+            "fingerprint": "",
+        }
+        for i in items
+    ]
     firing = any(i["status"] == "firing" for i in items)
-    return json.dumps({
-        "version": "4", "receiver": "iris-alert-test", "status": "firing" if firing else "resolved",
-        "groupKey": f'{{}}:{{alertname="{name}", iris_alert_test="{run_id}"}}', "alerts": alerts,
-        "groupLabels": {"alertname": name, "iris_alert_test": run_id},
-        "commonLabels": {k: v for k, v in items[0]["labels"].items() if k != "instance"},
-        "externalURL": "", "truncatedAlerts": 0}).encode()
+    return json.dumps(
+        {
+            "version": "4",
+            "receiver": "iris-alert-test",
+            "status": "firing" if firing else "resolved",
+            "groupKey": f'{{}}:{{alertname="{name}", iris_alert_test="{run_id}"}}',
+            "alerts": alerts,
+            "groupLabels": {"alertname": name, "iris_alert_test": run_id},
+            "commonLabels": {k: v for k, v in items[0]["labels"].items() if k != "instance"},
+            "externalURL": "",
+            "truncatedAlerts": 0,
+        }
+    ).encode()
 
 
 class AlertTester:
     """Runs one alert test at a time on its own thread; `close()` ends a run's waits at shutdown."""
 
-    def __init__(self, service: AlertService, second_route: dict[str, str] | None,
-                 second_channel: str | None) -> None:
+    def __init__(
+        self, service: AlertService, second_route: dict[str, str] | None, second_channel: str | None
+    ) -> None:
         self.service = service
         self.second_route, self.second_channel = second_route, second_channel
         self._stop = threading.Event()
@@ -245,10 +302,16 @@ class AlertTester:
     def start(self, timeout: float, report: Callable[[AlertTest, list[CaseResult]], None]) -> AlertTest:
         if not self._running.acquire(blocking=False):
             raise Busy()
-        test = AlertTest(self.service, timeout=timeout, second_route=self.second_route,
-                         second_channel=self.second_channel, stop=self._stop)
-        threading.Thread(target=self._run, args=(test, report), name=f"iris-alert-test-{test.run_id}",
-                         daemon=True).start()
+        test = AlertTest(
+            self.service,
+            timeout=timeout,
+            second_route=self.second_route,
+            second_channel=self.second_channel,
+            stop=self._stop,
+        )
+        threading.Thread(
+            target=self._run, args=(test, report), name=f"iris-alert-test-{test.run_id}", daemon=True
+        ).start()
         return test
 
     def _run(self, test: AlertTest, report: Callable[[AlertTest, list[CaseResult]], None]) -> None:

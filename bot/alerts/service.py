@@ -44,8 +44,9 @@ class AlertService:
     `changes` is set whenever Slack has something new to show; the notifier waits on it.
     """
 
-    def __init__(self, engine: Engine, router: Router, alertmanager: AlertmanagerClient,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, engine: Engine, router: Router, alertmanager: AlertmanagerClient, clock: Callable[[], datetime]
+    ) -> None:
         self.engine = engine
         self.router = router
         self.alertmanager = alertmanager
@@ -96,15 +97,24 @@ class AlertService:
             if not labels:
                 raise NothingToSilenceBy(str(group_id))
             until = now + timedelta(hours=hours)
-            silence_id = self.alertmanager.create_silence(labels, now, until, created_by=user_id,
-                                                          comment=comment)
+            silence_id = self.alertmanager.create_silence(
+                labels, now, until, created_by=user_id, comment=comment
+            )
             with session_scope(self.engine) as session:
                 # Read under the row lock: another replica may have recorded a silence meanwhile,
                 # and the one recorded last must expire the one it replaces.
                 current = repo.get_group(session, group_id, for_update=True)
                 replaced = current.silence_id if current is not None else None
-                repo.record_group_event(session, group_id, "silenced", user_id, now, silence_id=silence_id,
-                                        silenced_by=user_id, silenced_until=until)
+                repo.record_group_event(
+                    session,
+                    group_id,
+                    "silenced",
+                    user_id,
+                    now,
+                    silence_id=silence_id,
+                    silenced_by=user_id,
+                    silenced_until=until,
+                )
                 group = self._group(session, group_id)
             if replaced is not None and replaced != silence_id:
                 self._expire_replaced(replaced)
@@ -125,8 +135,16 @@ class AlertService:
                 raise NotSilenced(str(group_id))
             self.alertmanager.expire_silence(group.silence_id)
             with session_scope(self.engine) as session:
-                repo.record_group_event(session, group_id, "unsilenced", user_id, self.clock(),
-                                        silence_id=None, silenced_by=None, silenced_until=None)
+                repo.record_group_event(
+                    session,
+                    group_id,
+                    "unsilenced",
+                    user_id,
+                    self.clock(),
+                    silence_id=None,
+                    silenced_by=None,
+                    silenced_until=None,
+                )
                 group = self._group(session, group_id)
         self.changes.set()
         return group

@@ -67,12 +67,19 @@ class Claimer:
                 raise Superseded()
         counts = Counter((row.briefing_id, row.status) for row in won)
         following = {briefing_id: at for briefing_id, _, at in cursors}
-        return {briefing_id: Outcome(counts[briefing_id, repo.POSTED], counts[briefing_id, repo.LATE],
-                                     counts[briefing_id, repo.MISSED], following.get(briefing_id))
-                for briefing_id in briefing_ids}
+        return {
+            briefing_id: Outcome(
+                counts[briefing_id, repo.POSTED],
+                counts[briefing_id, repo.LATE],
+                counts[briefing_id, repo.MISSED],
+                following.get(briefing_id),
+            )
+            for briefing_id in briefing_ids
+        }
 
-    def _due(self, briefings: dict[int, Briefing],
-             now: datetime) -> tuple[list[dict[str, Any]], list[tuple[int, int, datetime | None]]]:
+    def _due(
+        self, briefings: dict[int, Briefing], now: datetime
+    ) -> tuple[list[dict[str, Any]], list[tuple[int, int, datetime | None]]]:
         wanted: list[dict[str, Any]] = []
         cursors: list[tuple[int, int, datetime | None]] = []
         for briefing_id, briefing in briefings.items():
@@ -80,8 +87,15 @@ class Claimer:
                 continue
             plan = plan_of(briefing)
             for firing in self._capped(briefing_id, plan.due(as_utc(briefing.next_fire_at), now)):
-                wanted.append({"briefing_id": briefing_id, "fire_at": firing.fire_at, "lead": firing.lead,
-                               "occurrence_at": firing.occurrence, "status": self._status(firing, now)})
+                wanted.append(
+                    {
+                        "briefing_id": briefing_id,
+                        "fire_at": firing.fire_at,
+                        "lead": firing.lead,
+                        "occurrence_at": firing.occurrence,
+                        "status": self._status(firing, now),
+                    }
+                )
             following = plan.next_firing(now)
             cursors.append((briefing_id, briefing.version, following.fire_at if following else None))
         return wanted, cursors
@@ -90,8 +104,9 @@ class Claimer:
     def _capped(briefing_id: int, due: Any) -> list[Firing]:
         firings = list(islice(due, MAX_CATCH_UP))
         if len(firings) == MAX_CATCH_UP:
-            log.warning("briefing %s has more than %d firings due; only those are recorded", briefing_id,
-                        MAX_CATCH_UP)
+            log.warning(
+                "briefing %s has more than %d firings due; only those are recorded", briefing_id, MAX_CATCH_UP
+            )
         return firings
 
     def _status(self, firing: Firing, now: datetime) -> str:
@@ -101,14 +116,18 @@ class Claimer:
 
     def _hand_over(self, session: Session, briefings: dict[int, Briefing], won: list[BriefingFiring]) -> None:
         posting = [row for row in won if row.status != repo.MISSED]
-        answers = repo.answers_for(session, sorted({(row.briefing_id, as_utc(row.occurrence_at))
-                                                    for row in posting}))
+        answers = repo.answers_for(
+            session, sorted({(row.briefing_id, as_utc(row.occurrence_at)) for row in posting})
+        )
         messages = []
         for row in won:
             if row.status == repo.MISSED:
-                log.warning("briefing %s: the firing due at %s was missed (IRIS was down longer than the "
-                            "grace period); it is recorded, not posted", row.briefing_id,
-                            row.fire_at.isoformat())
+                log.warning(
+                    "briefing %s: the firing due at %s was missed (IRIS was down longer than the "
+                    "grace period); it is recorded, not posted",
+                    row.briefing_id,
+                    row.fire_at.isoformat(),
+                )
                 continue
             shown = answers.get((row.briefing_id, as_utc(row.occurrence_at)), {})
             row.message_id = self.outbox.send_in(session, self.render(briefings[row.briefing_id], row, shown))

@@ -13,8 +13,12 @@ from zoneinfo import ZoneInfo
 
 MAX_DAYS = 5 * 366 + 1  # "0 9 29 2 1" (29 February on a Monday) can be years away
 DAY_NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
-MONTH_NAMES = {name: n for n, name in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+MONTH_NAMES = {
+    name: n
+    for n, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
 FIELD = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?$")
 
 
@@ -46,7 +50,9 @@ class CronRule:
             hours=tuple(sorted(_field(hour, 0, 23, {}, "hour"))),
             days=frozenset(_field(day, 1, 31, {}, "day-of-month")),
             months=frozenset(_field(month, 1, 12, MONTH_NAMES, "month")),
-            weekdays=weekdays, any_day=day == "*", any_weekday=weekday == "*",
+            weekdays=weekdays,
+            any_day=day == "*",
+            any_weekday=weekday == "*",
         )
 
     def matches(self, day: date) -> bool:
@@ -71,8 +77,11 @@ class CronRule:
         return None
 
     def _instants(self, day: date, zone: ZoneInfo) -> list[datetime]:
-        return [datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
-                for hour in self.hours for minute in self.minutes]
+        return [
+            datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+            for hour in self.hours
+            for minute in self.minutes
+        ]
 
 
 def _field(text: str, low: int, high: int, names: dict[str, int], label: str) -> set[int]:

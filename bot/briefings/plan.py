@@ -37,8 +37,9 @@ class Plan:
         occurrence = self.schedule.next_start(after)
         while occurrence is not None and (best is None or occurrence - widest <= best.fire_at):
             for firing in self.firings_of(occurrence):
-                if firing.fire_at > after and (best is None or (firing.fire_at, firing.lead) <
-                                               (best.fire_at, best.lead)):
+                if firing.fire_at > after and (
+                    best is None or (firing.fire_at, firing.lead) < (best.fire_at, best.lead)
+                ):
                     best = firing
             occurrence = self.schedule.next_start(occurrence)
         return best

@@ -31,8 +31,17 @@ MAX_BATCH = 100  # briefings claimed in one transaction when many fall due at on
 
 
 class BriefingScheduler:
-    def __init__(self, scheduler: BaseScheduler, engine: Engine, outbox: Outbox, render: Render, *,
-                 grace: timedelta, clock: Callable[[], datetime], worker: str | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: BaseScheduler,
+        engine: Engine,
+        outbox: Outbox,
+        render: Render,
+        *,
+        grace: timedelta,
+        clock: Callable[[], datetime],
+        worker: str | None = None,
+    ) -> None:
         self._scheduler = scheduler
         self._engine = engine
         self._outbox = outbox
@@ -54,8 +63,9 @@ class BriefingScheduler:
             rows = repo.schedule_rows(session)
         for briefing_id, at in rows:
             self.follow(briefing_id, at)
-        self._scheduler.add_job(self.resync, "interval", seconds=RESYNC_EVERY_S, id=RESYNC_JOB,
-                                replace_existing=True)
+        self._scheduler.add_job(
+            self.resync, "interval", seconds=RESYNC_EVERY_S, id=RESYNC_JOB, replace_existing=True
+        )
         log.info("scheduled %d briefings", len(rows))
         return len(rows)
 
@@ -72,8 +82,16 @@ class BriefingScheduler:
             if old != job_id or self._scheduler.get_job(job_id) is None:
                 # A fresh id per firing time: APScheduler removes a date job after submitting it,
                 # which could otherwise race with (and delete) the successor the job itself adds.
-                self._scheduler.add_job(self.tick, "date", run_date=at, args=[briefing_id], id=job_id,
-                                        replace_existing=True, misfire_grace_time=None, coalesce=True)
+                self._scheduler.add_job(
+                    self.tick,
+                    "date",
+                    run_date=at,
+                    args=[briefing_id],
+                    id=job_id,
+                    replace_existing=True,
+                    misfire_grace_time=None,
+                    coalesce=True,
+                )
 
     def _remove(self, job_id: str) -> None:
         with contextlib.suppress(JobLookupError):  # it already ran

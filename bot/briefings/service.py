@@ -109,10 +109,18 @@ class BriefingService:
         if first is None:  # the time passed between parsing and now (say `in 1s` behind a busy queue)
             raise NothingLeft()
         briefing = Briefing(
-            title=draft.title, kind=draft.kind, channel_id=draft.channel_id, agenda=draft.agenda,
-            attendees=json.dumps(list(draft.attendees)), leads=json.dumps(list(draft.leads)),
-            zone=draft.schedule.zone, starts_at=draft.schedule.at, rule=draft.schedule.rule,
-            next_fire_at=first.fire_at, created_by=draft.created_by)
+            title=draft.title,
+            kind=draft.kind,
+            channel_id=draft.channel_id,
+            agenda=draft.agenda,
+            attendees=json.dumps(list(draft.attendees)),
+            leads=json.dumps(list(draft.leads)),
+            zone=draft.schedule.zone,
+            starts_at=draft.schedule.at,
+            rule=draft.schedule.rule,
+            next_fire_at=first.fire_at,
+            created_by=draft.created_by,
+        )
         with session_scope(self._engine) as session:
             repo.create(session, briefing)
             then(session, briefing)
@@ -153,8 +161,9 @@ class BriefingService:
         with read_scope(self._engine) as session:
             return repo.upcoming(session, limit)
 
-    def answer(self, firing_id: int, user_id: str, answer: str,
-               then: Shown = lambda _s, _o, _m: None) -> Occurrence:
+    def answer(
+        self, firing_id: int, user_id: str, answer: str, then: Shown = lambda _s, _o, _m: None
+    ) -> Occurrence:
         """Record a click on a reminder or start message; returns the occurrence with every answer.
 
         `then` gets every posted message of the occurrence, in this transaction. The briefing is
@@ -172,8 +181,12 @@ class BriefingService:
             then(session, shown, repo.messages_of(session, firing.briefing_id, occurrence))
         return shown
 
-    def finish(self, briefing_id: int, user_id: str,
-               then: Callable[[Session, Occurrence], None] = lambda _s, _o: None) -> Occurrence:
+    def finish(
+        self,
+        briefing_id: int,
+        user_id: str,
+        then: Callable[[Session, Occurrence], None] = lambda _s, _o: None,
+    ) -> Occurrence:
         """`done`: mark the latest begun occurrence finished, once; returns it with its answers.
 
         `then` runs in the same transaction (the messages announcing it), so either both happen or
@@ -187,8 +200,9 @@ class BriefingService:
             if not repo.mark_done(session, start.id, user_id, self._clock()):
                 session.refresh(start)  # read before a concurrent `done` committed: who did it is new
                 raise AlreadyDone(start.done_by)
-            occurrence = Occurrence(briefing, start, repo.answers(session, briefing_id,
-                                                                  as_utc(start.occurrence_at)))
+            occurrence = Occurrence(
+                briefing, start, repo.answers(session, briefing_id, as_utc(start.occurrence_at))
+            )
             then(session, occurrence)
         return occurrence
 

@@ -17,14 +17,23 @@ EVERY = re.compile(r"^every\s+([a-z,]+)\s+(\d{1,2}):(\d{2})$")
 IN = re.compile(r"^in\s+(\S+)$")
 DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 EVERY_DAYS = {"day": "*", "weekday": "mon-fri", "weekend": "sat,sun"}
-DAY_NAMES_FULL = {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday",
-                  "fri": "friday", "sat": "saturday", "sun": "sunday"}
+DAY_NAMES_FULL = {
+    "mon": "monday",
+    "tue": "tuesday",
+    "wed": "wednesday",
+    "thu": "thursday",
+    "fri": "friday",
+    "sat": "saturday",
+    "sun": "sunday",
+}
 MAX_AHEAD = timedelta(days=5 * 366)
 MAX_LEAD = timedelta(days=30)
 MIN_GAP = timedelta(minutes=15)
 MAX_LEADS = 5
-EXAMPLES = ("`2024-12-12 16:00`, `today 16:00`, `tomorrow 09:30`, `in 2h`, `every weekday 09:30`, "
-            "`every mon,thu 10:00`, `cron=\"0 16 * * 1-5\"`")
+EXAMPLES = (
+    "`2024-12-12 16:00`, `today 16:00`, `tomorrow 09:30`, `in 2h`, `every weekday 09:30`, "
+    '`every mon,thu 10:00`, `cron="0 16 * * 1-5"`'
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,9 @@ class Schedule:
         return self.rule is not None
 
 
-def parse_when(t: Translator, text: str, zone: str, now: datetime | None = None,
-               cron: str | None = None) -> Schedule:
+def parse_when(
+    t: Translator, text: str, zone: str, now: datetime | None = None, cron: str | None = None
+) -> Schedule:
     """`<when>` as typed (or a `cron=` rule) → a Schedule whose next start is in the future.
 
     Raises UserError with examples when it does not parse, is in the past, or never happens.
@@ -57,8 +67,9 @@ def parse_when(t: Translator, text: str, zone: str, now: datetime | None = None,
     words = " ".join(text.lower().split())
     if cron is not None:
         if words:
-            raise UserError(t("Give either a time or `cron=…`, not both. Times look like {examples}.",
-                              examples=EXAMPLES))
+            raise UserError(
+                t("Give either a time or `cron=…`, not both. Times look like {examples}.", examples=EXAMPLES)
+            )
         schedule = Schedule(zone=zone, rule=_cron(t, cron))
     else:
         schedule = _schedule(t, words, ZoneInfo(zone), moment, typed=text.strip())
@@ -81,25 +92,38 @@ def _schedule(t: Translator, words: str, zone: ZoneInfo, now: datetime, typed: s
         days = _weekdays(t, match.group(1))
         hour, minute = _clock(t, words, int(match.group(2)), int(match.group(3)))
         return Schedule(zone=zone.key, rule=f"{minute} {hour} * * {days}")
-    raise UserError(t("IRIS cannot read `{when}` as a time. Times look like {examples} (in {zone}).",
-                      when=_quote(typed), examples=EXAMPLES, zone=zone.key))
+    raise UserError(
+        t(
+            "IRIS cannot read `{when}` as a time. Times look like {examples} (in {zone}).",
+            when=_quote(typed),
+            examples=EXAMPLES,
+            zone=zone.key,
+        )
+    )
 
 
-def _local(t: Translator, words: str, zone: ZoneInfo, year: int, month: int, day: int, hour: int,
-           minute: int) -> datetime:
+def _local(
+    t: Translator, words: str, zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int
+) -> datetime:
     hour, minute = _clock(t, words, hour, minute)
     try:
         wall = datetime.combine(date(year, month, day), time(hour, minute), tzinfo=zone)
         return wall.astimezone(UTC)
     except (ValueError, OverflowError):  # 31 February, or year 9999 pushed past the calendar by UTC
-        raise UserError(t("`{when}` is not a date on the calendar. Times look like {examples}.",
-                          when=_quote(words), examples=EXAMPLES)) from None
+        raise UserError(
+            t(
+                "`{when}` is not a date on the calendar. Times look like {examples}.",
+                when=_quote(words),
+                examples=EXAMPLES,
+            )
+        ) from None
 
 
 def _clock(t: Translator, words: str, hour: int, minute: int) -> tuple[int, int]:
     if hour > 23 or minute > 59:
-        raise UserError(t("`{when}` is not a time of day; use 24-hour times such as `16:00`.",
-                          when=_quote(words)))
+        raise UserError(
+            t("`{when}` is not a time of day; use 24-hour times such as `16:00`.", when=_quote(words))
+        )
     return hour, minute
 
 
@@ -109,8 +133,9 @@ def _weekdays(t: Translator, names: str) -> str:
     days = []
     for name in names.split(","):
         if len(name) < 3 or name[:3] not in DAY_NAMES or not DAY_NAMES_FULL[name[:3]].startswith(name):
-            raise UserError(t("`{name}` is not a day; use `weekday`, `day` or days such as `mon,thu`.",
-                              name=_quote(name)))
+            raise UserError(
+                t("`{name}` is not a day; use `weekday`, `day` or days such as `mon,thu`.", name=_quote(name))
+            )
         days.append(name[:3])
     return ",".join(days)
 
@@ -119,22 +144,44 @@ def _cron(t: Translator, expression: str) -> str:
     try:
         return CronRule.parse(expression).expression
     except CronError as exc:
-        raise UserError(t("`cron=\"{rule}\"` is not a cron rule: {reason}. Example: `cron=\"0 16 * * 1-5\"` "
-                          "(16:00 on weekdays).", rule=_quote(expression), reason=str(exc))) from None
+        raise UserError(
+            t(
+                '`cron="{rule}"` is not a cron rule: {reason}. Example: `cron="0 16 * * 1-5"` '
+                "(16:00 on weekdays).",
+                rule=_quote(expression),
+                reason=str(exc),
+            )
+        ) from None
 
 
 def _check_future(t: Translator, schedule: Schedule, typed: str, now: datetime) -> None:
     first = schedule.next_start(now)
     if schedule.at is not None and schedule.at <= now:
-        raise UserError(t("`{when}` is in the past (it is now {now} in {zone}). Times look like {examples}.",
-                          when=_quote(typed), now=now.astimezone(ZoneInfo(schedule.zone)).strftime(
-                              "%Y-%m-%d %H:%M"), zone=schedule.zone, examples=EXAMPLES))
+        raise UserError(
+            t(
+                "`{when}` is in the past (it is now {now} in {zone}). Times look like {examples}.",
+                when=_quote(typed),
+                now=now.astimezone(ZoneInfo(schedule.zone)).strftime("%Y-%m-%d %H:%M"),
+                zone=schedule.zone,
+                examples=EXAMPLES,
+            )
+        )
     if first is None or first - now > MAX_AHEAD:
-        raise UserError(t("`{when}` does not happen in the next five years; pick a nearer time such as "
-                          "{examples}.", when=_quote(typed), examples=EXAMPLES))
+        raise UserError(
+            t(
+                "`{when}` does not happen in the next five years; pick a nearer time such as {examples}.",
+                when=_quote(typed),
+                examples=EXAMPLES,
+            )
+        )
     if schedule.recurring and _shortest_gap(schedule, first) < MIN_GAP:
-        raise UserError(t("`{when}` repeats more often than every 15 minutes, which would flood the channel; "
-                          "use a rule such as `every weekday 09:30`.", when=_quote(typed)))
+        raise UserError(
+            t(
+                "`{when}` repeats more often than every 15 minutes, which would flood the channel; "
+                "use a rule such as `every weekday 09:30`.",
+                when=_quote(typed),
+            )
+        )
 
 
 def _shortest_gap(schedule: Schedule, first: datetime, samples: int = 48) -> timedelta:
@@ -153,17 +200,24 @@ def parse_duration(t: Translator, text: str) -> timedelta:
     """`2h`, `30m`, `1h30m`, `2d`, `45s` → a positive timedelta."""
     match = DURATION.match(text.lower())
     if not text or not match or not any(match.groups()):
-        raise UserError(t("`{text}` is not a duration; durations look like `30m`, `2h`, `1h30m` or `1d`.",
-                          text=_quote(text)))
+        raise UserError(
+            t(
+                "`{text}` is not a duration; durations look like `30m`, `2h`, `1h30m` or `1d`.",
+                text=_quote(text),
+            )
+        )
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     try:
         duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     except OverflowError:  # `in 9999999999d`: past what timedelta holds, so past five years too
         duration = MAX_AHEAD + timedelta(days=1)
     if duration <= timedelta(0) or duration > MAX_AHEAD:
-        raise UserError(t("`{text}` is not a usable duration; use one up to five years, such as `30m` "
-                          "or `2h`.",
-                          text=_quote(text)))
+        raise UserError(
+            t(
+                "`{text}` is not a usable duration; use one up to five years, such as `30m` or `2h`.",
+                text=_quote(text),
+            )
+        )
     return duration
 
 
@@ -173,8 +227,13 @@ def parse_leads(t: Translator, text: str) -> tuple[int, ...]:
         return ()
     leads = {parse_duration(t, part.strip()) for part in text.split(",") if part.strip()}
     if not leads or len(leads) > MAX_LEADS or max(leads) > MAX_LEAD:
-        raise UserError(t("`remind={text}` must list one to five lead times up to 30 days, e.g. "
-                          "`remind=30m,5m` (or `remind=none`).", text=_quote(text)))
+        raise UserError(
+            t(
+                "`remind={text}` must list one to five lead times up to 30 days, e.g. "
+                "`remind=30m,5m` (or `remind=none`).",
+                text=_quote(text),
+            )
+        )
     return tuple(sorted((int(lead.total_seconds()) for lead in leads), reverse=True))
 
 

@@ -31,8 +31,11 @@ def export_markdown(record: Record, timezone: str) -> str:
     for item in state.items:
         if item.section != section:
             section = item.section
-            lines += [f"## {_plain(section)}", ""] if section == state.items[0].section else [
-                "", f"## {_plain(section)}", ""]
+            lines += (
+                [f"## {_plain(section)}", ""]
+                if section == state.items[0].section
+                else ["", f"## {_plain(section)}", ""]
+            )
         lines += _item_lines(item, zone) + _undone_lines(record, item.position, zone)
     lines += ["", "## Trail", "", "| # | time | who | event | detail | hash |", "|---|---|---|---|---|---|"]
     lines += [_event_row(event, zone) for event in record.events]
@@ -46,9 +49,12 @@ def _template_hash(record: Record) -> str:
 
 def _undone_lines(record: Record, position: int, zone: ZoneInfo) -> list[str]:
     """Undone sign-offs stay in the record: who signed, and who undid it when."""
-    return [f"  - undone: {'N/A' if s.kind == 'na' else 'signed'} by @{s.user_id}, {_when(s.at, zone)}; "
-            f"undone by @{s.undone_by}, {_when(s.undone_at, zone)}"
-            for s in record.signoffs if s.position == position and s.undone_at is not None]
+    return [
+        f"  - undone: {'N/A' if s.kind == 'na' else 'signed'} by @{s.user_id}, {_when(s.at, zone)}; "
+        f"undone by @{s.undone_by}, {_when(s.undone_at, zone)}"
+        for s in record.signoffs
+        if s.position == position and s.undone_at is not None
+    ]
 
 
 def _status(record: Record, zone: ZoneInfo) -> str:

@@ -50,20 +50,42 @@ class ChecklistService:
         self._clock = clock
         self.library = TemplateLibrary(engine, folder)
 
-    def start(self, reference: str, release: str, user_id: str, channel_id: str,
-              publisher: Publisher) -> ChecklistState:
+    def start(
+        self, reference: str, release: str, user_id: str, channel_id: str, publisher: Publisher
+    ) -> ChecklistState:
         """Post a new checklist of the template (`name` or `name@version`); its first event is the start."""
         if len(release) > MAX_RELEASE:
             raise Refused(N_("A release name has at most {limit} characters."), limit=MAX_RELEASE)
         template, row = self.library.for_start(reference)
         assert row.id is not None
-        checklist = Checklist(template_id=row.id, name=template.name, version=template.version,
-                              title=template.title[:255], release=release, channel_id=channel_id,
-                              started_by=user_id, started_at=self._clock())
-        items = [ChecklistItem(checklist_id=0, position=i.position, section=i.section[:255], text=i.text,
-                               owner=i.owner, approval=i.approval) for i in template.items]
-        detail = {"template": template.name, "version": template.version, "hash": template.content_hash,
-                  "release": release, "items": len(items)}
+        checklist = Checklist(
+            template_id=row.id,
+            name=template.name,
+            version=template.version,
+            title=template.title[:255],
+            release=release,
+            channel_id=channel_id,
+            started_by=user_id,
+            started_at=self._clock(),
+        )
+        items = [
+            ChecklistItem(
+                checklist_id=0,
+                position=i.position,
+                section=i.section[:255],
+                text=i.text,
+                owner=i.owner,
+                approval=i.approval,
+            )
+            for i in template.items
+        ]
+        detail = {
+            "template": template.name,
+            "version": template.version,
+            "hash": template.content_hash,
+            "release": release,
+            "items": len(items),
+        }
         with session_scope(self._engine) as session:
             repo.create(session, checklist, items)
             self._event(session, checklist, "start", None, user_id, detail)
@@ -152,8 +174,14 @@ class ChecklistService:
         """A sign-off, an approval or an N/A; the unique index has the last word on a race."""
         kind = "na" if act.action == "na" else "sign"
         reason = act.text.strip() if kind == "na" else None
-        signoff = ChecklistSignoff(checklist_id=checklist_id, position=act.position, kind=kind,
-                                   user_id=act.user_id, at=now, reason=reason)
+        signoff = ChecklistSignoff(
+            checklist_id=checklist_id,
+            position=act.position,
+            kind=kind,
+            user_id=act.user_id,
+            at=now,
+            reason=reason,
+        )
         try:
             repo.add_signoff(session, signoff)
         except repo.AlreadySigned as exc:  # another replica won between our read and our insert

@@ -157,8 +157,10 @@ def _meta_fields(meta: dict[str, object], at: dict[str, int], errors: list[str])
             f"line {at.get('name', at[''])}: `name` is required: lowercase letters, digits, `.`, `_` or `-`"
         )
     if isinstance(meta.get("version"), float):  # YAML reads an unquoted 1.10 as the number 1.1
-        errors.append(f'line {at.get("version", at[""])}: quote the version, as in `version: "1.10"`; '
-                      "unquoted, YAML reads it as a number (1.10 becomes 1.1)")
+        errors.append(
+            f'line {at.get("version", at[""])}: quote the version, as in `version: "1.10"`; '
+            "unquoted, YAML reads it as a number (1.10 becomes 1.1)"
+        )
     elif not VERSION.match(version):
         errors.append(f'line {at.get("version", at[""])}: `version` is required, e.g. `version: "1.2"`')
     return name, version, str(meta.get("description") or "")

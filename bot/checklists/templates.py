@@ -63,8 +63,14 @@ class TemplateLibrary:
         template = candidates[-1]
         twins = {t.content_hash for t in candidates if t.version == template.version}
         if len(twins) > 1:
-            raise Refused(N_("Two files in the checklists folder define {name} v{version} differently; keep "
-                             "one of them."), name=name, version=template.version)
+            raise Refused(
+                N_(
+                    "Two files in the checklists folder define {name} v{version} differently; keep "
+                    "one of them."
+                ),
+                name=name,
+                version=template.version,
+            )
         with session_scope(self._engine) as session:
             row = self._remember(session, template)
         return template, row

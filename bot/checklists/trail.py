@@ -105,8 +105,12 @@ def _broken_link(events: Sequence[EventLike], seq: int, previous: str) -> Verifi
     """Event `seq` (1-based) against the hash of the one before it."""
     event = events[seq - 1]
     if event.seq != seq:
-        return _broken(len(events), previous, seq,
-                       f"event {seq} was removed (the trail jumps from {seq - 1} to {event.seq})")
+        return _broken(
+            len(events),
+            previous,
+            seq,
+            f"event {seq} was removed (the trail jumps from {seq - 1} to {event.seq})",
+        )
     if hash_of(event) != event.hash:
         return _altered(events, previous, event)
     if event.prev_hash != previous:
@@ -116,16 +120,26 @@ def _broken_link(events: Sequence[EventLike], seq: int, previous: str) -> Verifi
     return None
 
 
-def _broken_tail(events: Sequence[EventLike], head: str, expected_count: int,
-                 expected_head: str) -> Verification | None:
+def _broken_tail(
+    events: Sequence[EventLike], head: str, expected_count: int, expected_head: str
+) -> Verification | None:
     count = len(events)
     if count < expected_count:
-        return _broken(count, head, count + 1,
-                       f"event {count + 1} was removed (the checklist recorded {expected_count} events)")
+        return _broken(
+            count,
+            head,
+            count + 1,
+            f"event {count + 1} was removed (the checklist recorded {expected_count} events)",
+        )
     # A checklist always has its start event, so an empty recorded head is itself a change.
     if head != (expected_head or GENESIS):
-        return _broken(count, head, count, f"event {count} does not end the chain the checklist recorded "
-                                           "(it was altered or events were added)")
+        return _broken(
+            count,
+            head,
+            count,
+            f"event {count} does not end the chain the checklist recorded "
+            "(it was altered or events were added)",
+        )
     return None
 
 
@@ -171,8 +185,9 @@ def replay(events: Sequence[EventLike]) -> Standing:
     return standing
 
 
-def verify_record(events: Sequence[EventLike], expected_count: int, expected_head: str,
-                  standing: Standing) -> Verification:
+def verify_record(
+    events: Sequence[EventLike], expected_count: int, expected_head: str, standing: Standing
+) -> Verification:
     """The chain, then the sign-off rows against a replay of it (a row edited by hand shows here)."""
     chain = verify_chain(events, expected_count, expected_head)
     if not chain.intact:
@@ -180,8 +195,10 @@ def verify_record(events: Sequence[EventLike], expected_count: int, expected_hea
     replayed = replay(events)
     for position in sorted(set(replayed) | set(standing)):
         if replayed.get(position) != standing.get(position):
-            problem = (f"the sign-off of item {position} ({_shown(standing.get(position))}) does not match "
-                       f"the trail ({_shown(replayed.get(position))})")
+            problem = (
+                f"the sign-off of item {position} ({_shown(standing.get(position))}) does not match "
+                f"the trail ({_shown(replayed.get(position))})"
+            )
             return Verification(events=chain.events, head=chain.head, problem=problem)
     return chain
 

@@ -74,8 +74,13 @@ class Verdict:
     faults_injected: int
 
 
-def expected_gap(backoff: Backoff, retry_number: int, tolerance: Tolerance, retry_after: float | None,
-                 honor_retry_after: bool) -> GapBounds:
+def expected_gap(
+    backoff: Backoff,
+    retry_number: int,
+    tolerance: Tolerance,
+    retry_after: float | None,
+    honor_retry_after: bool,
+) -> GapBounds:
     """Bounds for the gap before retry `retry_number` (1 is the gap before attempt 2)."""
     if honor_retry_after and retry_after is not None:
         return _widen(retry_after, retry_after, tolerance, "retry-after")
@@ -115,8 +120,14 @@ class _FaultFindings:
     recovery: float | None  # None when it injected and no 2xx followed, or when it never injected
 
 
-def analyse_run(scenario: Scenario, run: int, entries: Sequence[LedgerEntry], exit_code: int | None,
-                timed_out: bool, timeout: float | None = None) -> RunResult:
+def analyse_run(
+    scenario: Scenario,
+    run: int,
+    entries: Sequence[LedgerEntry],
+    exit_code: int | None,
+    timed_out: bool,
+    timeout: float | None = None,
+) -> RunResult:
     """Judge one run from its ledger; `timeout` is the limit actually applied (default: the target's)."""
     mine = [entry for entry in entries if entry.run == run]
     several = len(scenario.faults) > 1
@@ -134,10 +145,19 @@ def analyse_run(scenario: Scenario, run: int, entries: Sequence[LedgerEntry], ex
         reasons += found.reasons
         findings.append(found)
     outcome: Outcome = "timeout" if timed_out else "failed" if reasons else "recovered"
-    return RunResult(run, outcome, exit_code, timed_out, attempts, gaps, _run_recovery(findings),
-                     sum(1 for e in mine if e.injected), reasons,
-                     min((e.received_at for e in mine), default=None),
-                     max((e.responded_at for e in mine), default=None))
+    return RunResult(
+        run,
+        outcome,
+        exit_code,
+        timed_out,
+        attempts,
+        gaps,
+        _run_recovery(findings),
+        sum(1 for e in mine if e.injected),
+        reasons,
+        min((e.received_at for e in mine), default=None),
+        max((e.responded_at for e in mine), default=None),
+    )
 
 
 def _attempts_on(entries: list[LedgerEntry], fault_id: str) -> list[LedgerEntry]:
@@ -145,8 +165,9 @@ def _attempts_on(entries: list[LedgerEntry], fault_id: str) -> list[LedgerEntry]
     return sorted(on_fault, key=lambda entry: (entry.attempt or 0, entry.received_at))
 
 
-def _target_reasons(scenario: Scenario, run: int, exit_code: int | None, timed_out: bool,
-                    timeout: float | None) -> list[str]:
+def _target_reasons(
+    scenario: Scenario, run: int, exit_code: int | None, timed_out: bool, timeout: float | None
+) -> list[str]:
     if timed_out:  # killed: its exit code says nothing about the script
         limit = scenario.target.timeout if timeout is None else timeout
         return [f"run {run}: timed out after {format_duration(limit)}"]
@@ -156,36 +177,41 @@ def _target_reasons(scenario: Scenario, run: int, exit_code: int | None, timed_o
     return []
 
 
-def _analyse_fault(retry: RetryExpect, run: int, fault_id: str, tries: list[LedgerEntry],
-                   timed_out: bool, several: bool) -> _FaultFindings:
+def _analyse_fault(
+    retry: RetryExpect, run: int, fault_id: str, tries: list[LedgerEntry], timed_out: bool, several: bool
+) -> _FaultFindings:
     on = f" on {fault_id}" if several else ""  # with one fault, naming it adds nothing
     gaps, reasons = _check_retries(retry, run, fault_id, tries, on)
     if len(tries) > retry.max_attempts:
-        reasons.append(f"run {run}: {len(tries)} attempts on {fault_id}, "
-                       f"max_attempts is {retry.max_attempts}")
+        reasons.append(
+            f"run {run}: {len(tries)} attempts on {fault_id}, max_attempts is {retry.max_attempts}"
+        )
     injected = [i for i, entry in enumerate(tries) if entry.injected]
     if not injected:
         return _FaultFindings(gaps, reasons, False, None)
-    healed = any(_is_2xx(entry.status) for entry in tries[injected[-1] + 1:])
+    healed = any(_is_2xx(entry.status) for entry in tries[injected[-1] + 1 :])
     if not healed and not timed_out:  # a killed target did not give up, it was stopped
         reasons.append(_unrecovered_reason(retry, run, fault_id, tries, on))
     if not healed:
         return _FaultFindings(gaps, reasons, True, None)
-    first_ok = next(e for e in tries[injected[0] + 1:] if _is_2xx(e.status))
+    first_ok = next(e for e in tries[injected[0] + 1 :] if _is_2xx(e.status))
     return _FaultFindings(gaps, reasons, True, first_ok.responded_at - tries[injected[0]].responded_at)
 
 
-def _check_retries(retry: RetryExpect, run: int, fault_id: str, tries: list[LedgerEntry],
-                   on: str) -> tuple[list[GapCheck], list[str]]:
+def _check_retries(
+    retry: RetryExpect, run: int, fault_id: str, tries: list[LedgerEntry], on: str
+) -> tuple[list[GapCheck], list[str]]:
     gaps: list[GapCheck] = []
     reasons: list[str] = []
     for attempt, (before, after) in enumerate(pairwise(tries), start=2):
         if before.status not in retry.on:  # no back-off model applies to a retry that should not be
-            reasons.append(f"run {run}: attempt {attempt}{on} retried after {before.status}, "
-                           f"which is not in retry.on")
+            reasons.append(
+                f"run {run}: attempt {attempt}{on} retried after {before.status}, which is not in retry.on"
+            )
             continue
-        bounds = expected_gap(retry.backoff, attempt - 1, retry.tolerance, before.retry_after,
-                              retry.honor_retry_after)
+        bounds = expected_gap(
+            retry.backoff, attempt - 1, retry.tolerance, before.retry_after, retry.honor_retry_after
+        )
         gap = after.received_at - before.responded_at
         check = GapCheck(fault_id, attempt, gap, bounds, bounds.low <= gap <= bounds.high)
         gaps.append(check)
@@ -197,12 +223,15 @@ def _check_retries(retry: RetryExpect, run: int, fault_id: str, tries: list[Ledg
 def _gap_reason(run: int, check: GapCheck, on: str) -> str:
     bounds = check.bounds
     why = " (Retry-After)" if bounds.source == "retry-after" else ""
-    return (f"run {run}: gap before attempt {check.before_attempt}{on} was {check.gap:.2f} s, expected "
-            f"{bounds.nominal_low:.2f}–{bounds.nominal_high:.2f} s ±{bounds.tolerance:.2f} s{why}")
+    return (
+        f"run {run}: gap before attempt {check.before_attempt}{on} was {check.gap:.2f} s, expected "
+        f"{bounds.nominal_low:.2f}–{bounds.nominal_high:.2f} s ±{bounds.tolerance:.2f} s{why}"
+    )
 
 
-def _unrecovered_reason(retry: RetryExpect, run: int, fault_id: str, tries: list[LedgerEntry],
-                        on: str) -> str:
+def _unrecovered_reason(
+    retry: RetryExpect, run: int, fault_id: str, tries: list[LedgerEntry], on: str
+) -> str:
     last = tries[-1]
     if last.status in retry.on and len(tries) < retry.max_attempts:
         return f"run {run}: gave up after {len(tries)} attempts{on} while {retry.max_attempts} were allowed"
@@ -230,14 +259,24 @@ def judge(scenario: Scenario, results: Sequence[RunResult], evidence_unreachable
     breaches = _breaches(scenario.success, len(results), rate, mean, longest)
     if results and scenario.faults and not any(result.faults_injected for result in results):
         # Nothing was tested: most likely faults[].match never saw the target's requests.
-        breaches.append("no fault was injected in any run; check that faults[].match fits the target's "
-                        "requests")
+        breaches.append(
+            "no fault was injected in any run; check that faults[].match fits the target's requests"
+        )
     kind: VerdictKind = "fail" if breaches else "inconclusive" if evidence_unreachable else "pass"
     checks = [gap for result in results for gap in result.gaps]
-    return Verdict(kind, _verdict_reasons(kind, breaches, results), len(results), len(recovered), rate, mean,
-                   statistics.median(times) if times else None, longest,
-                   sum(1 for gap in checks if gap.ok), len(checks),
-                   sum(result.faults_injected for result in results))
+    return Verdict(
+        kind,
+        _verdict_reasons(kind, breaches, results),
+        len(results),
+        len(recovered),
+        rate,
+        mean,
+        statistics.median(times) if times else None,
+        longest,
+        sum(1 for gap in checks if gap.ok),
+        len(checks),
+        sum(result.faults_injected for result in results),
+    )
 
 
 def _verdict_reasons(kind: VerdictKind, breaches: list[str], results: Sequence[RunResult]) -> list[str]:
@@ -247,19 +286,22 @@ def _verdict_reasons(kind: VerdictKind, breaches: list[str], results: Sequence[R
     return breaches + failed if kind == "fail" else []
 
 
-def _breaches(success: Success, runs: int, rate: float, mean: float | None,
-              longest: float | None) -> list[str]:
+def _breaches(
+    success: Success, runs: int, rate: float, mean: float | None, longest: float | None
+) -> list[str]:
     if runs == 0:
         return ["no run was completed"]
     breaches = []
     if rate < success.success_rate:
         breaches.append(f"success rate {_percent(rate)} is below {_percent(success.success_rate)}")
     if longest is not None and success.recovery_max is not None and longest > success.recovery_max:
-        breaches.append(f"max recovery {format_duration(longest)} exceeds "
-                        f"{format_duration(success.recovery_max)}")
+        breaches.append(
+            f"max recovery {format_duration(longest)} exceeds {format_duration(success.recovery_max)}"
+        )
     if mean is not None and success.recovery_mean_max is not None and mean > success.recovery_mean_max:
-        breaches.append(f"mean recovery {format_duration(mean)} exceeds "
-                        f"{format_duration(success.recovery_mean_max)}")
+        breaches.append(
+            f"mean recovery {format_duration(mean)} exceeds {format_duration(success.recovery_mean_max)}"
+        )
     return breaches
 
 

@@ -42,8 +42,22 @@ OUTCOME_COLOURS: dict[str, Rgb] = {"recovered": GREEN, "failed": RED, "timeout":
 VERDICT_COLOURS: dict[str, Rgb] = {"pass": GREEN, "fail": RED, "inconclusive": AMBER}
 # Pillow's own font has ASCII and a few symbols; anything else would print as a box.
 FONT_EXTRAS = frozenset("…±·°")
-LOOKALIKES = str.maketrans({"–": "-", "—": "-", "−": "-", "×": "x", "≤": "<=", "≥": ">=", "→": "->",
-                            "µ": "u", "‘": "'", "’": "'", "“": '"', "”": '"'})
+LOOKALIKES = str.maketrans(
+    {
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "×": "x",
+        "≤": "<=",
+        "≥": ">=",
+        "→": "->",
+        "µ": "u",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+    }
+)
 
 
 def render_timeline(result: RehearsalResult) -> bytes:
@@ -89,14 +103,19 @@ class _Canvas:
         self._draw.line(points, fill=fill, width=round(width * SUPERSAMPLE))
 
     def dot(self, x: float, y: float, radius: float, fill: Rgb) -> None:
-        box = [(x - radius) * SUPERSAMPLE, (y - radius) * SUPERSAMPLE,
-               (x + radius) * SUPERSAMPLE, (y + radius) * SUPERSAMPLE]
+        box = [
+            (x - radius) * SUPERSAMPLE,
+            (y - radius) * SUPERSAMPLE,
+            (x + radius) * SUPERSAMPLE,
+            (y + radius) * SUPERSAMPLE,
+        ]
         self._draw.ellipse(box, fill=fill, outline=WHITE, width=SUPERSAMPLE)
 
     def text(self, x: float, y: float, text: str, size: int, fill: Rgb = INK, anchor: str = "la") -> float:
         """Draws `text` with its `anchor` (Pillow's two letters) at x, y; returns where it ends."""
-        self._draw.text((x * SUPERSAMPLE, y * SUPERSAMPLE), _printable(text), fill=fill, font=_font(size),
-                        anchor=anchor)
+        self._draw.text(
+            (x * SUPERSAMPLE, y * SUPERSAMPLE), _printable(text), fill=fill, font=_font(size), anchor=anchor
+        )
         return x + self.width(text, size)
 
     def width(self, text: str, size: int) -> float:
@@ -120,8 +139,10 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def _printable(text: str) -> str:
     """`text` in the characters the font has: "1.00–2.00 s" as "1.00-2.00 s", "é" as "e", others as "?"."""
-    return "".join(char if char.isascii() or char in FONT_EXTRAS else _nearest_ascii(char)
-                   for char in text.translate(LOOKALIKES))
+    return "".join(
+        char if char.isascii() or char in FONT_EXTRAS else _nearest_ascii(char)
+        for char in text.translate(LOOKALIKES)
+    )
 
 
 def _nearest_ascii(char: str) -> str:
@@ -180,15 +201,17 @@ def _draw_header(canvas: _Canvas, result: RehearsalResult, shown: int) -> None:
     if verdict is not None:
         canvas.text(end + pill + 30, 31, _success_rate(verdict), 18, anchor="lm")
     if shown < len(result.runs):
-        canvas.text(WIDTH - 24, 31, f"showing the first {shown} of {len(result.runs)} runs", 15, AMBER,
-                    anchor="rm")
+        canvas.text(
+            WIDTH - 24, 31, f"showing the first {shown} of {len(result.runs)} runs", 15, AMBER, anchor="rm"
+        )
     canvas.text(24, 58, " · ".join(_headline(result)), 15, MUTED)
     _draw_legend(canvas, 24, 96)
 
 
 def _success_rate(verdict: Verdict) -> str:
-    return (f"success rate {verdict.success_rate * 100:.4g}% "
-            f"({verdict.recovered}/{verdict.runs} runs recovered)")
+    return (
+        f"success rate {verdict.success_rate * 100:.4g}% ({verdict.recovered}/{verdict.runs} runs recovered)"
+    )
 
 
 def _headline(result: RehearsalResult) -> list[str]:
@@ -198,17 +221,24 @@ def _headline(result: RehearsalResult) -> list[str]:
         return parts
     parts.append(f"{verdict.faults_injected} faults injected")
     if verdict.recovery_mean is not None and verdict.recovery_max is not None:
-        parts.append(f"recovery mean {format_duration(verdict.recovery_mean)}, "
-                     f"max {format_duration(verdict.recovery_max)}")
+        parts.append(
+            f"recovery mean {format_duration(verdict.recovery_mean)}, "
+            f"max {format_duration(verdict.recovery_max)}"
+        )
     parts.append(f"back-off gaps in bounds {verdict.backoff_ok}/{verdict.backoff_total}")
     return parts
 
 
 def _draw_legend(canvas: _Canvas, x: float, y: float) -> None:
-    for colour, name, shape in [(RED, "injected fault", "dot"), (GREEN, "forwarded 2xx", "dot"),
-                                (GREY, "other status", "dot"), (GAP_OK, "gap within bounds", "bar"),
-                                (RED, "gap out of bounds", "bar"), (GREY, "gap not checked", "bar"),
-                                (GREEN, "time in flight", "line")]:
+    for colour, name, shape in [
+        (RED, "injected fault", "dot"),
+        (GREEN, "forwarded 2xx", "dot"),
+        (GREY, "other status", "dot"),
+        (GAP_OK, "gap within bounds", "bar"),
+        (RED, "gap out of bounds", "bar"),
+        (GREY, "gap not checked", "bar"),
+        (GREEN, "time in flight", "line"),
+    ]:
         if shape == "dot":
             canvas.dot(x + 6, y, 6, colour)
         else:
@@ -216,8 +246,9 @@ def _draw_legend(canvas: _Canvas, x: float, y: float) -> None:
         x = canvas.text(x + (16 if shape == "dot" else 28), y, name, 14, anchor="lm") + 22
 
 
-def _draw_lane(canvas: _Canvas, axis: _TimeAxis, top: float, index: int, run: RunResult,
-               entries: list[Entry]) -> None:
+def _draw_lane(
+    canvas: _Canvas, axis: _TimeAxis, top: float, index: int, run: RunResult, entries: list[Entry]
+) -> None:
     _draw_lane_frame(canvas, axis, top, index, run)
     faults, others = _rows(entries)
     if not faults:
@@ -258,8 +289,11 @@ def _rows(entries: list[Entry]) -> tuple[list[tuple[str, list[Entry]]], list[Ent
     by_fault: dict[str | None, list[Entry]] = {}
     for entry in entries:
         by_fault.setdefault(entry["fault_id"], []).append(entry)
-    faults = [(fault, sorted(tries, key=lambda e: (e["attempt"] or 0, e["received_at"])))
-              for fault, tries in by_fault.items() if fault is not None]
+    faults = [
+        (fault, sorted(tries, key=lambda e: (e["attempt"] or 0, e["received_at"])))
+        for fault, tries in by_fault.items()
+        if fault is not None
+    ]
     return faults, by_fault.get(None, [])
 
 
@@ -316,13 +350,26 @@ class _Row:
 
     def draw(self, tries: list[Entry], checks: dict[tuple[str, int], GapCheck] | None) -> None:
         """`checks` None: these requests are on no fault, so they have no gaps to show."""
-        self.canvas.line(self.x(tries[0], "received_at"), self.y, self.x(tries[-1], "responded_at"), self.y,
-                         FAINT, 2)
-        gaps = [] if checks is None else [(checks.get((prev["fault_id"], number)), prev, after)
-                                          for number, (prev, after) in enumerate(pairwise(tries), start=2)]
+        self.canvas.line(
+            self.x(tries[0], "received_at"), self.y, self.x(tries[-1], "responded_at"), self.y, FAINT, 2
+        )
+        gaps = (
+            []
+            if checks is None
+            else [
+                (checks.get((prev["fault_id"], number)), prev, after)
+                for number, (prev, after) in enumerate(pairwise(tries), start=2)
+            ]
+        )
         for check, prev, after in gaps:
-            self.canvas.line(self.x(prev, "responded_at"), self.y, self.x(after, "received_at"), self.y,
-                             _gap_colour(check), 5)
+            self.canvas.line(
+                self.x(prev, "responded_at"),
+                self.y,
+                self.x(after, "received_at"),
+                self.y,
+                _gap_colour(check),
+                5,
+            )
         for entry in tries:
             self._draw_attempt(entry)
         for check, prev, after in sorted(gaps, key=lambda gap: gap[0] is None or gap[0].ok):
@@ -363,8 +410,14 @@ def _draw_axis(canvas: _Canvas, axis: _TimeAxis, top: float) -> None:
     for tick in axis.ticks():
         canvas.line(axis.x(tick), top, axis.x(tick), top + 6, INK, 1)
         canvas.text(axis.x(tick), top + 10, f"{tick:g} s", 14, anchor="mt")
-    canvas.text((PLOT_LEFT + PLOT_RIGHT) / 2, top + 40, "seconds since the run's first request", 15, MUTED,
-                anchor="mt")
+    canvas.text(
+        (PLOT_LEFT + PLOT_RIGHT) / 2,
+        top + 40,
+        "seconds since the run's first request",
+        15,
+        MUTED,
+        anchor="mt",
+    )
 
 
 def _shorten(canvas: _Canvas, text: str, size: int, width: float) -> str:

@@ -28,8 +28,12 @@ def rehearse_from_terminal(path: Path, *, runs: int | None, as_json: bool, check
     if check_only:
         print(f"{path}: valid. {scenario.summary()}")
         return 0
-    rehearsal = Rehearsal(scenario, runs=runs, on_progress=_print_progress,
-                          alertmanager_url=os.environ.get("IRIS_ALERTMANAGER_URL") or None)
+    rehearsal = Rehearsal(
+        scenario,
+        runs=runs,
+        on_progress=_print_progress,
+        alertmanager_url=os.environ.get("IRIS_ALERTMANAGER_URL") or None,
+    )
     stopper = _abort_on_signals(rehearsal.abort)
     with stopper:
         result = rehearsal.run()

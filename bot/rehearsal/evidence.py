@@ -53,8 +53,11 @@ class EvidenceReport:
         return [result for result in self.results if result.ok is False]
 
     def to_json(self) -> dict[str, Any]:
-        return {"unreachable": self.unreachable, "failed": [result.id for result in self.failed],
-                "checks": [asdict(result) for result in self.results]}
+        return {
+            "unreachable": self.unreachable,
+            "failed": [result.id for result in self.failed],
+            "checks": [asdict(result) for result in self.results],
+        }
 
 
 class EvidenceUnavailable(Exception):
@@ -95,8 +98,13 @@ def _request_json(http: httpx.Client, system: str, method: str, url: str, **opti
 
 def prometheus_value(http: httpx.Client, url: str, query: str, at: float) -> float:
     """The instant value of `query` at unix time `at`; the samples of a vector are summed, none is 0."""
-    body = _request_json(http, "Prometheus", "GET", f"{url.rstrip('/')}/api/v1/query",
-                         params={"query": query, "time": f"{at:.3f}"})
+    body = _request_json(
+        http,
+        "Prometheus",
+        "GET",
+        f"{url.rstrip('/')}/api/v1/query",
+        params={"query": query, "time": f"{at:.3f}"},
+    )
     data = body.get("data") if isinstance(body, dict) and body.get("status") == "success" else None
     if not isinstance(data, dict):
         raise EvidenceUnavailable("Prometheus answered without a successful result")
@@ -165,8 +173,15 @@ class EvidenceChecker:
     made here is closed by `close()`.
     """
 
-    def __init__(self, evidence: Evidence, *, alertmanager_url: str | None, http: httpx.Client | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        evidence: Evidence,
+        *,
+        alertmanager_url: str | None,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._evidence = evidence
         self._alertmanager_url = alertmanager_url
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
@@ -211,8 +226,9 @@ class EvidenceChecker:
                 break
         return EvidenceReport([latest[check.id] for check in self._evidence.checks])
 
-    def _ask_again(self, check: EvidenceCheck, window: Window, faults: int,
-                   latest: dict[str, CheckResult]) -> bool:
+    def _ask_again(
+        self, check: EvidenceCheck, window: Window, faults: int, latest: dict[str, CheckResult]
+    ) -> bool:
         """Answer `check` into `latest`; True when asking again might change the answer."""
         result, final = self._answer(check, window, faults)
         latest[check.id] = result
@@ -249,15 +265,19 @@ class EvidenceChecker:
             start = self._counter(source, window.start)
         end = self._counter(source, min(self._clock(), window.end))
         if end < start:
-            raise EvidenceUnavailable(f"{source.counter} went down from {start:g} to {end:g} in the window: "
-                                      "the counter was reset, so its delta cannot be trusted", final=True)
+            raise EvidenceUnavailable(
+                f"{source.counter} went down from {start:g} to {end:g} in the window: "
+                "the counter was reset, so its delta cannot be trusted",
+                final=True,
+            )
         delta = end - start
         return int(delta) if delta.is_integer() else delta
 
     def _alert_count(self, source: AlertsSource, window: Window) -> int:
         if not self._alertmanager_url:
-            raise EvidenceUnavailable("IRIS_ALERTMANAGER_URL is not set, so alerts cannot be checked",
-                                      final=True)
+            raise EvidenceUnavailable(
+                "IRIS_ALERTMANAGER_URL is not set, so alerts cannot be checked", final=True
+            )
         alerts = alertmanager_alerts(self._http, self._alertmanager_url, source.labels)
         return sum(1 for alert in alerts if self._overlaps(alert, window))
 

@@ -87,8 +87,13 @@ def split_target(raw: bytes) -> tuple[str, str]:
 class ServerConnection(asyncio.Protocol):
     """One client connection: parses requests as bytes arrive and answers them one at a time."""
 
-    def __init__(self, handler: Handler, max_body: int, tasks: set[asyncio.Task[None]],
-                 connections: set[ServerConnection]) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        max_body: int,
+        tasks: set[asyncio.Task[None]],
+        connections: set[ServerConnection],
+    ) -> None:
         self._handler = handler
         self._max_body = max_body
         self._tasks = tasks
@@ -167,8 +172,17 @@ class ServerConnection(asyncio.Protocol):
             self._refuse(400, "malformed request target")
             return
         method = self._parser.get_method().decode("latin-1")
-        self._pending.append(Request(method, target, path, self._headers, b"".join(self._body),
-                                     self._parser.should_keep_alive(), self._too_large))
+        self._pending.append(
+            Request(
+                method,
+                target,
+                path,
+                self._headers,
+                b"".join(self._body),
+                self._parser.should_keep_alive(),
+                self._too_large,
+            )
+        )
         self._next()
 
     # -- answering -------------------------------------------------------------------------------
@@ -206,7 +220,12 @@ class ServerConnection(asyncio.Protocol):
 
 def relay(headers: Sequence[tuple[str, str]], dropped: frozenset[str]) -> Headers:
     """The headers minus `dropped` and whatever the Connection header names (hop-by-hop)."""
-    named = {token.strip().lower() for name, value in headers if name.lower() == "connection"
-             for token in value.split(",")}
-    return [(name, value) for name, value in headers
-            if name.lower() not in dropped and name.lower() not in named]
+    named = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    return [
+        (name, value) for name, value in headers if name.lower() not in dropped and name.lower() not in named
+    ]

@@ -26,10 +26,20 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY = 10 * 1024 * 1024
 # RFC 9110 §7.6.1, plus the non-standard Proxy-Connection some clients still send.
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "te", "trailer", "trailers", "transfer-encoding", "upgrade",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 # Framing is recomputed for the body actually sent; a copied length could lie. Host is the upstream's
 # own, and Expect is dropped because the body is already read: waiting for a 100 could only stall.
 _NOT_RELAYED = HOP_BY_HOP | {"content-length"}
@@ -115,8 +125,16 @@ class FaultProxy:
     """A real HTTP server on its own loop in a daemon thread, so synchronous callers and subprocesses
     can use it. Every request is recorded in `ledger`."""
 
-    def __init__(self, upstream: str, faults: Sequence[FaultSpec], ledger: Ledger, *,
-                 host: str = "127.0.0.1", port: int = 0, upstream_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        faults: Sequence[FaultSpec],
+        ledger: Ledger,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        upstream_timeout: float = 60.0,
+    ) -> None:
         self._upstream = upstream.rstrip("/")
         self._faults = tuple(faults)
         self._ledger = ledger
@@ -146,8 +164,9 @@ class FaultProxy:
         sock = socket.create_server((self._host, self._port), backlog=128)
         self._bound_port = sock.getsockname()[1]
         self._loop = _new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
-                                        name=f"fault-proxy-{self._bound_port}")
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, daemon=True, name=f"fault-proxy-{self._bound_port}"
+        )
         self._thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self._serve(sock), self._loop).result(timeout=10)
@@ -155,8 +174,9 @@ class FaultProxy:
             sock.close()
             self.stop()
             raise
-        log.info("fault proxy on %s forwards to %s with %d faults", self.url, self._upstream,
-                 len(self._faults))
+        log.info(
+            "fault proxy on %s forwards to %s with %d faults", self.url, self._upstream, len(self._faults)
+        )
         return self
 
     async def _serve(self, sock: socket.socket) -> None:
@@ -164,7 +184,8 @@ class FaultProxy:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: ServerConnection(self._handle, MAX_REQUEST_BODY, self._answering, self._connections),
-            sock=sock)
+            sock=sock,
+        )
 
     def stop(self) -> None:
         """Close the listening socket, in-flight connections and the upstream client; idempotent."""
@@ -272,30 +293,55 @@ class FaultProxy:
         assert self._pool is not None, "the fault proxy is not running"
         started = time.monotonic()
         try:
-            upstream = await self._pool.send(request.method, request.target,
-                                             relay(request.headers, _NOT_FORWARDED), request.body)
+            upstream = await self._pool.send(
+                request.method, request.target, relay(request.headers, _NOT_FORWARDED), request.body
+            )
         except UpstreamError as exc:
             return self._answer(request, arrival, 502, f"upstream unreachable ({exc})")
         latency = time.monotonic() - started
         self._record(request, arrival, upstream.status, upstream_latency=latency)
         # Without a body to measure, the upstream's own length is the truth (RFC 9110 §8.6).
         length = next((value for name, value in upstream.headers if name.lower() == "content-length"), None)
-        return Reply(upstream.status, relay(upstream.headers, _NOT_RELAYED), upstream.body,
-                     reason=upstream.reason, content_length=length)
+        return Reply(
+            upstream.status,
+            relay(upstream.headers, _NOT_RELAYED),
+            upstream.body,
+            reason=upstream.reason,
+            content_length=length,
+        )
 
     def _answer(self, request: Request, arrival: _Arrival, status: int, error: str) -> Reply:
         """The proxy's own answer when it cannot forward; `error` goes to the ledger as well."""
         self._record(request, arrival, status, error=error)
-        return Reply(status, [("Content-Type", "text/plain; charset=utf-8")],
-                     f"IRIS fault proxy: {error}".encode())
+        return Reply(
+            status, [("Content-Type", "text/plain; charset=utf-8")], f"IRIS fault proxy: {error}".encode()
+        )
 
-    def _record(self, request: Request, arrival: _Arrival, status: int, *, injected: bool = False,
-                retry_after: float | None = None, upstream_latency: float | None = None,
-                error: str | None = None) -> None:
+    def _record(
+        self,
+        request: Request,
+        arrival: _Arrival,
+        status: int,
+        *,
+        injected: bool = False,
+        retry_after: float | None = None,
+        upstream_latency: float | None = None,
+        error: str | None = None,
+    ) -> None:
         # Taken last, right before the answer is written.
-        self._ledger.record(LedgerEntry(
-            run=arrival.run, fault_id=arrival.fault.id if arrival.fault else None, attempt=arrival.attempt,
-            method=request.method, path=request.path, received_at=arrival.received_at,
-            responded_at=time.monotonic(), status=status, injected=injected, retry_after=retry_after,
-            upstream_latency=upstream_latency, error=error,
-        ))
+        self._ledger.record(
+            LedgerEntry(
+                run=arrival.run,
+                fault_id=arrival.fault.id if arrival.fault else None,
+                attempt=arrival.attempt,
+                method=request.method,
+                path=request.path,
+                received_at=arrival.received_at,
+                responded_at=time.monotonic(),
+                status=status,
+                injected=injected,
+                retry_after=retry_after,
+                upstream_latency=upstream_latency,
+                error=error,
+            )
+        )

@@ -28,8 +28,10 @@ def run_line(result: RunResult) -> str:
 def summary(result: RehearsalResult) -> list[str]:
     """The lines a person reads at the end: verdict, the headline numbers, and every reason."""
     verdict = result.verdict
-    lines = [f"rehearsal {result.rehearsal_id} of {result.scenario}: {result.status}"
-             + (f", verdict {verdict.verdict.upper()}" if verdict else "")]
+    lines = [
+        f"rehearsal {result.rehearsal_id} of {result.scenario}: {result.status}"
+        + (f", verdict {verdict.verdict.upper()}" if verdict else "")
+    ]
     if verdict is not None:
         lines.append(_headline(result))
         lines += [f"  - {reason}" for reason in verdict.reasons]
@@ -44,9 +46,11 @@ def summary(result: RehearsalResult) -> list[str]:
 def _headline(result: RehearsalResult) -> str:
     verdict = result.verdict
     assert verdict is not None
-    parts = [f"success rate {verdict.success_rate:.0%} ({verdict.recovered}/{verdict.runs})",
-             f"faults injected {verdict.faults_injected}",
-             f"back-off gaps in bounds {verdict.backoff_ok}/{verdict.backoff_total}"]
+    parts = [
+        f"success rate {verdict.success_rate:.0%} ({verdict.recovered}/{verdict.runs})",
+        f"faults injected {verdict.faults_injected}",
+        f"back-off gaps in bounds {verdict.backoff_ok}/{verdict.backoff_total}",
+    ]
     if verdict.recovery_mean is not None:
         parts.insert(1, f"mean recovery {format_duration(verdict.recovery_mean)}")
     if verdict.recovery_max is not None:

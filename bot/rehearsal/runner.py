@@ -21,7 +21,6 @@ from bot.rehearsal.targets import MARKER_ENV, kill_leftover_targets, run_command
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Progress:
     """What a watcher (the CLI, the Slack message) is told after each run."""
@@ -48,11 +47,15 @@ class RehearsalResult:
     evidence: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"scenario": self.scenario, "rehearsal_id": self.rehearsal_id,
-                                "status": self.status, "notes": self.notes,
-                                "duration": round(self.ended_at - self.started_at, 3),
-                                "failed_run_output": {str(run): text for run, text in self.outputs.items()},
-                                "evidence": self.evidence}
+        body: dict[str, Any] = {
+            "scenario": self.scenario,
+            "rehearsal_id": self.rehearsal_id,
+            "status": self.status,
+            "notes": self.notes,
+            "duration": round(self.ended_at - self.started_at, 3),
+            "failed_run_output": {str(run): text for run, text in self.outputs.items()},
+            "evidence": self.evidence,
+        }
         if self.verdict is not None:
             body |= result_to_json(self.runs, self.verdict)
         body["journal"] = self.journal
@@ -62,9 +65,16 @@ class RehearsalResult:
 class Rehearsal:
     """One rehearsal of one scenario; `run()` blocks until it is over and always cleans up."""
 
-    def __init__(self, scenario: Scenario, *, runs: int | None = None, rehearsal_id: str | None = None,
-                 on_progress: Callable[[Progress], None] | None = None,
-                 abort: threading.Event | None = None, alertmanager_url: str | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        runs: int | None = None,
+        rehearsal_id: str | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        abort: threading.Event | None = None,
+        alertmanager_url: str | None = None,
+    ) -> None:
         self.scenario = scenario
         self.alertmanager_url = alertmanager_url
         self.runs = min(runs or scenario.runs, scenario.runs)
@@ -100,9 +110,19 @@ class Rehearsal:
             status = "interrupted"
         # Only a rehearsal that ran to its end has a verdict; partial figures stay in the runs.
         verdict = self._verdict(results, evidence) if status == "completed" else None
-        return RehearsalResult(self.scenario.name, self.rehearsal_id, status, verdict, results,
-                               self.ledger.to_json(), started, time.monotonic(), notes, self.outputs,
-                               evidence.to_json() if evidence else None)
+        return RehearsalResult(
+            self.scenario.name,
+            self.rehearsal_id,
+            status,
+            verdict,
+            results,
+            self.ledger.to_json(),
+            started,
+            time.monotonic(),
+            notes,
+            self.outputs,
+            evidence.to_json() if evidence else None,
+        )
 
     @contextmanager
     def _evidence_checker(self) -> Iterator[EvidenceChecker | None]:
@@ -110,8 +130,9 @@ class Rehearsal:
             yield None
             return
         # Waiting on the abort event: an abort cuts the settle time and the polls short.
-        checker = EvidenceChecker(self.scenario.evidence, alertmanager_url=self.alertmanager_url,
-                                  sleep=self._pause)
+        checker = EvidenceChecker(
+            self.scenario.evidence, alertmanager_url=self.alertmanager_url, sleep=self._pause
+        )
         try:
             yield checker
         finally:
@@ -174,8 +195,9 @@ class Rehearsal:
             kill_leftover_targets(self.rehearsal_id)  # children that left the process group (setsid)
         if outcome.aborted:
             return None
-        result = analyse_run(self.scenario, number, self.ledger.entries(number), outcome.exit_code,
-                             outcome.timed_out, timeout)
+        result = analyse_run(
+            self.scenario, number, self.ledger.entries(number), outcome.exit_code, outcome.timed_out, timeout
+        )
         if result.outcome != "recovered" and outcome.output_tail:
             self.outputs[number] = outcome.output_tail
         return result

@@ -50,8 +50,14 @@ class StartRequest:
 
 
 class RehearsalService:
-    def __init__(self, engine: Engine, scenarios: Path, *, alertmanager_url: str | None = None,
-                 make_rehearsal: Callable[..., Rehearsal] = Rehearsal) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        scenarios: Path,
+        *,
+        alertmanager_url: str | None = None,
+        make_rehearsal: Callable[..., Rehearsal] = Rehearsal,
+    ) -> None:
         self._engine = engine
         self._folder = scenarios
         self._alertmanager_url = alertmanager_url
@@ -81,9 +87,16 @@ class RehearsalService:
         rehearsal_id = f"r-{secrets.token_hex(4)}"
         runs = min(request.runs or scenario.runs, scenario.runs)
         with session_scope(self._engine) as session:
-            record = repo.start(session, id=rehearsal_id, scenario=scenario.name, runs_planned=runs,
-                                dry_run=False, started_by=request.started_by, channel_id=request.channel_id,
-                                owner=socket.gethostname())
+            record = repo.start(
+                session,
+                id=rehearsal_id,
+                scenario=scenario.name,
+                runs_planned=runs,
+                dry_run=False,
+                started_by=request.started_by,
+                channel_id=request.channel_id,
+                owner=socket.gethostname(),
+            )
         try:
             self._launch(record, scenario, runs, watcher)
         except BaseException:
@@ -92,19 +105,28 @@ class RehearsalService:
         return record
 
     def _launch(self, record: RehearsalRecord, scenario: Scenario, runs: int, watcher: Watcher) -> None:
-        rehearsal = self._make(scenario, runs=runs, rehearsal_id=record.id,
-                               alertmanager_url=self._alertmanager_url,
-                               on_progress=lambda progress: self._progressed(record.id, progress, watcher))
-        thread = threading.Thread(target=self._run, args=(record, scenario, rehearsal, watcher),
-                                  name=f"iris-rehearsal-{record.id}", daemon=True)
+        rehearsal = self._make(
+            scenario,
+            runs=runs,
+            rehearsal_id=record.id,
+            alertmanager_url=self._alertmanager_url,
+            on_progress=lambda progress: self._progressed(record.id, progress, watcher),
+        )
+        thread = threading.Thread(
+            target=self._run,
+            args=(record, scenario, rehearsal, watcher),
+            name=f"iris-rehearsal-{record.id}",
+            daemon=True,
+        )
         with self._lock:
             if self._closing:  # shutdown began between the checks: leave nothing running behind it
                 raise ShuttingDown()
             self._running[record.id] = (rehearsal, thread)
         thread.start()
 
-    def _run(self, record: RehearsalRecord, scenario: Scenario, rehearsal: Rehearsal,
-             watcher: Watcher) -> None:
+    def _run(
+        self, record: RehearsalRecord, scenario: Scenario, rehearsal: Rehearsal, watcher: Watcher
+    ) -> None:
         try:
             _tell(watcher.started, record, scenario)
             result = rehearsal.run()
@@ -132,9 +154,14 @@ class RehearsalService:
     def _finish(self, rehearsal_id: str, result: RehearsalResult) -> None:
         summary = {k: v for k, v in result.to_json().items() if k != "journal"}
         with session_scope(self._engine) as session:
-            repo.finish(session, rehearsal_id, status=result.status,
-                        verdict=result.verdict.verdict if result.verdict else None, summary=summary,
-                        reason="; ".join(result.notes) or None)
+            repo.finish(
+                session,
+                rehearsal_id,
+                status=result.status,
+                verdict=result.verdict.verdict if result.verdict else None,
+                summary=summary,
+                reason="; ".join(result.notes) or None,
+            )
 
     def _fail(self, rehearsal_id: str, reason: str) -> None:
         with session_scope(self._engine) as session:

@@ -32,11 +32,19 @@ class TargetOutcome:
     aborted: bool = False
 
 
-def run_command(argv: list[str], workdir: Path, env: dict[str, str], timeout: float,
-                abort: threading.Event) -> TargetOutcome:
+def run_command(
+    argv: list[str], workdir: Path, env: dict[str, str], timeout: float, abort: threading.Event
+) -> TargetOutcome:
     """Run the target in its own process group; on timeout or abort the whole group is ended."""
-    process = subprocess.Popen(argv, cwd=workdir, env=target_environment(env), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        argv,
+        cwd=workdir,
+        env=target_environment(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     output = _OutputTail(process)
     deadline = time.monotonic() + timeout
     try:
@@ -47,8 +55,9 @@ def run_command(argv: list[str], workdir: Path, env: dict[str, str], timeout: fl
         end_process_group(process)  # also reaps children the target left behind
         output.join()
     aborted = still_running and abort.is_set()
-    return TargetOutcome(None if still_running else process.returncode, still_running and not aborted,
-                         output.text(), aborted)
+    return TargetOutcome(
+        None if still_running else process.returncode, still_running and not aborted, output.text(), aborted
+    )
 
 
 def target_environment(scenario_env: dict[str, str]) -> dict[str, str]:
@@ -57,8 +66,11 @@ def target_environment(scenario_env: dict[str, str]) -> dict[str, str]:
     A target's output can end up in Slack (the journal, failed-run output): Slack tokens, the alert
     token and the database URL must never be in a place a script could print them from.
     """
-    inherited = {name: value for name, value in os.environ.items()
-                 if not name.startswith(SECRET_PREFIXES) or name == MARKER_ENV}
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(SECRET_PREFIXES) or name == MARKER_ENV
+    }
     return inherited | {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"} | scenario_env
 
 
@@ -119,15 +131,20 @@ class _OutputTail:
         return self._buffer.decode("utf-8", "replace")
 
 
-def run_http_target(target: HttpTarget, proxy_url: str, timeout: float,
-                    abort: threading.Event) -> TargetOutcome:
+def run_http_target(
+    target: HttpTarget, proxy_url: str, timeout: float, abort: threading.Event
+) -> TargetOutcome:
     """Trigger the job over HTTP, then poll until its condition holds (exit 0) or time runs out."""
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=min(30.0, timeout), trust_env=False) as client:
         trigger = target.trigger
         try:
-            answer = client.request(trigger.method, trigger.url.replace("{proxy_url}", proxy_url),
-                                    json=trigger.json_body, headers=trigger.headers)
+            answer = client.request(
+                trigger.method,
+                trigger.url.replace("{proxy_url}", proxy_url),
+                json=trigger.json_body,
+                headers=trigger.headers,
+            )
         except httpx.HTTPError as exc:
             return TargetOutcome(1, False, f"trigger failed: {exc}")
         if target.poll is None or not answer.is_success:  # a refused trigger has nothing to poll for
@@ -135,8 +152,9 @@ def run_http_target(target: HttpTarget, proxy_url: str, timeout: float,
         return _poll(client, target, proxy_url, deadline, abort)
 
 
-def _poll(client: httpx.Client, target: HttpTarget, proxy_url: str, deadline: float,
-          abort: threading.Event) -> TargetOutcome:
+def _poll(
+    client: httpx.Client, target: HttpTarget, proxy_url: str, deadline: float, abort: threading.Event
+) -> TargetOutcome:
     assert target.poll is not None
     url = target.poll.url.replace("{proxy_url}", proxy_url)
     while time.monotonic() < deadline and not abort.is_set():

@@ -181,8 +181,12 @@ class UpstreamPool:
         loop = asyncio.get_running_loop()
         try:
             _, connection = await loop.create_connection(
-                lambda: _Connection(self._open), self._host, self._port, ssl=self._ssl,
-                server_hostname=self._host if self._https else None)
+                lambda: _Connection(self._open),
+                self._host,
+                self._port,
+                ssl=self._ssl,
+                server_hostname=self._host if self._https else None,
+            )
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             raise UpstreamError(f"cannot connect to {self._host}:{self._port}: {reason}") from None

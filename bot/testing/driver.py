@@ -161,8 +161,9 @@ class SlackDriver:
         name, fields = self.command_fields(text, user_id=user_id, channel_id=channel_id, command=command)
         return self._signed(fields | (extra or {}), timestamp, signature, name)
 
-    def command_fields(self, text: str, *, user_id: str = "U0USER", channel_id: str = "C0OPS",
-                       command: str = "/iris") -> tuple[str | None, dict[str, str]]:
+    def command_fields(
+        self, text: str, *, user_id: str = "U0USER", channel_id: str = "C0OPS", command: str = "/iris"
+    ) -> tuple[str | None, dict[str, str]]:
         """The fields of a slash command (as Socket Mode delivers them), and its response_url's name."""
         name, response_url = self._response_url("commands")
         fields = {

@@ -174,8 +174,9 @@ class PrometheusStandin(_Standin):
         super().__init__()
         self._series: dict[str, dict[str, tuple[dict[str, str], list[tuple[float, float]]]]] = {}
 
-    def set_counter(self, query: str, samples: list[tuple[float, float]], *,
-                    labels: dict[str, str] | None = None) -> None:
+    def set_counter(
+        self, query: str, samples: list[tuple[float, float]], *, labels: dict[str, str] | None = None
+    ) -> None:
         """The samples `query` answers from; another `labels` adds a second series to the vector."""
         key = json.dumps(labels or {}, sort_keys=True)
         ordered = sorted((t, float(value)) for t, value in samples)
@@ -235,8 +236,12 @@ class ElasticsearchStandin(_Standin):
         if missing:
             return 404, _es_error("index_not_found_exception", f"no such index [{missing[0]}]", 404)
         clause = body.get("query", {"match_all": {}}) if isinstance(body, dict) else {"match_all": {}}
-        documents = [doc for name, docs in self._indices.items()
-                     if any(fnmatch.fnmatchcase(name, p) for p in pattern.split(",")) for doc in docs]
+        documents = [
+            doc
+            for name, docs in self._indices.items()
+            if any(fnmatch.fnmatchcase(name, p) for p in pattern.split(","))
+            for doc in docs
+        ]
         try:
             count = sum(1 for doc in documents if _matches(doc, clause))
         except (ValueError, TypeError, AttributeError) as exc:
@@ -251,13 +256,13 @@ def _es_error(kind: str, reason: str, status: int) -> dict[str, Any]:
 
 
 def _matches(doc: dict[str, Any], clause: dict[str, Any]) -> bool:
-    (kind, spec), = clause.items()
+    ((kind, spec),) = clause.items()
     if kind == "match_all":
         return True
     if kind == "bool":
         clauses = [c for part in ("filter", "must") for c in _as_list(spec.get(part, []))]
         return all(_matches(doc, c) for c in clauses)
-    (field, condition), = spec.items()
+    ((field, condition),) = spec.items()
     value = _field(doc, field)
     if kind == "range":
         return value is not None and _in_range(_parse_time(value), condition)
@@ -281,8 +286,12 @@ def _field(doc: dict[str, Any], path: str) -> Any:
 
 
 def _in_range(value: float, bounds: dict[str, Any]) -> bool:
-    checks = {"gte": lambda b: value >= b, "gt": lambda b: value > b,
-              "lte": lambda b: value <= b, "lt": lambda b: value < b}
+    checks = {
+        "gte": lambda b: value >= b,
+        "gt": lambda b: value > b,
+        "lte": lambda b: value <= b,
+        "lt": lambda b: value < b,
+    }
     return all(checks[op](_parse_time(bound)) for op, bound in bounds.items() if op in checks)
 
 
@@ -290,7 +299,7 @@ def _in_range(value: float, bounds: dict[str, Any]) -> bool:
 
 
 _STATES = ("active", "silenced", "inhibited")
-_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*')
+_MATCHER = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*")
 
 
 @dataclass(frozen=True)
@@ -311,8 +320,15 @@ class AlertmanagerStandin(_Standin):
         super().__init__()
         self._alerts: list[_Alert] = []
 
-    def add_alert(self, labels: dict[str, str], starts_at: float, ends_at: float | None = None, *,
-                  annotations: dict[str, str] | None = None, state: str = "active") -> None:
+    def add_alert(
+        self,
+        labels: dict[str, str],
+        starts_at: float,
+        ends_at: float | None = None,
+        *,
+        annotations: dict[str, str] | None = None,
+        state: str = "active",
+    ) -> None:
         """An alert (unix seconds; no `ends_at` while it fires); state: active, silenced or inhibited."""
         with self._lock:
             self._alerts.append(_Alert(dict(labels), dict(annotations or {}), starts_at, ends_at, state))
@@ -345,9 +361,18 @@ def _matcher(text: str) -> Callable[[dict[str, str]], bool]:
 def _alert_json(alert: _Alert) -> dict[str, Any]:
     ends_at = alert.ends_at if alert.ends_at is not None else time.time() + _ALERT_TAIL_SECONDS
     fingerprint = hashlib.sha256(json.dumps(alert.labels, sort_keys=True).encode()).hexdigest()[:16]
-    return {"labels": alert.labels, "annotations": alert.annotations, "startsAt": _rfc3339(alert.starts_at),
-            "endsAt": _rfc3339(ends_at), "updatedAt": _rfc3339(alert.starts_at), "fingerprint": fingerprint,
-            "receivers": [{"name": "default"}], "generatorURL": "",
-            "status": {"state": "active" if alert.state == "active" else "suppressed",
-                       "silencedBy": ["silence-1"] if alert.state == "silenced" else [],
-                       "inhibitedBy": ["inhibitor-1"] if alert.state == "inhibited" else []}}
+    return {
+        "labels": alert.labels,
+        "annotations": alert.annotations,
+        "startsAt": _rfc3339(alert.starts_at),
+        "endsAt": _rfc3339(ends_at),
+        "updatedAt": _rfc3339(alert.starts_at),
+        "fingerprint": fingerprint,
+        "receivers": [{"name": "default"}],
+        "generatorURL": "",
+        "status": {
+            "state": "active" if alert.state == "active" else "suppressed",
+            "silencedBy": ["silence-1"] if alert.state == "silenced" else [],
+            "inhibitedBy": ["inhibitor-1"] if alert.state == "inhibited" else [],
+        },
+    }

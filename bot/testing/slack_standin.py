@@ -227,8 +227,13 @@ class SlackStandin:
         """
         assert self._loop is not None, "the stand-in is not running"
         envelope_id = f"env-{time.monotonic_ns()}"
-        envelope = {"envelope_id": envelope_id, "type": envelope_type, "payload": payload,
-                    "accepts_response_payload": envelope_type == "slash_commands", "retry_attempt": 0}
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": envelope_type == "slash_commands",
+            "retry_attempt": 0,
+        }
         sockets = list(self._sockets)
         if not sockets:
             raise RuntimeError("no Socket Mode client is connected to the stand-in")

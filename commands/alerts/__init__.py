@@ -99,13 +99,20 @@ def _translated(deps: Deps) -> Iterator[None]:
     except NoSuchGroup:
         raise UserError(deps.t("IRIS no longer knows this alert group.")) from None
     except NothingToSilenceBy:
-        raise UserError(deps.t("This alert group has no labels to build a silence from, so nothing "
-                               "changed; silence it in Alertmanager's own page.")) from None
+        raise UserError(
+            deps.t(
+                "This alert group has no labels to build a silence from, so nothing "
+                "changed; silence it in Alertmanager's own page."
+            )
+        ) from None
     except AlertmanagerUnavailable as exc:
         log.warning("alert button: Alertmanager unavailable: %s", exc)
-        raise UserError(deps.t(
-            "Alertmanager could not be reached (IRIS_ALERTMANAGER_URL), so nothing changed. Try "
-            "again in a minute, or use Alertmanager's own page.")) from None
+        raise UserError(
+            deps.t(
+                "Alertmanager could not be reached (IRIS_ALERTMANAGER_URL), so nothing changed. Try "
+                "again in a minute, or use Alertmanager's own page."
+            )
+        ) from None
 
 
 def _audit(deps: Deps, invocation: Invocation, action: str, group_id: int, detail: dict[str, Any]) -> None:

@@ -78,8 +78,9 @@ class AlertNotifier:
         reply = render_changes(self.deps.t, events, alerts, self.tz, now) if group.message_id else None
         membership_changed = group.message_id is None or any(e.fingerprint for e in events)
         large = len(alerts) > MAX_SHOWN or group.truncated > 0
-        return Rendering(group, events, text, blocks, reply,
-                         full_list(alerts) if large and membership_changed else None)
+        return Rendering(
+            group, events, text, blocks, reply, full_list(alerts) if large and membership_changed else None
+        )
 
     def _queue(self, session: Session, r: Rendering) -> None:
         group, outbox = r.group, self.deps.outbox
@@ -94,12 +95,22 @@ class AlertNotifier:
         else:
             self._edit(session, group.channel, message_id, r.text, r.blocks)
             if r.reply:
-                outbox.send_in(session, post_message(group.channel, r.reply, thread_of=message_id,
-                                                     source="alerts"))
+                outbox.send_in(
+                    session, post_message(group.channel, r.reply, thread_of=message_id, source="alerts")
+                )
         if r.listing is not None:
             title = self.deps.t("All {n} alerts of the group", n=r.listing.count("\n") - 1)
-            outbox.send_in(session, upload_file(group.channel, f"alert-group-{group.id}.tsv", r.listing,
-                                                title=title, thread_of=message_id, source="alerts"))
+            outbox.send_in(
+                session,
+                upload_file(
+                    group.channel,
+                    f"alert-group-{group.id}.tsv",
+                    r.listing,
+                    title=title,
+                    thread_of=message_id,
+                    source="alerts",
+                ),
+            )
         repo.mark_notified(session, group, r.events, message_id if group.message_id is None else None)
 
     def _edit(self, session: Session, channel: str, message_id: int, text: str, blocks: Blocks) -> None:
@@ -111,5 +122,3 @@ class AlertNotifier:
 
 def _mention(target: str) -> str:
     return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
-
-

@@ -52,8 +52,9 @@ def clock_time(moment: datetime | None, tz: ZoneInfo, now: datetime) -> str:
 
 
 def labels_line(labels: dict[str, str]) -> str:
-    return " ".join(f"`{escape_mrkdwn(k)}={escape_mrkdwn(v)[:100]}`".replace("``", "")
-                    for k, v in labels.items())
+    return " ".join(
+        f"`{escape_mrkdwn(k)}={escape_mrkdwn(v)[:100]}`".replace("``", "") for k, v in labels.items()
+    )
 
 
 def group_title(group: AlertGroup) -> str:
@@ -61,8 +62,9 @@ def group_title(group: AlertGroup) -> str:
     return escape_mrkdwn(labels.get("alertname") or group.receiver or group.source)[:150]
 
 
-def render_group(t: Translator, group: AlertGroup, alerts: list[Alert], tz: ZoneInfo,
-                 now: datetime) -> Rendered:
+def render_group(
+    t: Translator, group: AlertGroup, alerts: list[Alert], tz: ZoneInfo, now: datetime
+) -> Rendered:
     firing = [a for a in alerts if a.status == FIRING]
     common = json.loads(group.common_labels)
     severity = escape_mrkdwn(common.get("severity", ""))[:40]
@@ -74,12 +76,20 @@ def render_group(t: Translator, group: AlertGroup, alerts: list[Alert], tz: Zone
         SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{counts}")),
         ContextBlock(elements=[MarkdownTextObject(text=_context(t, group))]),
     ]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=render_alert(t, a, tz, now)))
-               for a in _shown(alerts)]
+    blocks += [
+        SectionBlock(text=MarkdownTextObject(text=render_alert(t, a, tz, now))) for a in _shown(alerts)
+    ]
     hidden = len(alerts) - min(len(alerts), MAX_SHOWN) + group.truncated
     if hidden:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t(
-            "…and {n} more alerts: the full list is in the thread.", n=hidden))]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=t("…and {n} more alerts: the full list is in the thread.", n=hidden)
+                    )
+                ]
+            )
+        )
     status = _status_line(t, group, tz, now)
     if status:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
@@ -103,11 +113,19 @@ def render_alert(t: Translator, alert: Alert, tz: ZoneInfo, now: datetime) -> st
     labels, notes = json.loads(alert.labels), json.loads(alert.annotations)
     name = escape_mrkdwn(labels.get("alertname", alert.fingerprint))[:150]
     if alert.status == FIRING:
-        line = t("{icon} *{name}* firing since {since}", icon=":red_circle:", name=name,
-                 since=clock_time(alert.starts_at, tz, now))
+        line = t(
+            "{icon} *{name}* firing since {since}",
+            icon=":red_circle:",
+            name=name,
+            since=clock_time(alert.starts_at, tz, now),
+        )
     else:
-        line = t("{icon} *{name}* resolved at {at}", icon=":white_check_mark:", name=name,
-                 at=clock_time(alert.ends_at or alert.updated_at, tz, now))
+        line = t(
+            "{icon} *{name}* resolved at {at}",
+            icon=":white_check_mark:",
+            name=name,
+            at=clock_time(alert.ends_at or alert.updated_at, tz, now),
+        )
     parts = [line]
     for key in ("summary", "description"):
         if notes.get(key):
@@ -121,11 +139,21 @@ def render_alert(t: Translator, alert: Alert, tz: ZoneInfo, now: datetime) -> st
 def _status_line(t: Translator, group: AlertGroup, tz: ZoneInfo, now: datetime) -> str:
     lines = []
     if group.acked_by:
-        lines.append(t("Acknowledged by <@{user}> at {at}", user=group.acked_by,
-                       at=clock_time(group.acked_at, tz, now)))
+        lines.append(
+            t(
+                "Acknowledged by <@{user}> at {at}",
+                user=group.acked_by,
+                at=clock_time(group.acked_at, tz, now),
+            )
+        )
     if group.silenced_by and silence_active(group, now):
-        lines.append(t("Silenced by <@{user}> until {until}", user=group.silenced_by,
-                       until=clock_time(group.silenced_until, tz, now)))
+        lines.append(
+            t(
+                "Silenced by <@{user}> until {until}",
+                user=group.silenced_by,
+                until=clock_time(group.silenced_until, tz, now),
+            )
+        )
     return " · ".join(lines)
 
 
@@ -139,18 +167,24 @@ def _buttons(t: Translator, group: AlertGroup, now: datetime) -> list[ButtonElem
     value = str(group.id)
     buttons = []
     if not group.acked_by and group.status == FIRING:
-        buttons.append(ButtonElement(text=t("Acknowledge"), action_id=ACK_ACTION, value=value,
-                                     style="primary"))
+        buttons.append(
+            ButtonElement(text=t("Acknowledge"), action_id=ACK_ACTION, value=value, style="primary")
+        )
     if silence_active(group, now):
         buttons.append(ButtonElement(text=t("Unsilence"), action_id=UNSILENCE_ACTION, value=value))
     else:
-        buttons += [ButtonElement(text=t("Silence {hours}h", hours=h),
-                                  action_id=SILENCE_ACTION.format(hours=h), value=value) for h in (1, 4, 24)]
+        buttons += [
+            ButtonElement(
+                text=t("Silence {hours}h", hours=h), action_id=SILENCE_ACTION.format(hours=h), value=value
+            )
+            for h in (1, 4, 24)
+        ]
     return buttons
 
 
-def render_changes(t: Translator, events: list[AlertEvent], alerts: list[Alert], tz: ZoneInfo,
-                   now: datetime) -> str | None:
+def render_changes(
+    t: Translator, events: list[AlertEvent], alerts: list[Alert], tz: ZoneInfo, now: datetime
+) -> str | None:
     """One thread reply for the changes since Slack was last told; None when none is worth a reply."""
     lines = [line for line in (_event_line(t, e, tz, now) for e in events) if line]
     if not lines:

@@ -12,8 +12,9 @@ from bot.errors import UserError
 from bot.i18n import Translator
 from commands.base import COMMAND, quote_user_text
 
-TOKEN = re.compile(r'(?P<key>[a-z]+)=(?:"(?P<quoted>[^"]*)"|(?P<value>\S*))|"(?P<title>[^"]*)"|(?P<word>\S+)',
-                   re.IGNORECASE)
+TOKEN = re.compile(
+    r'(?P<key>[a-z]+)=(?:"(?P<quoted>[^"]*)"|(?P<value>\S*))|"(?P<title>[^"]*)"|(?P<word>\S+)', re.IGNORECASE
+)
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
@@ -52,9 +53,12 @@ def parse_brief_args(t: Translator, rest: str, zone: str, now: datetime) -> Brie
         briefing_id, tail = _leading_id(t, action, tail)
         if action == "cancel":
             if tail.strip():
-                raise UserError(t("`{command} brief cancel` takes only the id, e.g. "
-                                  "`{command} brief cancel 12`.",
-                                  command=COMMAND))
+                raise UserError(
+                    t(
+                        "`{command} brief cancel` takes only the id, e.g. `{command} brief cancel 12`.",
+                        command=COMMAND,
+                    )
+                )
             return BriefArgs("cancel", briefing_id)
         if action == "edit":
             return BriefArgs("edit", briefing_id, changes=_edit(t, tokenize(t, tail), zone, now))
@@ -76,7 +80,7 @@ def tokenize(t: Translator, text: str) -> Tokens:
         elif match.group("title") is not None and title is None and not when:
             title = match.group("title").strip()
         elif match.group("title") is not None:
-            raise UserError(t("Only the title is quoted before the time; put other text in `agenda=\"…\"`."))
+            raise UserError(t('Only the title is quoted before the time; put other text in `agenda="…"`.'))
         else:
             when.append(match.group("word"))
     return Tokens(title, " ".join(when), options)
@@ -98,19 +102,28 @@ def _edit(t: Translator, tokens: Tokens, zone: str, now: datetime) -> dict[str, 
     if tokens.when or "cron" in tokens.options:
         changes["schedule"] = parse_when(t, tokens.when, zone, now, cron=tokens.options.get("cron"))
     if not changes:
-        raise UserError(t("Say what to change, e.g. `{command} brief edit 12 tomorrow 16:00 remind=10m`.",
-                          command=COMMAND))
+        raise UserError(
+            t(
+                "Say what to change, e.g. `{command} brief edit 12 tomorrow 16:00 remind=10m`.",
+                command=COMMAND,
+            )
+        )
     return changes
 
 
 def _done(t: Translator, briefing_id: int, tokens: Tokens) -> BriefArgs:
     if tokens.title is not None or tokens.when:
-        raise UserError(t("`{command} brief done` takes `recording=<url>` and `notes=\"…\"` after the id.",
-                          command=COMMAND))
+        raise UserError(
+            t('`{command} brief done` takes `recording=<url>` and `notes="…"` after the id.', command=COMMAND)
+        )
     unknown = set(tokens.options) - DONE_OPTIONS
     if unknown:
-        raise UserError(t("`{key}=` is not an option of `done`; use `recording=` and `notes=`.",
-                          key=quote_user_text(sorted(unknown)[0])))
+        raise UserError(
+            t(
+                "`{key}=` is not an option of `done`; use `recording=` and `notes=`.",
+                key=quote_user_text(sorted(unknown)[0]),
+            )
+        )
     recording = tokens.options.get("recording")
     if recording is not None:
         match = URL.match(recording)
@@ -121,12 +134,18 @@ def _done(t: Translator, briefing_id: int, tokens: Tokens) -> BriefArgs:
     return BriefArgs("done", briefing_id, recording=recording, notes=notes)
 
 
-def _options(t: Translator, options: dict[str, str], allowed: frozenset[str], zone: str,
-             now: datetime) -> dict[str, Any]:
+def _options(
+    t: Translator, options: dict[str, str], allowed: frozenset[str], zone: str, now: datetime
+) -> dict[str, Any]:
     unknown = set(options) - allowed
     if unknown:
-        raise UserError(t("`{key}=` is not an option here; options are remind=, channel=, agenda=, "
-                          "attendees=, kind= and cron=.", key=quote_user_text(sorted(unknown)[0])))
+        raise UserError(
+            t(
+                "`{key}=` is not an option here; options are remind=, channel=, agenda=, "
+                "attendees=, kind= and cron=.",
+                key=quote_user_text(sorted(unknown)[0]),
+            )
+        )
     changes: dict[str, Any] = {}
     if "remind" in options:
         changes["leads"] = parse_leads(t, options["remind"])
@@ -147,9 +166,13 @@ def _leading_id(t: Translator, action: str, tail: str) -> tuple[int, str]:
     words = tail.split(maxsplit=1)
     match = BRIEFING_ID.match(words[0]) if words else None
     if not match:
-        raise UserError(t("Say which briefing: `{command} brief {action} 12` (ids are in "
-                          "`{command} brief list`).",
-                          command=COMMAND, action=action))
+        raise UserError(
+            t(
+                "Say which briefing: `{command} brief {action} 12` (ids are in `{command} brief list`).",
+                command=COMMAND,
+                action=action,
+            )
+        )
     return int(match.group(1)), words[1] if len(words) > 1 else ""
 
 
@@ -168,8 +191,13 @@ def _text(t: Translator, name: str, text: str) -> str:
 def _channel(t: Translator, text: str) -> str:
     match = CHANNEL.match(text)
     if not match:
-        raise UserError(t("`channel=` needs a channel picked from Slack's autocomplete, such as `#ops`; "
-                          "`{text}` is not one.", text=quote_user_text(text)))
+        raise UserError(
+            t(
+                "`channel=` needs a channel picked from Slack's autocomplete, such as `#ops`; "
+                "`{text}` is not one.",
+                text=quote_user_text(text),
+            )
+        )
     return match.group(1) or match.group(2)
 
 
@@ -178,8 +206,13 @@ def _attendees(t: Translator, text: str) -> tuple[str, ...]:
     for part in filter(None, text.split(",")):
         match = USER.match(part.strip())
         if not match:
-            raise UserError(t("`attendees=` lists people picked from Slack's autocomplete, such as "
-                              "`@kim,@lee`; `{text}` is not one.", text=quote_user_text(part)))
+            raise UserError(
+                t(
+                    "`attendees=` lists people picked from Slack's autocomplete, such as "
+                    "`@kim,@lee`; `{text}` is not one.",
+                    text=quote_user_text(part),
+                )
+            )
         user = match.group(1) or match.group(2)
         if user not in found:
             found.append(user)
@@ -192,7 +225,10 @@ EXAMPLE = '`/iris brief add "Cross-team briefing" today 16:00 remind=30m,5m`'
 
 
 def usage(t: Translator) -> str:
-    return t("Usage: `{command} brief add \"<title>\" <when> [remind=30m,5m] [channel=#ops] [agenda=\"…\"] "
-             "[attendees=@a,@b] [kind=briefing|milestone]`, `{command} brief list`, `{command} brief cancel "
-             "<id>`, `{command} brief edit <id> …`, `{command} brief done <id> [recording=<url>] "
-             "[notes=\"…\"]`.", command=COMMAND)
+    return t(
+        'Usage: `{command} brief add "<title>" <when> [remind=30m,5m] [channel=#ops] [agenda="…"] '
+        "[attendees=@a,@b] [kind=briefing|milestone]`, `{command} brief list`, `{command} brief cancel "
+        "<id>`, `{command} brief edit <id> …`, `{command} brief done <id> [recording=<url>] "
+        '[notes="…"]`.',
+        command=COMMAND,
+    )

@@ -61,8 +61,15 @@ def start(deps: Deps, invocation: Invocation, args: ChecklistArgs) -> NewMessage
     )
     deps.outbox.wake()
     with session_scope(deps.engine) as session:
-        audit.record(session, invocation.actor, Action(name="checklist.start", target=str(state.id), detail={
-            "template": state.label, "release": args.release}))
+        audit.record(
+            session,
+            invocation.actor,
+            Action(
+                name="checklist.start",
+                target=str(state.id),
+                detail={"template": state.label, "release": args.release},
+            ),
+        )
     return reply(
         invocation,
         deps.t(

@@ -85,15 +85,32 @@ def start(deps: Deps, invocation: Invocation, args: RehearseArgs) -> NewMessage:
     try:
         record = deps.rehearsals.start(request, SlackWatcher(deps, invocation.channel_id or ""))
     except repo.AlreadyRunning as exc:
-        raise UserError(deps.t("*{name}* is already being rehearsed, id `{id}`; wait for it or abort it.",
-                               name=scenario.name, id=exc.rehearsal_id)) from None
+        raise UserError(
+            deps.t(
+                "*{name}* is already being rehearsed, id `{id}`; wait for it or abort it.",
+                name=scenario.name,
+                id=exc.rehearsal_id,
+            )
+        ) from None
     except ShuttingDown:
         raise UserError(deps.t("IRIS is restarting; start the rehearsal again in a minute.")) from None
-    _audit(deps, invocation, "rehearsal.start", record.id, {"scenario": scenario.name,
-                                                            "runs": record.runs_planned})
-    return reply(invocation, deps.t("Started rehearsal `{id}` of *{name}* ({runs} runs); it reports in "
-                                    "this channel.", id=record.id, name=scenario.name,
-                                    runs=record.runs_planned), source="rehearse")
+    _audit(
+        deps,
+        invocation,
+        "rehearsal.start",
+        record.id,
+        {"scenario": scenario.name, "runs": record.runs_planned},
+    )
+    return reply(
+        invocation,
+        deps.t(
+            "Started rehearsal `{id}` of *{name}* ({runs} runs); it reports in this channel.",
+            id=record.id,
+            name=scenario.name,
+            runs=record.runs_planned,
+        ),
+        source="rehearse",
+    )
 
 
 def _scenario(deps: Deps, name: str):  # type: ignore[no-untyped-def]
@@ -101,17 +118,23 @@ def _scenario(deps: Deps, name: str):  # type: ignore[no-untyped-def]
         return deps.rehearsals.scenario(name)
     except ScenarioError as exc:
         shown = "\n".join(f"• {escape_mrkdwn(error)}" for error in exc.errors[:MAX_ERRORS_SHOWN])
-        raise UserError(deps.t("Scenario *{name}* cannot run:\n{errors}", name=quote_user_text(name),
-                               errors=shown)) from None
+        raise UserError(
+            deps.t("Scenario *{name}* cannot run:\n{errors}", name=quote_user_text(name), errors=shown)
+        ) from None
 
 
 def abort(deps: Deps, invocation: Invocation, args: RehearseArgs) -> NewMessage:
     rehearsal_id = args.rehearsal_id or ""
     require_role(deps.engine, deps.roles, deps.t, invocation.actor, ROLE, "rehearsal.abort", rehearsal_id)
     if not deps.rehearsals.abort(rehearsal_id):
-        raise UserError(deps.t("Rehearsal `{id}` is not running in this IRIS process; "
-                               "`{command} rehearse status {id}` shows where it stands.",
-                               id=rehearsal_id, command=COMMAND))
+        raise UserError(
+            deps.t(
+                "Rehearsal `{id}` is not running in this IRIS process; "
+                "`{command} rehearse status {id}` shows where it stands.",
+                id=rehearsal_id,
+                command=COMMAND,
+            )
+        )
     _audit(deps, invocation, "rehearsal.abort", rehearsal_id, {})
     answer = deps.t("Aborting rehearsal `{id}`: its target is being stopped.", id=rehearsal_id)
     return reply(invocation, answer, source="rehearse")
@@ -123,5 +146,8 @@ def _audit(deps: Deps, invocation: Invocation, action: str, target: str, detail:
 
 
 ACTIONS: dict[str, Callable[[Deps, Invocation, RehearseArgs], NewMessage]] = {
-    "list": list_scenarios, "status": show_status, "start": start, "abort": abort,
+    "list": list_scenarios,
+    "status": show_status,
+    "start": start,
+    "abort": abort,
 }

@@ -41,7 +41,8 @@ class SlackWatcher:
         text, blocks = render_parent(self._deps.t, record, self._scenario_line, 0, 0.0, "running")
         with session_scope(self._deps.engine) as session:
             self._parent = self._deps.outbox.send_in(
-                session, post_message(self._channel, text, blocks, source="rehearsal"))
+                session, post_message(self._channel, text, blocks, source="rehearsal")
+            )
             repo.set_message(session, record.id, self._parent)
         self._deps.outbox.wake()
 
@@ -54,8 +55,9 @@ class SlackWatcher:
             if not throttled:
                 self._last_edit = time.monotonic()
         if not throttled and progress.run < progress.runs:
-            text, blocks = render_parent(self._deps.t, self._record, self._scenario_line, progress.run,
-                                         progress.elapsed, "running")
+            text, blocks = render_parent(
+                self._deps.t, self._record, self._scenario_line, progress.run, progress.elapsed, "running"
+            )
             edit = update_message(self._channel, self._parent, text, blocks, source="rehearsal")
             self._deps.outbox.send(edit)
 
@@ -66,20 +68,38 @@ class SlackWatcher:
         outbox.send(update_message(self._channel, self._parent, text, blocks, source="rehearsal"))
         chart = _chart(result)
         if chart is not None:
-            outbox.send(upload_file(self._channel, f"{record_id}-timeline.png", chart,
-                                    title=self._deps.t("Timeline"), thread_of=self._parent,
-                                    source="rehearsal"))
+            outbox.send(
+                upload_file(
+                    self._channel,
+                    f"{record_id}-timeline.png",
+                    chart,
+                    title=self._deps.t("Timeline"),
+                    thread_of=self._parent,
+                    source="rehearsal",
+                )
+            )
         journal = journal_file(result)
-        outbox.send(upload_file(self._channel, f"{record_id}-journal.json", journal,
-                                title=self._deps.t("Journal"), thread_of=self._parent, source="rehearsal"))
-
+        outbox.send(
+            upload_file(
+                self._channel,
+                f"{record_id}-journal.json",
+                journal,
+                title=self._deps.t("Journal"),
+                thread_of=self._parent,
+                source="rehearsal",
+            )
+        )
 
     def failed(self, record_id: str, reason: str) -> None:
         """IRIS itself broke down mid-rehearsal: the message must not keep saying "running"."""
         if self._parent is None or self._record is None:
             return
-        text = self._deps.t("*Rehearsal* `{id}` of *{scenario}*: failed — {reason}", id=record_id,
-                            scenario=escape_mrkdwn(self._record.scenario), reason=escape_mrkdwn(reason))
+        text = self._deps.t(
+            "*Rehearsal* `{id}` of *{scenario}*: failed — {reason}",
+            id=record_id,
+            scenario=escape_mrkdwn(self._record.scenario),
+            reason=escape_mrkdwn(reason),
+        )
         blocks = [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
         self._deps.outbox.send(update_message(self._channel, self._parent, text, blocks, source="rehearsal"))
 
@@ -93,8 +113,10 @@ def journal_file(result: RehearsalResult) -> str:
     entries = body["journal"]
     keep = max(1, len(entries) * MAX_JOURNAL_BYTES // len(text) // 2)
     body["journal"] = entries[:keep]
-    body["journal_truncated"] = (f"{len(entries) - keep} of {len(entries)} requests left out; the whole "
-                                 f"ledger is in the database (table rehearsal_attempt)")
+    body["journal_truncated"] = (
+        f"{len(entries) - keep} of {len(entries)} requests left out; the whole "
+        f"ledger is in the database (table rehearsal_attempt)"
+    )
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -114,9 +136,13 @@ def announce_interrupted(deps: Deps, records: list[Rehearsal]) -> None:
     for record in records:
         if record.message_id is None or record.channel_id is None:
             continue
-        text = deps.t("*Rehearsal* `{id}` of *{scenario}*: interrupted — IRIS restarted while it was "
-                      "running; its target was stopped. Start it again with `/iris rehearse {scenario}`.",
-                      id=record.id, scenario=record.scenario)
+        text = deps.t(
+            "*Rehearsal* `{id}` of *{scenario}*: interrupted — IRIS restarted while it was "
+            "running; its target was stopped. Start it again with `/iris rehearse {scenario}`.",
+            id=record.id,
+            scenario=record.scenario,
+        )
         blocks = [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
-        deps.outbox.send(update_message(record.channel_id, record.message_id, text, blocks,
-                                        source="rehearsal"))
+        deps.outbox.send(
+            update_message(record.channel_id, record.message_id, text, blocks, source="rehearsal")
+        )

@@ -33,8 +33,9 @@ def parse_rehearse_args(t: Translator, rest: str) -> RehearseArgs:
         return RehearseArgs("status", rehearsal_id=_rehearsal_id(t, words[1]) if len(words) == 2 else None)
     if first == "abort":
         if len(words) != 2:
-            raise UserError(t("Say which rehearsal to abort: `{command} rehearse abort r-1a2b3c4d`.",
-                              command=COMMAND))
+            raise UserError(
+                t("Say which rehearsal to abort: `{command} rehearse abort r-1a2b3c4d`.", command=COMMAND)
+            )
         return RehearseArgs("abort", rehearsal_id=_rehearsal_id(t, words[1]))
     return _start_args(t, words)
 
@@ -48,19 +49,27 @@ def _start_args(t: Translator, words: list[str]) -> RehearseArgs:
         elif option.lower() == "dry-run":
             dry_run = True
         else:
-            raise UserError(t("`{option}` is not something Slack can set; only `runs=N` and `dry-run` "
-                              "are (everything else lives in the scenario file).",
-                              option=quote_user_text(option)))
+            raise UserError(
+                t(
+                    "`{option}` is not something Slack can set; only `runs=N` and `dry-run` "
+                    "are (everything else lives in the scenario file).",
+                    option=quote_user_text(option),
+                )
+            )
     return RehearseArgs("start", name=words[0], runs=runs, dry_run=dry_run)
 
 
 def _rehearsal_id(t: Translator, word: str) -> str:
     if not REHEARSAL_ID.match(word):
-        raise UserError(t("`{word}` is not a rehearsal id; ids look like `r-1a2b3c4d`.",
-                          word=quote_user_text(word)))
+        raise UserError(
+            t("`{word}` is not a rehearsal id; ids look like `r-1a2b3c4d`.", word=quote_user_text(word))
+        )
     return word
 
 
 def usage(t: Translator) -> str:
-    return t("Usage: `{command} rehearse <scenario> [runs=N] [dry-run]`, `{command} rehearse list`, "
-             "`{command} rehearse status [id]`, `{command} rehearse abort <id>`.", command=COMMAND)
+    return t(
+        "Usage: `{command} rehearse <scenario> [runs=N] [dry-run]`, `{command} rehearse list`, "
+        "`{command} rehearse status [id]`, `{command} rehearse abort <id>`.",
+        command=COMMAND,
+    )

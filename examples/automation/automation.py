@@ -47,8 +47,14 @@ class Log:
                 self.fields[key] = os.environ[name]
 
     def __call__(self, event: str, level: str = "info", **fields: Any) -> None:
-        line = {"ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "mono": time.monotonic(),
-                "level": level, "event": event, **self.fields, **fields}
+        line = {
+            "ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "mono": time.monotonic(),
+            "level": level,
+            "event": event,
+            **self.fields,
+            **fields,
+        }
         print(json.dumps(line), file=sys.stderr, flush=True)
 
 
@@ -64,16 +70,28 @@ class JobsApi:
         """The wait before retry number `retry` (1 = the second attempt)."""
         return min(MAX_DELAY, self.base_delay * FACTOR ** (retry - 1))
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> dict[str, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
         for attempt in range(1, MAX_ATTEMPTS + 1):
             request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
             started = time.monotonic()
             status, retry_after, payload, error = self._send(request)
-            self.log("http_attempt", method=method, path=path, attempt=attempt, status=status,
-                     duration_ms=round((time.monotonic() - started) * 1000, 1), error=error)
+            self.log(
+                "http_attempt",
+                method=method,
+                path=path,
+                attempt=attempt,
+                status=status,
+                duration_ms=round((time.monotonic() - started) * 1000, 1),
+                error=error,
+            )
             if status is not None and 200 <= status < 300:
                 return payload
             if status is not None and status not in RETRY_ON:
@@ -81,9 +99,17 @@ class JobsApi:
             if attempt == MAX_ATTEMPTS:
                 break
             wait = retry_after if retry_after is not None else self.backoff(attempt)
-            self.log("retry_scheduled", level="warning", method=method, path=path, attempt=attempt,
-                     next_attempt=attempt + 1, wait_s=round(wait, 3), cause=status or error,
-                     retry_after=retry_after)
+            self.log(
+                "retry_scheduled",
+                level="warning",
+                method=method,
+                path=path,
+                attempt=attempt,
+                next_attempt=attempt + 1,
+                wait_s=round(wait, 3),
+                cause=status or error,
+                retry_after=retry_after,
+            )
             time.sleep(wait)
         raise GiveUp(f"{method} {path} still failing after {MAX_ATTEMPTS} attempts")
 
@@ -118,11 +144,16 @@ def parse_retry_after(value: str | None) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--env", required=True, choices=["qa", "staging", "prod"])
-    parser.add_argument("--base-delay", type=float, default=1.0,
-                        help="first back-off in seconds (default 1; shrink it for demos)")
+    parser.add_argument(
+        "--base-delay",
+        type=float,
+        default=1.0,
+        help="first back-off in seconds (default 1; shrink it for demos)",
+    )
     parser.add_argument("--poll-every", type=float, default=1.0, help="seconds between job status checks")
-    parser.add_argument("--job-timeout", type=float, default=300.0,
-                        help="seconds to wait for the job to finish")
+    parser.add_argument(
+        "--job-timeout", type=float, default=300.0, help="seconds to wait for the job to finish"
+    )
     args = parser.parse_args(argv)
 
     log = Log(args.env)

@@ -51,8 +51,12 @@ def alerting_env(standin: SlackStandin, workdir: Path, **overrides: str) -> dict
 def send(server: IrisServer, source: str, data: Any, token: str | None = TOKEN) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     body = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return httpx.post(f"{server.base_url}/alerts/{source}", content=body,
-                      headers={**headers, "Content-Type": "application/json"}, timeout=30)
+    return httpx.post(
+        f"{server.base_url}/alerts/{source}",
+        content=body,
+        headers={**headers, "Content-Type": "application/json"},
+        timeout=30,
+    )
 
 
 def top_level(standin: SlackStandin, channel: str) -> list[StoredMessage]:

@@ -62,9 +62,14 @@ class RealAlertmanager:
     def start(self) -> RealAlertmanager:
         config = self.workdir / "alertmanager.yml"
         config.write_text(CONFIG.format(url=self.webhook_url, token=self.token))
-        command = [self.binary, f"--config.file={config}", f"--storage.path={self.workdir / 'am-data'}",
-                   f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=",
-                   "--log.level=info"]
+        command = [
+            self.binary,
+            f"--config.file={config}",
+            f"--storage.path={self.workdir / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--cluster.listen-address=",
+            "--log.level=info",
+        ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready()
@@ -95,11 +100,23 @@ class RealAlertmanager:
                 self.process.wait()
             self.process = None
 
-    def fire(self, labels: dict[str, str], annotations: dict[str, str] | None = None,
-             starts_at: datetime | None = None) -> None:
+    def fire(
+        self,
+        labels: dict[str, str],
+        annotations: dict[str, str] | None = None,
+        starts_at: datetime | None = None,
+    ) -> None:
         start = starts_at or datetime.now(UTC) - timedelta(seconds=1)
-        self._post([{"labels": labels, "annotations": annotations or {}, "startsAt": start.isoformat(),
-                     "generatorURL": "http://prometheus.example.org:9090/graph"}])
+        self._post(
+            [
+                {
+                    "labels": labels,
+                    "annotations": annotations or {},
+                    "startsAt": start.isoformat(),
+                    "generatorURL": "http://prometheus.example.org:9090/graph",
+                }
+            ]
+        )
 
     def resolve(self, labels: dict[str, str], starts_at: datetime) -> None:
         ended = datetime.now(UTC) - timedelta(milliseconds=500)

@@ -31,8 +31,9 @@ def _results(slack: SlackDriver, standin: SlackStandin, text: str) -> str:
     return str(standin.wait_for_response(name, count=2, timeout=240)[1]["text"])
 
 
-def test_all_eight_cases_pass_through_a_real_alertmanager(standin: SlackStandin, tmp_path: Path,
-                                                         alertmanager_binary: str) -> None:
+def test_all_eight_cases_pass_through_a_real_alertmanager(
+    standin: SlackStandin, tmp_path: Path, alertmanager_binary: str
+) -> None:
     server = IrisServer(env={}, workdir=tmp_path)
     am = RealAlertmanager(alertmanager_binary, tmp_path, f"{server.base_url}/alerts/alertmanager", TOKEN)
     server.env = alerting_env(standin, tmp_path, IRIS_ALERTMANAGER_URL=am.url)
@@ -63,7 +64,8 @@ def plain_iris(standin: SlackStandin, tmp_path: Path):  # type: ignore[no-untype
 
 
 def test_without_alertmanager_the_own_webhook_is_tested_and_the_silence_case_skipped(
-        plain_iris: IrisServer, standin: SlackStandin) -> None:
+    plain_iris: IrisServer, standin: SlackStandin
+) -> None:
     with SlackDriver(plain_iris.base_url, SIGNING_SECRET, standin=standin) as slack:
         report = _results(slack, standin, "alert-test timeout=60")
         assert report.startswith("*7 of 8 alert tests passed*") and "(1 skipped)" in report, report
@@ -74,8 +76,9 @@ def test_without_alertmanager_the_own_webhook_is_tested_and_the_silence_case_ski
         assert text == "No alert group is firing."  # every test alert was resolved afterwards
 
 
-def test_alert_test_needs_the_oncall_role_and_a_valid_timeout(plain_iris: IrisServer,
-                                                              standin: SlackStandin) -> None:
+def test_alert_test_needs_the_oncall_role_and_a_valid_timeout(
+    plain_iris: IrisServer, standin: SlackStandin
+) -> None:
     with SlackDriver(plain_iris.base_url, SIGNING_SECRET, standin=standin) as slack:
         refused = slack.command("alert-test", user_id="U0NOBODY")
         assert "oncall" in standin.wait_for_response(refused.response_url_name or "")[0]["text"]

@@ -21,8 +21,9 @@ RETRY = {"alertname": "RetryBurst", "severity": "warning"}
 
 
 @pytest.fixture
-def stack(standin: SlackStandin, tmp_path: Path,
-          alertmanager_binary: str) -> Iterator[tuple[IrisServer, RealAlertmanager]]:
+def stack(
+    standin: SlackStandin, tmp_path: Path, alertmanager_binary: str
+) -> Iterator[tuple[IrisServer, RealAlertmanager]]:
     server = IrisServer(env={}, workdir=tmp_path)
     am = RealAlertmanager(alertmanager_binary, tmp_path, f"{server.base_url}/alerts/alertmanager", TOKEN)
     server.env = alerting_env(standin, tmp_path, IRIS_ALERTMANAGER_URL=am.url)
@@ -48,12 +49,16 @@ def slack_calls(standin: SlackStandin) -> int:
 
 
 def test_a_group_lives_in_one_message_with_a_thread_and_repeats_stay_quiet(
-        stack: tuple[IrisServer, RealAlertmanager], standin: SlackStandin) -> None:
+    stack: tuple[IrisServer, RealAlertmanager], standin: SlackStandin
+) -> None:
     _, am = stack
     started = datetime.now(UTC) - timedelta(seconds=1)
     one, two = {**RETRY, "instance": "api-1"}, {**RETRY, "instance": "api-2"}
-    am.fire(one, {"summary": "Retries above 5% on api-1", "runbook_url": "https://runbooks.example.org/r"},
-            starts_at=started)
+    am.fire(
+        one,
+        {"summary": "Retries above 5% on api-1", "runbook_url": "https://runbooks.example.org/r"},
+        starts_at=started,
+    )
     standin.wait_for(lambda s: top_level(s, "C0INC"), timeout=30)
     [message] = top_level(standin, "C0INC")
     assert "RetryBurst" in message.text and "1 firing" in message.text
@@ -64,8 +69,9 @@ def test_a_group_lives_in_one_message_with_a_thread_and_repeats_stay_quiet(
     assert len(top_level(standin, "C0INC")) == 1  # edited in place, never a second post
 
     am.resolve(one, started)
-    standin.wait_for(lambda s: any("1 of 2 resolved" in m.text for m in thread(s, "C0INC", message.ts)),
-                     timeout=30)
+    standin.wait_for(
+        lambda s: any("1 of 2 resolved" in m.text for m in thread(s, "C0INC", message.ts)), timeout=30
+    )
     standin.wait_for(lambda s: "1 resolved" in top_level(s, "C0INC")[0].text, timeout=30)
 
     quiet_from, sent = slack_calls(standin), am.notifications_sent()
@@ -73,27 +79,32 @@ def test_a_group_lives_in_one_message_with_a_thread_and_repeats_stay_quiet(
     assert slack_calls(standin) == quiet_from
 
     am.resolve(two, started)
-    standin.wait_for(lambda s: any("All alerts of the group resolved" in m.text
-                                   for m in thread(s, "C0INC", message.ts)), timeout=30)
+    standin.wait_for(
+        lambda s: any("All alerts of the group resolved" in m.text for m in thread(s, "C0INC", message.ts)),
+        timeout=30,
+    )
     standin.wait_for(lambda s: "RESOLVED" in top_level(s, "C0INC")[0].text, timeout=30)
     assert len(top_level(standin, "C0INC")) == 1
 
 
 def test_the_silence_button_creates_a_real_silence_and_unsilence_expires_it(
-        stack: tuple[IrisServer, RealAlertmanager], stack_db: Engine, standin: SlackStandin) -> None:
+    stack: tuple[IrisServer, RealAlertmanager], stack_db: Engine, standin: SlackStandin
+) -> None:
     server, am = stack
     am.fire({**RETRY, "instance": "api-1"})
     standin.wait_for(lambda s: top_level(s, "C0INC"), timeout=30)
     [message] = top_level(standin, "C0INC")
     [group] = group_ids(stack_db)
     with SlackDriver(server.base_url, SIGNING_SECRET, standin=standin) as slack:
-        refused = slack.block_action("alert_silence_4", str(group), user_id="U0NOBODY", channel_id="C0INC",
-                                     message_ts=message.ts)
+        refused = slack.block_action(
+            "alert_silence_4", str(group), user_id="U0NOBODY", channel_id="C0INC", message_ts=message.ts
+        )
         assert "oncall" in standin.wait_for_response(refused.response_url_name or "")[0]["text"]
         assert am.silences() == []
 
-        clicked = slack.block_action("alert_silence_4", str(group), user_id=ONCALL, channel_id="C0INC",
-                                     message_ts=message.ts)
+        clicked = slack.block_action(
+            "alert_silence_4", str(group), user_id=ONCALL, channel_id="C0INC", message_ts=message.ts
+        )
         answer = standin.wait_for_response(clicked.response_url_name or "", timeout=20)[0]["text"]
         assert answer.startswith("Silenced in Alertmanager until")
         [silence] = am.silences()
@@ -101,12 +112,14 @@ def test_the_silence_button_creates_a_real_silence_and_unsilence_expires_it(
         assert {(m["name"], m["value"]) for m in silence["matchers"]} == {("alertname", "RetryBurst")}
         ends = datetime.fromisoformat(silence["endsAt"].replace("Z", "+00:00"))
         assert timedelta(hours=3, minutes=59) < ends - datetime.now(UTC) <= timedelta(hours=4)
-        standin.wait_for(lambda s: "Silenced by <@UONCALL1> until"
-                         in str(top_level(s, "C0INC")[0].blocks), timeout=20)
+        standin.wait_for(
+            lambda s: "Silenced by <@UONCALL1> until" in str(top_level(s, "C0INC")[0].blocks), timeout=20
+        )
         assert re.search(r"until \d\d:\d\d", str(top_level(standin, "C0INC")[0].blocks))
 
-        undone = slack.block_action("alert_unsilence", str(group), user_id=ONCALL, channel_id="C0INC",
-                                    message_ts=message.ts)
+        undone = slack.block_action(
+            "alert_unsilence", str(group), user_id=ONCALL, channel_id="C0INC", message_ts=message.ts
+        )
         assert "expired" in standin.wait_for_response(undone.response_url_name or "", timeout=20)[0]["text"]
         assert [s["status"]["state"] for s in am.silences()] == ["expired"]
         standin.wait_for(lambda s: "Silenced by" not in str(top_level(s, "C0INC")[0].blocks), timeout=20)

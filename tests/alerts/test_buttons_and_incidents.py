@@ -40,14 +40,16 @@ def db(unreachable_am: IrisServer) -> Iterator[Engine]:
     yield from database_of(unreachable_am)
 
 
-def test_acknowledge_records_who_and_shows_it(posted: str, slack: SlackDriver, standin: SlackStandin,
-                                              db: Engine) -> None:
+def test_acknowledge_records_who_and_shows_it(
+    posted: str, slack: SlackDriver, standin: SlackStandin, db: Engine
+) -> None:
     clicked = slack.block_action("alert_ack", "1", user_id="U0ALICE", channel_id="C0INC", message_ts=posted)
     assert clicked.status_code == 200
     assert "acknowledged" in standin.wait_for_response(clicked.response_url_name or "")[0]["text"]
     standin.wait_for(lambda s: "Acknowledged by <@U0ALICE>" in str(top_level(s, "C0INC")[0].blocks))
-    standin.wait_for(lambda s: any("Acknowledged by <@U0ALICE>" in m.text
-                                   for m in thread(s, "C0INC", posted)))
+    standin.wait_for(
+        lambda s: any("Acknowledged by <@U0ALICE>" in m.text for m in thread(s, "C0INC", posted))
+    )
     assert "alert_ack" not in str(top_level(standin, "C0INC")[0].blocks)  # the button is gone
     with read_scope(db) as session:
         group = repo.get_group(session, 1)
@@ -55,9 +57,11 @@ def test_acknowledge_records_who_and_shows_it(posted: str, slack: SlackDriver, s
 
 
 def test_silence_with_alertmanager_unreachable_says_so_and_records_nothing(
-        posted: str, slack: SlackDriver, standin: SlackStandin, db: Engine) -> None:
-    clicked = slack.block_action("alert_silence_1", "1", user_id=ONCALL, channel_id="C0INC",
-                                 message_ts=posted)
+    posted: str, slack: SlackDriver, standin: SlackStandin, db: Engine
+) -> None:
+    clicked = slack.block_action(
+        "alert_silence_1", "1", user_id=ONCALL, channel_id="C0INC", message_ts=posted
+    )
     text = standin.wait_for_response(clicked.response_url_name or "", timeout=20)[0]["text"]
     assert "Alertmanager could not be reached" in text and "nothing changed" in text
     with read_scope(db) as session:
@@ -67,16 +71,18 @@ def test_silence_with_alertmanager_unreachable_says_so_and_records_nothing(
     assert "silenced" not in kinds
 
 
-def test_a_button_for_an_unknown_group_is_answered_with_a_sentence(posted: str, slack: SlackDriver,
-                                                                   standin: SlackStandin) -> None:
+def test_a_button_for_an_unknown_group_is_answered_with_a_sentence(
+    posted: str, slack: SlackDriver, standin: SlackStandin
+) -> None:
     clicked = slack.block_action("alert_ack", "999", user_id="U0ALICE", channel_id="C0INC", message_ts=posted)
     assert "no longer knows" in standin.wait_for_response(clicked.response_url_name or "")[0]["text"]
     forged = slack.block_action("alert_silence_1", "1; drop", user_id=ONCALL, channel_id="C0INC")
     assert "no longer knows" in standin.wait_for_response(forged.response_url_name or "")[0]["text"]
 
 
-def test_incidents_lists_the_open_groups_with_links(posted: str, slack: SlackDriver, standin: SlackStandin,
-                                                    unreachable_am: IrisServer) -> None:
+def test_incidents_lists_the_open_groups_with_links(
+    posted: str, slack: SlackDriver, standin: SlackStandin, unreachable_am: IrisServer
+) -> None:
     listed = slack.command("incidents", user_id="U0ALICE", channel_id="C0OPS")
     assert listed.status_code == 200
     text = standin.wait_for_response(listed.response_url_name or "")[0]["text"]

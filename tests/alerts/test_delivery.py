@@ -24,14 +24,21 @@ BURST = 50
 
 def make_deps(standin: SlackStandin, engine: Engine, workdir: Path) -> tuple[Deps, OutboxPoster]:
     (workdir / "iris.yml").write_text(ALERTS_YML)
-    config = load_config({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": standin.api_url,
-                          "IRIS_CONFIG": str(workdir / "iris.yml"), "IRIS_ALERT_TOKEN": "t"})
+    config = load_config(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": standin.api_url,
+            "IRIS_CONFIG": str(workdir / "iris.yml"),
+            "IRIS_ALERT_TOKEN": "t",
+        }
+    )
     return build_deps(config, engine)
 
 
 @pytest.fixture
-def iris_parts(standin: SlackStandin, sqlite_engine: Engine,
-               tmp_path: Path) -> Iterator[tuple[Deps, OutboxPoster]]:
+def iris_parts(
+    standin: SlackStandin, sqlite_engine: Engine, tmp_path: Path
+) -> Iterator[tuple[Deps, OutboxPoster]]:
     deps, poster = make_deps(standin, sqlite_engine, tmp_path)
     yield deps, poster
     poster.close()
@@ -54,7 +61,8 @@ def drain_notifier(deps: Deps) -> None:
 
 
 def test_50_new_groups_with_every_second_post_refused_arrive_complete_in_order_at_slacks_pace(
-        iris_parts: tuple[Deps, OutboxPoster], standin: SlackStandin) -> None:
+    iris_parts: tuple[Deps, OutboxPoster], standin: SlackStandin
+) -> None:
     deps, poster = iris_parts
     standin.fail_every("chat.postMessage", 2, status=429, retry_after=1)
     for n in range(BURST):
@@ -87,9 +95,9 @@ def _assert_paced(calls: list) -> None:  # type: ignore[type-arg]
         assert len(in_window) <= 3 + 3  # burst 3, then 1 per second over the 3 s window
 
 
-def test_a_group_stored_before_a_crash_is_posted_by_the_next_process(standin: SlackStandin,
-                                                                      sqlite_engine: Engine,
-                                                                      tmp_path: Path) -> None:
+def test_a_group_stored_before_a_crash_is_posted_by_the_next_process(
+    standin: SlackStandin, sqlite_engine: Engine, tmp_path: Path
+) -> None:
     before, poster = make_deps(standin, sqlite_engine, tmp_path)
     before.alerts.receive("grafana", json.dumps(fixture("grafana_firing.json")).encode())
     poster.close()  # the process dies here: stored and answered 200, nothing queued for Slack yet

@@ -26,8 +26,15 @@ def deps(standin: SlackStandin, sqlite_engine: Engine, tmp_path: Path) -> Iterat
 
 
 def answer(deps: Deps) -> str:
-    invocation = Invocation(user_id="U1", team_id=None, channel_id="C0OPS", response_url="https://r.test/1",
-                            trigger_id=None, subcommand="incidents", rest="")
+    invocation = Invocation(
+        user_id="U1",
+        team_id=None,
+        channel_id="C0OPS",
+        response_url="https://r.test/1",
+        trigger_id=None,
+        subcommand="incidents",
+        rest="",
+    )
     text: str = list_incidents(deps, invocation, None).payload["body"]["text"]
     return text
 

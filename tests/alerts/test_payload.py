@@ -57,18 +57,21 @@ def test_grafana_payload_without_version_4_is_not_taken_for_alertmanager() -> No
     assert error.value.field == "version"
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    (lambda d: d.pop("groupKey"), "groupKey"),
-    (lambda d: d.update(alerts={"a": 1}), "alerts"),
-    (lambda d: d.update(alerts=[]), "alerts"),
-    (lambda d: d.update(status="burning"), "status"),
-    (lambda d: d["alerts"][0].update(labels={"severity": 3}), "alerts[0].labels.severity"),
-    (lambda d: d["alerts"][0].update(startsAt=1733986800), "alerts[0].startsAt"),
-    (lambda d: d["alerts"][0].update(startsAt="yesterday"), "alerts[0].startsAt"),
-    (lambda d: d["alerts"][0].update(status=None), "alerts[0].status"),
-    (lambda d: d.update(truncatedAlerts="many"), "truncatedAlerts"),
-    (lambda d: d["alerts"].append("alert"), "alerts[1]"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.pop("groupKey"), "groupKey"),
+        (lambda d: d.update(alerts={"a": 1}), "alerts"),
+        (lambda d: d.update(alerts=[]), "alerts"),
+        (lambda d: d.update(status="burning"), "status"),
+        (lambda d: d["alerts"][0].update(labels={"severity": 3}), "alerts[0].labels.severity"),
+        (lambda d: d["alerts"][0].update(startsAt=1733986800), "alerts[0].startsAt"),
+        (lambda d: d["alerts"][0].update(startsAt="yesterday"), "alerts[0].startsAt"),
+        (lambda d: d["alerts"][0].update(status=None), "alerts[0].status"),
+        (lambda d: d.update(truncatedAlerts="many"), "truncatedAlerts"),
+        (lambda d: d["alerts"].append("alert"), "alerts[1]"),
+    ],
+)
 def test_wrong_types_are_rejected_naming_the_field(change, field) -> None:  # type: ignore[no-untyped-def]
     data = fixture("alertmanager_firing.json")
     change(data)

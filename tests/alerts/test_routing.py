@@ -6,8 +6,12 @@ from bot.alerts.routing import Route, Router
 from bot.config import RouteConfig
 
 RULES = [
-    RouteConfig(match={"team": "payments"}, match_re={"severity": "critical|page"}, channel="C0PAY",
-                mention="S0PAYONCALL"),
+    RouteConfig(
+        match={"team": "payments"},
+        match_re={"severity": "critical|page"},
+        channel="C0PAY",
+        mention="S0PAYONCALL",
+    ),
     RouteConfig(match_re={"alertname": "Retry.*"}, channel="C0RETRY"),
     RouteConfig(match={"team": "payments"}, channel="C0PAYLOW"),
 ]

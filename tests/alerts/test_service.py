@@ -58,8 +58,10 @@ def make_service(engine: Engine, handler: Handler | None = None) -> AlertService
 
 def stored(engine: Engine) -> tuple[int, int]:
     with read_scope(engine) as session:
-        return (session.exec(select(func.count()).select_from(AlertGroup)).one(),
-                session.exec(select(func.count()).select_from(Alert)).one())
+        return (
+            session.exec(select(func.count()).select_from(AlertGroup)).one(),
+            session.exec(select(func.count()).select_from(Alert)).one(),
+        )
 
 
 def group_of(engine: Engine, group_id: int) -> AlertGroup:
@@ -105,7 +107,8 @@ def silencing(engine: Engine) -> tuple[AlertService, ScriptedAlertmanager, int]:
 
 
 def test_silencing_again_expires_the_silence_it_replaces(
-        silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine) -> None:
+    silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
+) -> None:
     service, am, group_id = silencing
     service.silence(group_id, "U1", 1, "first")
     service.silence(group_id, "U2", 24, "second click, from a stale message")
@@ -116,7 +119,8 @@ def test_silencing_again_expires_the_silence_it_replaces(
 
 
 def test_two_replicas_silencing_at_once_leave_no_silence_behind(
-        silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine) -> None:
+    silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
+) -> None:
     _, am, group_id = silencing
     other_replica = make_service(engine, am)  # its own in-process lock: only the database is shared
     first_create = True
@@ -137,7 +141,8 @@ def test_two_replicas_silencing_at_once_leave_no_silence_behind(
 
 
 def test_unsilence_of_a_silence_alertmanager_no_longer_knows_clears_it(
-        silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine) -> None:
+    silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
+) -> None:
     service, am, group_id = silencing
     service.silence(group_id, "U1", 4, "before Alertmanager lost its data")
     am.expire_answer = httpx.Response(500, text='"silence not found"')  # Alertmanager 0.25's answer
@@ -146,7 +151,8 @@ def test_unsilence_of_a_silence_alertmanager_no_longer_knows_clears_it(
 
 
 def test_unsilence_refused_otherwise_records_nothing(
-        silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine) -> None:
+    silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
+) -> None:
     service, am, group_id = silencing
     service.silence(group_id, "U1", 4, "kept")
     am.expire_answer = httpx.Response(503, text="unavailable")
@@ -156,7 +162,8 @@ def test_unsilence_refused_otherwise_records_nothing(
 
 
 def test_a_silence_past_its_end_offers_the_silence_buttons_again(
-        silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine) -> None:
+    silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
+) -> None:
     service, _, group_id = silencing
     service.silence(group_id, "U1", 1, "short")
     group = group_of(engine, group_id)
@@ -167,8 +174,12 @@ def test_a_silence_past_its_end_offers_the_silence_buttons_again(
         return [e["action_id"] for e in blocks[-1]["elements"]]
 
     assert action_ids(NOW + timedelta(minutes=30)) == ["alert_ack", "alert_unsilence"]
-    assert action_ids(NOW + timedelta(hours=2)) == ["alert_ack", "alert_silence_1", "alert_silence_4",
-                                                    "alert_silence_24"]
+    assert action_ids(NOW + timedelta(hours=2)) == [
+        "alert_ack",
+        "alert_silence_1",
+        "alert_silence_4",
+        "alert_silence_24",
+    ]
 
 
 def test_two_notifications_of_one_group_at_once_are_both_stored(engine: Engine) -> None:

@@ -22,8 +22,9 @@ def _stored(engine: Engine) -> tuple[int, int]:
     return groups, alerts
 
 
-def test_bad_requests_are_refused_and_nothing_is_stored(alerting: IrisServer, alerting_db: Engine,
-                                                         standin: SlackStandin) -> None:
+def test_bad_requests_are_refused_and_nothing_is_stored(
+    alerting: IrisServer, alerting_db: Engine, standin: SlackStandin
+) -> None:
     good = fixture("alertmanager_firing.json")
     assert send(alerting, "alertmanager", good, token=None).status_code == 401
     assert send(alerting, "alertmanager", good, token="wrong").status_code == 401
@@ -45,16 +46,22 @@ def test_bad_requests_are_refused_and_nothing_is_stored(alerting: IrisServer, al
 def test_a_large_payload_under_5_mib_is_accepted(alerting: IrisServer, alerting_db: Engine) -> None:
     data = fixture("alertmanager_firing.json")
     template = data["alerts"][0]
-    data["alerts"] = [{**template, "fingerprint": f"{i:016x}",
-                       "labels": {**template["labels"], "instance": f"api-{i}"},
-                       "annotations": {**template["annotations"], "description": "x" * 3000}}
-                      for i in range(500)]  # about 1.7 MiB: over the 1 MiB limit of Slack's route
+    data["alerts"] = [
+        {
+            **template,
+            "fingerprint": f"{i:016x}",
+            "labels": {**template["labels"], "instance": f"api-{i}"},
+            "annotations": {**template["annotations"], "description": "x" * 3000},
+        }
+        for i in range(500)
+    ]  # about 1.7 MiB: over the 1 MiB limit of Slack's route
     assert send(alerting, "alertmanager", data).status_code == 200
     assert _stored(alerting_db) == (1, 500)
 
 
-def test_a_grafana_group_is_one_message_edited_in_place_with_a_thread(alerting: IrisServer,
-                                                                      standin: SlackStandin) -> None:
+def test_a_grafana_group_is_one_message_edited_in_place_with_a_thread(
+    alerting: IrisServer, standin: SlackStandin
+) -> None:
     assert send(alerting, "grafana", fixture("grafana_firing.json")).status_code == 200
     standin.wait_for(lambda s: top_level(s, "C0INC"))
     [message] = top_level(standin, "C0INC")
@@ -78,8 +85,11 @@ def test_labels_cannot_ping_the_channel_or_forge_links(alerting: IrisServer, sta
     data["groupLabels"]["alertname"] = data["commonLabels"]["alertname"] = hostile
     alert = data["alerts"][0]
     alert["labels"]["alertname"] = hostile
-    alert["annotations"] = {"summary": "<!here> look", "description": "<script>alert(1)</script>",
-                            "runbook_url": "https://runbooks.example.org/a|<!channel>>"}
+    alert["annotations"] = {
+        "summary": "<!here> look",
+        "description": "<script>alert(1)</script>",
+        "runbook_url": "https://runbooks.example.org/a|<!channel>>",
+    }
     alert["generatorURL"] = "javascript:alert(1)"
     assert send(alerting, "alertmanager", data).status_code == 200
     standin.wait_for(lambda s: top_level(s, "C0INC"))
@@ -100,12 +110,15 @@ def test_routes_pick_the_channel_and_mention_the_group(alerting: IrisServer, sta
     assert top_level(standin, "C0INC") == []
 
 
-def test_a_group_of_300_alerts_stays_within_slacks_limits(alerting: IrisServer,
-                                                          standin: SlackStandin) -> None:
+def test_a_group_of_300_alerts_stays_within_slacks_limits(
+    alerting: IrisServer, standin: SlackStandin
+) -> None:
     data = fixture("alertmanager_firing.json")
     template = data["alerts"][0]
-    data["alerts"] = [{**template, "fingerprint": f"{i:016x}",
-                       "labels": {**template["labels"], "pod": f"p{i}"}} for i in range(300)]
+    data["alerts"] = [
+        {**template, "fingerprint": f"{i:016x}", "labels": {**template["labels"], "pod": f"p{i}"}}
+        for i in range(300)
+    ]
     assert send(alerting, "alertmanager", data).status_code == 200
     standin.wait_for(lambda s: top_level(s, "C0INC") and any(f.completed for f in s.files()), timeout=20)
     [message] = top_level(standin, "C0INC")
@@ -116,8 +129,9 @@ def test_a_group_of_300_alerts_stays_within_slacks_limits(alerting: IrisServer,
     assert listing.thread_ts == message.ts
 
 
-def test_a_kill_right_after_the_200_loses_nothing(alerting: IrisServer, standin: SlackStandin,
-                                                  alerting_db: Engine) -> None:
+def test_a_kill_right_after_the_200_loses_nothing(
+    alerting: IrisServer, standin: SlackStandin, alerting_db: Engine
+) -> None:
     assert send(alerting, "grafana", fixture("grafana_firing.json")).status_code == 200
     assert alerting.process is not None
     alerting.process.kill()  # kill -9 at once: the message may or may not have been queued or sent

@@ -37,8 +37,13 @@ def _poller(engine: Engine, standin: SlackStandin, name: str) -> OutboxPoster:
     return OutboxPoster(engine, gateway, SETTINGS, worker_id=name)
 
 
-def _drain_until_empty(poster: OutboxPoster, engine: Engine, stop: threading.Event,
-                       delivered: Counter[str], errors: list[BaseException]) -> None:
+def _drain_until_empty(
+    poster: OutboxPoster,
+    engine: Engine,
+    stop: threading.Event,
+    delivered: Counter[str],
+    errors: list[BaseException],
+) -> None:
     try:
         while not stop.is_set():
             delivered[poster.worker_id] += poster.drain_once()
@@ -50,8 +55,9 @@ def _drain_until_empty(poster: OutboxPoster, engine: Engine, stop: threading.Eve
         stop.set()
 
 
-def test_two_pollers_send_every_message_exactly_once(db: tuple[Engine, str], standin: SlackStandin,
-                                                     poller_engines: list[Engine]) -> None:
+def test_two_pollers_send_every_message_exactly_once(
+    db: tuple[Engine, str], standin: SlackStandin, poller_engines: list[Engine]
+) -> None:
     engine, _ = db
     outbox = Outbox(engine, wake=lambda: None)
     for round_ in range(PER_CHANNEL):
@@ -60,8 +66,10 @@ def test_two_pollers_send_every_message_exactly_once(db: tuple[Engine, str], sta
     standin.block("chat.postMessage")
     pollers = [_poller(e, standin, name) for e, name in zip(poller_engines, ["alpha", "beta"], strict=True)]
     stop, delivered, errors = threading.Event(), Counter[str](), list[BaseException]()
-    threads = [threading.Thread(target=_drain_until_empty, args=(poller, engine, stop, delivered, errors))
-               for poller in pollers]
+    threads = [
+        threading.Thread(target=_drain_until_empty, args=(poller, engine, stop, delivered, errors))
+        for poller in pollers
+    ]
     for thread in threads:
         thread.start()
     try:

@@ -32,11 +32,14 @@ def test_a_plain_postgresql_url_gets_the_psycopg_driver(given: str) -> None:
     assert url == "postgresql+psycopg://iris:pw@db/iris"
 
 
-@pytest.mark.parametrize(("environ", "shown"), [
-    ({"IRIS_DATABASE_URL": "mysql://iris:hunter2@db/iris"}, "(got 'mysql://iris:***@db/iris')."),
-    ({"IRIS_DATABASE_URL": "iris:hunter2@db"}, "(got '<hidden>')."),
-    ({"IRIS_ALERTMANAGER_URL": "ftp://am:hunter2@am.local/"}, "(got 'ftp://am:***@am.local/')."),
-])
+@pytest.mark.parametrize(
+    ("environ", "shown"),
+    [
+        ({"IRIS_DATABASE_URL": "mysql://iris:hunter2@db/iris"}, "(got 'mysql://iris:***@db/iris')."),
+        ({"IRIS_DATABASE_URL": "iris:hunter2@db"}, "(got '<hidden>')."),
+        ({"IRIS_ALERTMANAGER_URL": "ftp://am:hunter2@am.local/"}, "(got 'ftp://am:***@am.local/')."),
+    ],
+)
 def test_a_url_in_an_error_never_shows_its_password(environ: dict[str, str], shown: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(environ)
@@ -44,12 +47,17 @@ def test_a_url_in_an_error_never_shows_its_password(environ: dict[str, str], sho
     assert "hunter2" not in str(caught.value)
 
 
-@pytest.mark.parametrize(("environ", "sentence"), [
-    ({"IRIS_PORT": "0"}, "IRIS_PORT is invalid: Input should be greater than or equal to 1 (got '0')."),
-    ({"SLACK_API_URL": "slack.com"}, "SLACK_API_URL is invalid: must be an http:// or https:// URL."),
-    ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "SLACK_APP_TOKEN is invalid: must be an app-level token "
-                                             "starting with xapp-."),
-])
+@pytest.mark.parametrize(
+    ("environ", "sentence"),
+    [
+        ({"IRIS_PORT": "0"}, "IRIS_PORT is invalid: Input should be greater than or equal to 1 (got '0')."),
+        ({"SLACK_API_URL": "slack.com"}, "SLACK_API_URL is invalid: must be an http:// or https:// URL."),
+        (
+            {"SLACK_APP_TOKEN": "xoxb-wrong-kind"},
+            "SLACK_APP_TOKEN is invalid: must be an app-level token starting with xapp-.",
+        ),
+    ],
+)
 def test_invalid_settings_are_named_in_one_sentence(environ: dict[str, str], sentence: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(environ)
@@ -68,15 +76,23 @@ def test_http_mode_needs_the_signing_secret_and_socket_mode_does_not() -> None:
     require_slack_credentials(load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}))
 
 
-@pytest.mark.parametrize(("text", "sentence"), [
-    ("roles: [1, 2]", "iris.yml: roles: Input should be a valid dictionary or instance of RolesConfig."),
-    ("colour: blue", "iris.yml: colour: Extra inputs are not permitted."),
-    ("routes:\n  - {channel: C0ALERTS, match_re: {severity: '('}}",
-     "iris.yml: routes[0].match_re: severity: "),
-    ("channels: {default: ops}", "iris.yml: channels.default: must be a Slack channel ID such as C0123ABCD."),
-    ("roles: {admins: [U1", "iris.yml is not valid YAML at line 1."),
-    ("- just\n- a list", "iris.yml: the top level must be a mapping of keys such as roles and channels."),
-])
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("roles: [1, 2]", "iris.yml: roles: Input should be a valid dictionary or instance of RolesConfig."),
+        ("colour: blue", "iris.yml: colour: Extra inputs are not permitted."),
+        (
+            "routes:\n  - {channel: C0ALERTS, match_re: {severity: '('}}",
+            "iris.yml: routes[0].match_re: severity: ",
+        ),
+        (
+            "channels: {default: ops}",
+            "iris.yml: channels.default: must be a Slack channel ID such as C0123ABCD.",
+        ),
+        ("roles: {admins: [U1", "iris.yml is not valid YAML at line 1."),
+        ("- just\n- a list", "iris.yml: the top level must be a mapping of keys such as roles and channels."),
+    ],
+)
 def test_iris_yml_mistakes_name_the_key(tmp_path: Path, text: str, sentence: str) -> None:
     path = tmp_path / "iris.yml"
     path.write_text(text)

@@ -29,8 +29,9 @@ def extract_used_messages() -> dict[Message, str]:
     """Message ids as the code uses them today, each with its first location: fresh, not the .pot."""
     used: dict[Message, str] = {}
     for name in SOURCE_DIRS:
-        found = extract_from_dir(ROOT / name, keywords=KEYWORDS,
-                                 directory_filter=lambda path: Path(path) != NOT_PRODUCT)
+        found = extract_from_dir(
+            ROOT / name, keywords=KEYWORDS, directory_filter=lambda path: Path(path) != NOT_PRODUCT
+        )
         for filename, lineno, message, _comments, _context in found:
             used.setdefault(message, f"{name}/{filename}:{lineno}")
     return used
@@ -82,8 +83,13 @@ t.plural("One dead message.", "{n} dead messages.", n)
 t(label)  # a variable: its value was marked with N_ where it is defined
 """
     found = [message for _line, message, _comments, _context in extract("python", BytesIO(source), KEYWORDS)]
-    assert found == ["Said through deps.", "Said through self, {who}.", "Said plainly.", "Marked in a table",
-                     ("One dead message.", "{n} dead messages.")]
+    assert found == [
+        "Said through deps.",
+        "Said through self, {who}.",
+        "Said plainly.",
+        "Marked in a table",
+        ("One dead message.", "{n} dead messages."),
+    ]
 
 
 def test_extraction_reads_the_product_code_but_not_the_test_tooling(used: dict[Message, str]) -> None:
@@ -93,7 +99,8 @@ def test_extraction_reads_the_product_code_but_not_the_test_tooling(used: dict[M
 
 
 def test_every_message_the_code_uses_has_a_checked_korean_translation(
-        used: dict[Message, str], korean: Catalog) -> None:
+    used: dict[Message, str], korean: Catalog
+) -> None:
     missing = []
     for message, where in used.items():
         entry = korean.get(message)
@@ -102,7 +109,8 @@ def test_every_message_the_code_uses_has_a_checked_korean_translation(
         elif entry.fuzzy:  # a guess pybabel update made from a reworded id: a person must check it
             missing.append(f"  {where}: {message!r} (fuzzy)")
     assert not missing, f"{len(missing)} message(s) lack a checked Korean translation; {FIX}:\n" + "\n".join(
-        missing)
+        missing
+    )
 
 
 def test_every_korean_translation_keeps_the_placeholders_of_its_id(korean: Catalog) -> None:
@@ -113,8 +121,9 @@ def test_every_korean_translation_keeps_the_placeholders_of_its_id(korean: Catal
         expected = set().union(*(placeholders(text) for text in forms(entry.id)))
         for text in forms(entry.string):
             if text and placeholders(text) != expected:
-                wrong.append(f"  {entry.id!r}: expects {sorted(expected)}, {text!r} has "
-                             f"{sorted(placeholders(text))}")
+                wrong.append(
+                    f"  {entry.id!r}: expects {sorted(expected)}, {text!r} has {sorted(placeholders(text))}"
+                )
     assert not wrong, "Korean translations with different placeholders:\n" + "\n".join(wrong)
 
 

@@ -31,11 +31,14 @@ def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     logger.removeHandler(handler)
 
 
-@pytest.mark.parametrize(("message", "args"), [
-    ("calling Slack with %s", ("xoxb-123-456-abcDEF",)),
-    ("app token xapp-1-A0-123-abc in use", ()),
-    ("secret was %s", (SECRET,)),
-])
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("calling Slack with %s", ("xoxb-123-456-abcDEF",)),
+        ("app token xapp-1-A0-123-abc in use", ()),
+        ("secret was %s", (SECRET,)),
+    ],
+)
 def test_tokens_and_configured_secrets_are_scrubbed(message: str, args: tuple[object, ...]) -> None:
     shown = _format(message, args)
     assert "123-456" not in shown and "A0-123" not in shown and SECRET not in shown
@@ -46,8 +49,7 @@ def test_ordinary_messages_are_left_alone() -> None:
     assert _format("outbox %d sent", (7,)).endswith("t: outbox 7 sent")
 
 
-def test_a_token_inside_a_logged_exception_is_scrubbed(
-        captured: tuple[logging.Logger, io.StringIO]) -> None:
+def test_a_token_inside_a_logged_exception_is_scrubbed(captured: tuple[logging.Logger, io.StringIO]) -> None:
     logger, stream = captured
     try:
         raise RuntimeError(f"Slack refused xoxb-999-888-leakyTOKEN and {SECRET}")

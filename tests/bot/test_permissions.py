@@ -68,6 +68,10 @@ def test_a_refusal_names_the_role_and_is_audited(engine: Engine) -> None:
     assert "oncall role" in caught.value.sentence
     with session_scope(engine) as session:
         [event] = audit.since(session, utcnow().replace(year=2000))
-    assert (event.actor, event.action, event.target, event.outcome) == ("UOTHER", "alert.silence", "group-7",
-                                                                        "refused")
+    assert (event.actor, event.action, event.target, event.outcome) == (
+        "UOTHER",
+        "alert.silence",
+        "group-7",
+        "refused",
+    )
     require_role(engine, roles, Translator("en"), Actor(user_id="UONCALL"), "oncall", "alert.silence")

@@ -78,8 +78,9 @@ def test_a_post_is_delivered_once_and_its_ts_recorded(sqlite_engine, poster, sta
 
 def test_429_waits_for_retry_after_and_keeps_channel_order(sqlite_engine, poster, standin, clock) -> None:
     standin.fail_next("chat.postMessage", status=429, retry_after=7)
-    first, second = _send(sqlite_engine, post_message("C1", "first"), post_message("C1", "second"),
-                          clock=clock)
+    first, second = _send(
+        sqlite_engine, post_message("C1", "first"), post_message("C1", "second"), clock=clock
+    )
     poster.drain_once()
     row = _row(sqlite_engine, first)
     assert row.status == "pending" and row.next_attempt_at == clock.now + timedelta(seconds=7)
@@ -109,8 +110,7 @@ def test_server_errors_back_off_exponentially_then_deliver(sqlite_engine, poster
 
 def test_a_missing_channel_is_dead_at_once_and_blocks_nothing(sqlite_engine, poster, standin, clock) -> None:
     standin.set_missing_channel("CGONE")
-    dead, alive = _send(sqlite_engine, post_message("CGONE", "lost"), post_message("C1", "fine"),
-                        clock=clock)
+    dead, alive = _send(sqlite_engine, post_message("CGONE", "lost"), post_message("C1", "fine"), clock=clock)
     poster.drain_once()
     poster.drain_once()
     row = _row(sqlite_engine, dead)
@@ -157,8 +157,9 @@ def test_an_edit_of_a_message_that_died_dies_with_a_reason(sqlite_engine, poster
 
 def test_response_url_replies_and_files_go_through_the_outbox(sqlite_engine, poster, standin, clock) -> None:
     url = standin.response_url("cmd-1")
-    _send(sqlite_engine, respond(url, "status: fine"), upload_file("C1", "report.md", "# Report\n"),
-          clock=clock)
+    _send(
+        sqlite_engine, respond(url, "status: fine"), upload_file("C1", "report.md", "# Report\n"), clock=clock
+    )
     poster.drain_once()
     assert standin.responses("cmd-1")[0]["text"] == "status: fine"
     assert standin.files()[0].data == b"# Report\n"
@@ -254,8 +255,14 @@ def test_after_the_burst_a_channel_gets_one_message_a_second(sqlite_engine, post
 
 
 def test_posts_and_uploads_share_a_channels_pace(sqlite_engine, poster, standin, clock) -> None:
-    _send(sqlite_engine, post_message("C1", "a"), post_message("C1", "b"),
-          upload_file("C1", "x.md", "x"), upload_file("C1", "y.md", "y"), clock=clock)
+    _send(
+        sqlite_engine,
+        post_message("C1", "a"),
+        post_message("C1", "b"),
+        upload_file("C1", "x.md", "x"),
+        upload_file("C1", "y.md", "y"),
+        clock=clock,
+    )
     for _ in range(4):
         poster.drain_once()
     assert len(_texts(standin, "C1")) + len(standin.files()) == 3
@@ -263,8 +270,9 @@ def test_posts_and_uploads_share_a_channels_pace(sqlite_engine, poster, standin,
 
 def test_an_ephemeral_does_not_wait_behind_a_backed_off_post(sqlite_engine, poster, standin, clock) -> None:
     standin.fail_next("chat.postMessage", status=500)
-    _send(sqlite_engine, post_message("C1", "backing off"), ephemeral("C1", "U1", "just for you"),
-          clock=clock)
+    _send(
+        sqlite_engine, post_message("C1", "backing off"), ephemeral("C1", "U1", "just for you"), clock=clock
+    )
     poster.drain_once()
     poster.drain_once()
     assert [m.text for m in standin.ephemerals("C1")] == ["just for you"]
@@ -280,8 +288,9 @@ def test_a_clean_close_hands_claims_back(sqlite_engine, gateway, clock) -> None:
 
 
 def test_a_crashed_pollers_claim_is_taken_over_after_its_lease(sqlite_engine, poster, standin, clock) -> None:
-    crashed = OutboxPoster(sqlite_engine, SlackGateway("xoxb-test", standin.api_url, Metrics()), clock=clock,
-                           worker_id="crashed")
+    crashed = OutboxPoster(
+        sqlite_engine, SlackGateway("xoxb-test", standin.api_url, Metrics()), clock=clock, worker_id="crashed"
+    )
     _send(sqlite_engine, post_message("C1", "orphan"), clock=clock)
     crashed._claim(clock.now)  # claimed, then the process "dies" without sending
     assert poster.drain_once() == 0
@@ -290,8 +299,9 @@ def test_a_crashed_pollers_claim_is_taken_over_after_its_lease(sqlite_engine, po
     assert _texts(standin, "C1") == ["orphan"]
 
 
-def test_a_database_hiccup_while_recording_does_not_send_twice(sqlite_engine, poster, standin, clock,
-                                                                monkeypatch) -> None:
+def test_a_database_hiccup_while_recording_does_not_send_twice(
+    sqlite_engine, poster, standin, clock, monkeypatch
+) -> None:
     real, failures = repo.mark_sent, [OperationalError("UPDATE", {}, Exception("database is locked"))]
 
     def flaky_mark_sent(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -13,8 +13,9 @@ def brief_engine(engine: Engine) -> Engine:
     """The `engine` fixture (SQLite and PostgreSQL); PostgreSQL is shared, so empty the briefing tables."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
-            connection.execute(text("TRUNCATE briefing_answer, briefing_firing, briefing "
-                                    "RESTART IDENTITY CASCADE"))
+            connection.execute(
+                text("TRUNCATE briefing_answer, briefing_firing, briefing RESTART IDENTITY CASCADE")
+            )
     return engine
 
 

@@ -18,14 +18,28 @@ AT = datetime(2024, 12, 17, 1, 0, tzinfo=UTC)
 
 def _briefing(engine: Engine, kind: str = "briefing", attendees: tuple[str, ...] = ()) -> Briefing:
     with session_scope(engine) as session:
-        return repo.create(session, Briefing(title="Production deploy", kind=kind, channel_id="C0OPS",
-                                             zone="Asia/Seoul", starts_at=AT, next_fire_at=AT,
-                                             attendees=json.dumps(list(attendees))))
+        return repo.create(
+            session,
+            Briefing(
+                title="Production deploy",
+                kind=kind,
+                channel_id="C0OPS",
+                zone="Asia/Seoul",
+                starts_at=AT,
+                next_fire_at=AT,
+                attendees=json.dumps(list(attendees)),
+            ),
+        )
 
 
 def _claim(engine: Engine, briefing_id: int, fire_at: datetime, worker: str) -> list[BriefingFiring]:
-    claim = {"briefing_id": briefing_id, "fire_at": fire_at, "occurrence_at": AT, "lead": 0,
-             "status": "posted"}
+    claim = {
+        "briefing_id": briefing_id,
+        "fire_at": fire_at,
+        "occurrence_at": AT,
+        "lead": 0,
+        "status": "posted",
+    }
     with session_scope(engine) as session:
         return repo.claim_many(session, [claim], worker, fire_at)
 
@@ -85,8 +99,12 @@ def test_answers_are_read_for_the_occurrences_asked_only(brief_engine: Engine) -
     assert first.id is not None and second.id is not None
     later = AT + timedelta(days=1)
     with session_scope(brief_engine) as session:
-        for briefing_id, occurrence, user in [(first.id, AT, "UKIM"), (first.id, later, "ULEE"),
-                                              (second.id, AT, "UPARK"), (second.id, later, "UCHOI")]:
+        for briefing_id, occurrence, user in [
+            (first.id, AT, "UKIM"),
+            (first.id, later, "ULEE"),
+            (second.id, AT, "UPARK"),
+            (second.id, later, "UCHOI"),
+        ]:
             repo.record_answer(session, briefing_id, occurrence, user, repo.ATTENDING, AT)
     with read_scope(brief_engine) as session:
         found = repo.answers_for(session, [(first.id, AT), (second.id, later)])

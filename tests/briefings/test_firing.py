@@ -43,13 +43,23 @@ def _scheduler(engine: Engine, clock: Callable[[], datetime], worker: str = "w1"
     def render(briefing: Briefing, firing: BriefingFiring, answers: dict[str, str]):  # type: ignore[no-untyped-def]
         return post_message(briefing.channel_id, *render_firing(t, briefing, firing, answers))
 
-    return BriefingScheduler(BackgroundScheduler(timezone="UTC"), engine, Outbox(engine, lambda: None, clock),
-                             render, grace=GRACE, clock=clock, worker=worker)
+    return BriefingScheduler(
+        BackgroundScheduler(timezone="UTC"),
+        engine,
+        Outbox(engine, lambda: None, clock),
+        render,
+        grace=GRACE,
+        clock=clock,
+        worker=worker,
+    )
 
 
 def _add(engine: Engine, clock: Clock, schedule: Schedule, leads: tuple[int, ...] = (1800, 300)) -> int:
-    briefing = BriefingService(engine, clock).add(Draft(title="Cross-team briefing", schedule=schedule,
-                                                        channel_id="C0OPS", created_by="UKIM", leads=leads))
+    briefing = BriefingService(engine, clock).add(
+        Draft(
+            title="Cross-team briefing", schedule=schedule, channel_id="C0OPS", created_by="UKIM", leads=leads
+        )
+    )
     assert briefing.id is not None
     return briefing.id
 
@@ -90,8 +100,10 @@ def test_each_due_firing_is_claimed_once_and_handed_to_the_outbox(brief_engine: 
 
 def test_two_racing_schedulers_post_every_firing_exactly_once(brief_engine: Engine) -> None:
     clock = Clock(START - timedelta(hours=1))
-    ids = [_add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START + timedelta(minutes=i)),
-                leads=(300,)) for i in range(5)]
+    ids = [
+        _add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START + timedelta(minutes=i)), leads=(300,))
+        for i in range(5)
+    ]
     replicas = [_scheduler(brief_engine, clock, worker=f"replica-{n}") for n in range(2)]
     for replica in replicas:
         replica.start()  # both rebuilt from the database before the clock moved past the firings
@@ -122,7 +134,8 @@ def test_two_racing_schedulers_post_every_firing_exactly_once(brief_engine: Engi
 
 
 def test_missed_while_down_is_posted_late_within_grace_and_recorded_missed_beyond(
-        brief_engine: Engine) -> None:
+    brief_engine: Engine,
+) -> None:
     clock = Clock(START - timedelta(hours=2))
     briefing_id = _add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START), leads=(1800, 300))
     clock.now = START + timedelta(minutes=2)  # IRIS comes back: 30 min reminder 32 min ago, the rest recent
@@ -131,8 +144,10 @@ def test_missed_while_down_is_posted_late_within_grace_and_recorded_missed_beyon
     outcome = scheduler.tick(briefing_id)
     assert (outcome.posted, outcome.late, outcome.missed) == (0, 2, 1)
     assert _firings(brief_engine, briefing_id) == [
-        (START - timedelta(minutes=30), 1800, "missed"), (START - timedelta(minutes=5), 300, "late"),
-        (START, 0, "late")]
+        (START - timedelta(minutes=30), 1800, "missed"),
+        (START - timedelta(minutes=5), 300, "late"),
+        (START, 0, "late"),
+    ]
     posts = _posts(brief_engine)
     assert len(posts) == 2 and all("_Posted late: IRIS was not running at" in p for p in posts)
 
@@ -190,7 +205,8 @@ def test_a_recurring_briefing_moves_its_cursor_to_the_next_occurrence(brief_engi
 
 
 def test_a_batch_that_meets_a_concurrent_edit_keeps_nothing_and_is_claimed_again(
-        brief_engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    brief_engine: Engine, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     clock = Clock(START - timedelta(hours=1))
     ids = [_add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START), leads=()) for _ in range(3)]
     scheduler = _scheduler(brief_engine, clock)

@@ -51,8 +51,13 @@ def clock() -> Clock:
 @pytest.fixture
 def deps(brief_engine: Engine, clock: Clock, tmp_path: Path) -> Iterator[Deps]:
     (tmp_path / "iris.yml").write_text("channels:\n  default: C0OPS\n")
-    config = load_config({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": "http://127.0.0.1:9/api/",
-                          "IRIS_CONFIG": str(tmp_path / "iris.yml")})
+    config = load_config(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": "http://127.0.0.1:9/api/",
+            "IRIS_CONFIG": str(tmp_path / "iris.yml"),
+        }
+    )
     built, poster = build_deps(config, brief_engine, clock=clock)
     yield built
     poster.close()
@@ -60,18 +65,39 @@ def deps(brief_engine: Engine, clock: Clock, tmp_path: Path) -> Iterator[Deps]:
 
 
 def _invocation(user: str) -> Invocation:
-    return Invocation(user_id=user, team_id="T0", channel_id="C0OPS", response_url=f"https://hooks.example/{user}",
-                      trigger_id=None, subcommand="brief", rest="")
+    return Invocation(
+        user_id=user,
+        team_id="T0",
+        channel_id="C0OPS",
+        response_url=f"https://hooks.example/{user}",
+        trigger_id=None,
+        subcommand="brief",
+        rest="",
+    )
 
 
 def _posted_briefing(deps: Deps, clock: Clock, title: str = "Deploy briefing") -> tuple[int, int, int]:
     """A briefing whose 5 min reminder and start message are both posted: (id, reminder, start)."""
-    briefing = deps.briefings.add(Draft(title=title, schedule=Schedule(zone="Asia/Seoul", at=START),
-                                        channel_id="C0OPS", created_by="UKIM", leads=(300,),
-                                        attendees=("UKIM", "ULEE", "UPARK")))
+    briefing = deps.briefings.add(
+        Draft(
+            title=title,
+            schedule=Schedule(zone="Asia/Seoul", at=START),
+            channel_id="C0OPS",
+            created_by="UKIM",
+            leads=(300,),
+            attendees=("UKIM", "ULEE", "UPARK"),
+        )
+    )
     assert briefing.id is not None
-    scheduler = BriefingScheduler(BackgroundScheduler(timezone="UTC"), deps.engine, deps.outbox,
-                                  firing_message(deps), grace=timedelta(minutes=10), clock=clock, worker="w")
+    scheduler = BriefingScheduler(
+        BackgroundScheduler(timezone="UTC"),
+        deps.engine,
+        deps.outbox,
+        firing_message(deps),
+        grace=timedelta(minutes=10),
+        clock=clock,
+        worker="w",
+    )
     for clock.now in (START - timedelta(minutes=5), START):
         scheduler.tick(briefing.id)
     with read_scope(deps.engine) as session:
@@ -108,15 +134,19 @@ def test_a_click_on_either_message_updates_every_message_of_the_occurrence(deps:
 
 def test_answer_and_cancel_replies_escape_the_title(deps: Deps, clock: Clock) -> None:
     briefing_id, _, start = _posted_briefing(deps, clock, title=FORGED)
-    replies = [record_answer(deps, _invocation("ULEE"), str(start), repo.ABSENT),
-               cancel(deps, _invocation("UKIM"), BriefArgs("cancel", briefing_id))]
+    replies = [
+        record_answer(deps, _invocation("ULEE"), str(start), repo.ABSENT),
+        cancel(deps, _invocation("UKIM"), BriefArgs("cancel", briefing_id)),
+    ]
     texts = [reply.payload["body"]["text"] for reply in replies]
-    assert all("&lt;!channel&gt;" in text and "<!channel>" not in text and "<https://" not in text
-               for text in texts)
+    assert all(
+        "&lt;!channel&gt;" in text and "<!channel>" not in text and "<https://" not in text for text in texts
+    )
 
 
-def test_a_change_whose_audit_record_fails_is_not_kept(deps: Deps, clock: Clock,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_change_whose_audit_record_fails_is_not_kept(
+    deps: Deps, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     briefing_id, _, _ = _posted_briefing(deps, clock)
     later = Schedule(zone="Asia/Seoul", at=START + timedelta(days=1))
 
@@ -162,8 +192,9 @@ def test_a_click_made_while_another_is_being_recorded_waits_and_shows_both(deps:
     assert set(_last_shown(deps.engine).values()) == {both}
 
 
-def test_done_racing_another_done_names_who_did_it(deps: Deps, clock: Clock,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_done_racing_another_done_names_who_did_it(
+    deps: Deps, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if deps.engine.dialect.name == "sqlite":
         pytest.skip("SQLite's write transactions run one at a time: the second reads the first's result")
     briefing_id, _, _ = _posted_briefing(deps, clock)

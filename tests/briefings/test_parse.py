@@ -19,15 +19,22 @@ def _parse(t: Translator, text: str) -> BriefArgs:
 
 
 def test_add_reads_the_title_when_and_every_option(t: Translator) -> None:
-    args = _parse(t, 'add "Cross-team briefing" today 16:00 remind=30m,5m channel=<#C0OPS|ops> '
-                     'agenda="Deploy schedule, rollback plan" attendees=<@U0KIM|kim>,<@U0LEE|lee> '
-                     'kind=briefing')
+    args = _parse(
+        t,
+        'add "Cross-team briefing" today 16:00 remind=30m,5m channel=<#C0OPS|ops> '
+        'agenda="Deploy schedule, rollback plan" attendees=<@U0KIM|kim>,<@U0LEE|lee> '
+        "kind=briefing",
+    )
     assert args.action == "add"
     assert args.changes == {
         "title": "Cross-team briefing",
         "schedule": Schedule(zone="Asia/Seoul", at=datetime(2024, 12, 12, 7, 0, tzinfo=UTC)),
-        "leads": (1800, 300), "channel_id": "C0OPS", "agenda": "Deploy schedule, rollback plan",
-        "attendees": ("U0KIM", "U0LEE"), "kind": "briefing"}
+        "leads": (1800, 300),
+        "channel_id": "C0OPS",
+        "agenda": "Deploy schedule, rollback plan",
+        "attendees": ("U0KIM", "U0LEE"),
+        "kind": "briefing",
+    }
 
 
 def test_smart_quotes_from_a_phone_keyboard_are_read_as_quotes(t: Translator) -> None:
@@ -43,7 +50,8 @@ def test_a_cron_rule_is_an_option_with_a_quoted_value(t: Translator) -> None:
 
 def test_edit_takes_only_what_changes(t: Translator) -> None:
     assert _parse(t, "edit 12 tomorrow 09:30").changes == {
-        "schedule": Schedule(zone="Asia/Seoul", at=datetime(2024, 12, 13, 0, 30, tzinfo=UTC))}
+        "schedule": Schedule(zone="Asia/Seoul", at=datetime(2024, 12, 13, 0, 30, tzinfo=UTC))
+    }
     assert _parse(t, 'edit #12 "New title" remind=none').changes == {"title": "New title", "leads": ()}
 
 
@@ -57,31 +65,34 @@ def test_list_and_cancel(t: Translator) -> None:
     assert _parse(t, "cancel 3") == BriefArgs("cancel", 3)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", "Usage: `/iris brief add"),
-    ("frobnicate", "Usage: `/iris brief add"),
-    ("add tomorrow 10:00", "Start with the title in quotes"),
-    ('add "" tomorrow 10:00', "Start with the title in quotes"),
-    ('add "x" tomorrow 10:00 remind=5m remind=10m', "`remind=` is given twice"),
-    ('add "x" tomorrow 10:00 colour=red', "`colour=` is not an option here"),
-    ('add "x" tomorrow 10:00 attendees=@kim', "`@kim` is not one"),
-    ('add "x" tomorrow 10:00 channel=#ops', "`#ops` is not one"),
-    ('add "x" tomorrow 10:00 kind=party', "`kind=` is `briefing` or `milestone`"),
-    ('add "x" tomorrow 10:00 "second quote"', "Only the title is quoted"),
-    ('add "' + "t" * 201 + '" tomorrow 10:00', "1 to 200 characters"),
-    ('add "x" tomorrow 10:00 agenda="' + "a" * 2001 + '"', "limited to 2000 characters"),
-    ("cancel", "Say which briefing"),
-    ("cancel twelve", "Say which briefing"),
-    ("cancel 3 now", "takes only the id"),
-    ("edit 3", "Say what to change"),
-    ("done 3 recording=ftp://x", "must be an http(s) link"),
-    ("done 3 recording=https://x.example/<!channel>", "must be an http(s) link"),
-    ("done 3 recording=<https://x.example|<!here>>", "must be an http(s) link"),
-    ("done 3 loudly", "takes `recording=<url>`"),
-    ("done 3 agenda=x", "`agenda=` is not an option of `done`"),
-    ('add "x" yesterday', "IRIS cannot read `yesterday`"),
-    ('add "x" today 11:00', "is in the past"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "Usage: `/iris brief add"),
+        ("frobnicate", "Usage: `/iris brief add"),
+        ("add tomorrow 10:00", "Start with the title in quotes"),
+        ('add "" tomorrow 10:00', "Start with the title in quotes"),
+        ('add "x" tomorrow 10:00 remind=5m remind=10m', "`remind=` is given twice"),
+        ('add "x" tomorrow 10:00 colour=red', "`colour=` is not an option here"),
+        ('add "x" tomorrow 10:00 attendees=@kim', "`@kim` is not one"),
+        ('add "x" tomorrow 10:00 channel=#ops', "`#ops` is not one"),
+        ('add "x" tomorrow 10:00 kind=party', "`kind=` is `briefing` or `milestone`"),
+        ('add "x" tomorrow 10:00 "second quote"', "Only the title is quoted"),
+        ('add "' + "t" * 201 + '" tomorrow 10:00', "1 to 200 characters"),
+        ('add "x" tomorrow 10:00 agenda="' + "a" * 2001 + '"', "limited to 2000 characters"),
+        ("cancel", "Say which briefing"),
+        ("cancel twelve", "Say which briefing"),
+        ("cancel 3 now", "takes only the id"),
+        ("edit 3", "Say what to change"),
+        ("done 3 recording=ftp://x", "must be an http(s) link"),
+        ("done 3 recording=https://x.example/<!channel>", "must be an http(s) link"),
+        ("done 3 recording=<https://x.example|<!here>>", "must be an http(s) link"),
+        ("done 3 loudly", "takes `recording=<url>`"),
+        ("done 3 agenda=x", "`agenda=` is not an option of `done`"),
+        ('add "x" yesterday', "IRIS cannot read `yesterday`"),
+        ('add "x" today 11:00', "is in the past"),
+    ],
+)
 def test_bad_input_is_one_sentence(t: Translator, text: str, expected: str) -> None:
     with pytest.raises(UserError) as caught:
         _parse(t, text)

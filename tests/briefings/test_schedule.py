@@ -37,7 +37,11 @@ def test_a_daily_new_york_briefing_keeps_its_wall_time_across_spring_forward(t: 
     schedule = parse_when(t, "every day 09:30", "America/New_York")
     starts = _starts(schedule, datetime.now(UTC), 4)
     assert _wall(starts, "America/New_York") == [
-        "Fri 03-08 09:30 EST", "Sat 03-09 09:30 EST", "Sun 03-10 09:30 EDT", "Mon 03-11 09:30 EDT"]
+        "Fri 03-08 09:30 EST",
+        "Sat 03-09 09:30 EST",
+        "Sun 03-10 09:30 EDT",
+        "Mon 03-11 09:30 EDT",
+    ]
     assert [s.hour for s in starts] == [14, 14, 13, 13]  # one hour earlier in UTC after the change
 
 
@@ -45,8 +49,11 @@ def test_a_daily_new_york_briefing_keeps_its_wall_time_across_spring_forward(t: 
 def test_a_berlin_weekday_briefing_keeps_its_wall_time_across_fall_back(t: Translator) -> None:
     schedule = parse_when(t, "every weekday 10:00", "Europe/Berlin")
     starts = _starts(schedule, datetime.now(UTC), 3)
-    assert _wall(starts, "Europe/Berlin") == ["Mon 10-28 10:00 CET", "Tue 10-29 10:00 CET",
-                                              "Wed 10-30 10:00 CET"]
+    assert _wall(starts, "Europe/Berlin") == [
+        "Mon 10-28 10:00 CET",
+        "Tue 10-29 10:00 CET",
+        "Wed 10-30 10:00 CET",
+    ]
     before = parse_when(t, "every fri 10:00", "Europe/Berlin").next_start(_utc(2024, 10, 24))
     assert before == _utc(2024, 10, 25, 8, 0)  # CEST, UTC+2, the Friday before the change
     assert starts[0] == _utc(2024, 10, 28, 9, 0)  # CET, UTC+1
@@ -56,16 +63,22 @@ def test_a_berlin_weekday_briefing_keeps_its_wall_time_across_fall_back(t: Trans
 def test_a_skipped_wall_time_fires_shifted_by_the_skipped_hour_once(t: Translator) -> None:
     schedule = parse_when(t, "every day 02:30", "America/New_York")
     starts = _starts(schedule, datetime.now(UTC), 3)
-    assert _wall(starts, "America/New_York") == ["Sat 03-09 02:30 EST", "Sun 03-10 03:30 EDT",
-                                                 "Mon 03-11 02:30 EDT"]
+    assert _wall(starts, "America/New_York") == [
+        "Sat 03-09 02:30 EST",
+        "Sun 03-10 03:30 EDT",
+        "Mon 03-11 02:30 EDT",
+    ]
 
 
 @freeze_time("2024-11-01 12:00:00")
 def test_a_repeated_wall_time_fires_once_the_first_time(t: Translator) -> None:
     schedule = parse_when(t, "every day 01:30", "America/New_York")
     starts = _starts(schedule, datetime.now(UTC), 3)
-    assert _wall(starts, "America/New_York") == ["Sat 11-02 01:30 EDT", "Sun 11-03 01:30 EDT",
-                                                 "Mon 11-04 01:30 EST"]
+    assert _wall(starts, "America/New_York") == [
+        "Sat 11-02 01:30 EDT",
+        "Sun 11-03 01:30 EDT",
+        "Mon 11-04 01:30 EST",
+    ]
 
 
 def test_a_half_hourly_rule_stays_in_order_through_the_spring_gap() -> None:
@@ -75,7 +88,11 @@ def test_a_half_hourly_rule_stays_in_order_through_the_spring_gap() -> None:
         seen.append(moment)
     assert seen == sorted(set(seen))
     assert _wall(seen, "America/New_York") == [
-        "Sun 03-10 01:00 EST", "Sun 03-10 01:30 EST", "Sun 03-10 03:00 EDT", "Sun 03-10 03:30 EDT"]
+        "Sun 03-10 01:00 EST",
+        "Sun 03-10 01:30 EST",
+        "Sun 03-10 03:00 EDT",
+        "Sun 03-10 03:30 EDT",
+    ]
 
 
 @freeze_time("2024-12-12 03:00:00")
@@ -98,8 +115,11 @@ def test_lead_time_reminders_come_before_each_start_and_the_start_last(t: Transl
     at = _utc(2024, 12, 12, 7, 0)
     plan = Plan(Schedule(zone="Asia/Seoul", at=at), parse_leads(t, "30m,5m"))
     due = list(plan.due(_utc(2024, 12, 12, 0, 0), _utc(2024, 12, 13)))
-    assert due == [Firing(_utc(2024, 12, 12, 6, 30), 1800, at), Firing(_utc(2024, 12, 12, 6, 55), 300, at),
-                   Firing(at, 0, at)]
+    assert due == [
+        Firing(_utc(2024, 12, 12, 6, 30), 1800, at),
+        Firing(_utc(2024, 12, 12, 6, 55), 300, at),
+        Firing(at, 0, at),
+    ]
     assert plan.next_firing(at) is None
 
 
@@ -113,15 +133,22 @@ def test_a_lead_longer_than_the_gap_interleaves_with_the_previous_start(t: Trans
     plan = Plan(Schedule(zone="Asia/Seoul", rule="0 10 * * *"), parse_leads(t, "1d"))
     firings = list(plan.due(_utc(2024, 12, 12, 0, 0), _utc(2024, 12, 13, 1, 0)))
     assert [(f.fire_at, f.lead) for f in firings] == [
-        (_utc(2024, 12, 12, 1, 0), 0), (_utc(2024, 12, 13, 1, 0), 0)]  # the 1 d reminder falls on a start
+        (_utc(2024, 12, 12, 1, 0), 0),
+        (_utc(2024, 12, 13, 1, 0), 0),
+    ]  # the 1 d reminder falls on a start
 
 
 def test_reminders_of_a_recurring_briefing_follow_dst(t: Translator) -> None:
-    plan = Plan(parse_when(t, "", "Europe/Berlin", now=_utc(2024, 3, 29), cron="0 9 * * *"),
-                parse_leads(t, "15m"))
+    plan = Plan(
+        parse_when(t, "", "Europe/Berlin", now=_utc(2024, 3, 29), cron="0 9 * * *"), parse_leads(t, "15m")
+    )
     firings = list(plan.due(_utc(2024, 3, 30), _utc(2024, 4, 1)))
     assert _wall([f.fire_at for f in firings], "Europe/Berlin") == [
-        "Sat 03-30 08:45 CET", "Sat 03-30 09:00 CET", "Sun 03-31 08:45 CEST", "Sun 03-31 09:00 CEST"]
+        "Sat 03-30 08:45 CET",
+        "Sat 03-30 09:00 CET",
+        "Sun 03-31 08:45 CEST",
+        "Sun 03-31 09:00 CEST",
+    ]
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Asia/Seoul"])

@@ -37,8 +37,10 @@ pytestmark = pytest.mark.e2e
 
 def _server(standin: SlackStandin, workdir: Path, grace_seconds: float) -> IrisServer:
     env = server_env(standin, workdir)
-    Path(env["IRIS_CONFIG"]).write_text(f"channels:\n  default: C0OPS\nroles:\n  admins: [{ADMIN}]\n"
-                                        f"briefings:\n  grace_seconds: {grace_seconds}\n")
+    Path(env["IRIS_CONFIG"]).write_text(
+        f"channels:\n  default: C0OPS\nroles:\n  admins: [{ADMIN}]\n"
+        f"briefings:\n  grace_seconds: {grace_seconds}\n"
+    )
     return IrisServer(env=env, workdir=workdir)
 
 
@@ -82,9 +84,14 @@ def _button_value(message: StoredMessage) -> str:
 
 
 def test_reminder_start_answers_and_done_reach_exactly_the_absentees(
-        slack: SlackDriver, standin: SlackStandin, server_db: Engine) -> None:
-    briefing_id = _add(slack, standin, 'brief add "Deploy briefing" in 6s remind=3s agenda="Rollback plan" '
-                                       "attendees=<@UKIM|kim>,<@ULEE|lee>,<@UPARK|park>")
+    slack: SlackDriver, standin: SlackStandin, server_db: Engine
+) -> None:
+    briefing_id = _add(
+        slack,
+        standin,
+        'brief add "Deploy briefing" in 6s remind=3s agenda="Rollback plan" '
+        "attendees=<@UKIM|kim>,<@ULEE|lee>,<@UPARK|park>",
+    )
     reminder = standin.wait_for(lambda s: next(iter(_top(s, "starts in 3 s")), None), timeout=20)
     start = standin.wait_for(lambda s: next(iter(_top(s, "starts now")), None), timeout=20)
     assert "*Deploy briefing*" in start.text and "Rollback plan" in json.dumps(start.blocks)
@@ -95,21 +102,30 @@ def test_reminder_start_answers_and_done_reach_exactly_the_absentees(
     slack.block_action("brief_absent", value, user_id="ULEE", message_ts=start.ts)
     slack.block_action("brief_absent", value, user_id="ULEE", message_ts=start.ts)  # a double click
     shown = "Attending: <@UKIM> · Can't attend: <@ULEE> · No answer yet: <@UPARK>"
-    standin.wait_for(lambda s: any(shown in json.dumps(e["blocks"], ensure_ascii=False)
-                                   for e in _top(s, "starts now")[0].edits))
+    standin.wait_for(
+        lambda s: any(
+            shown in json.dumps(e["blocks"], ensure_ascii=False) for e in _top(s, "starts now")[0].edits
+        )
+    )
     with read_scope(server_db) as session:
         firing = repo.get_firing(session, int(value))
         assert firing is not None
         answers = repo.answers(session, briefing_id, repo.as_utc(firing.occurrence_at))
     assert answers == {"UKIM": "attending", "ULEE": "absent"}
 
-    said = _say(slack, standin, f'brief done {briefing_id} recording=<https://rec.example/42> '
-                                'notes="Deploy on 17 Dec"')
+    said = _say(
+        slack,
+        standin,
+        f'brief done {briefing_id} recording=<https://rec.example/42> notes="Deploy on 17 Dec"',
+    )
     assert said == "Posted in the briefing's thread and sent to those who were absent: <@ULEE>, <@UPARK>."
     thread = standin.wait_for(lambda s: [m for m in s.messages("C0OPS") if m.thread_ts == start.ts])
     assert "Recording: https://rec.example/42" in thread[0].text and "Deploy on 17 Dec" in thread[0].text
-    dms = standin.wait_for(lambda s: (s.messages("ULEE"), s.messages("UPARK")) if s.messages("UPARK")
-                           and s.messages("ULEE") else None)
+    dms = standin.wait_for(
+        lambda s: (
+            (s.messages("ULEE"), s.messages("UPARK")) if s.messages("UPARK") and s.messages("ULEE") else None
+        )
+    )
     assert all("https://rec.example/42" in m[0].text for m in dms)
     assert standin.messages("UKIM") == []
     again = _say(slack, standin, f"brief done {briefing_id}")
@@ -117,8 +133,8 @@ def test_reminder_start_answers_and_done_reach_exactly_the_absentees(
 
 
 def test_a_restart_and_a_second_replica_between_scheduling_and_firing_still_post_once(
-        briefing_iris: IrisServer, slack: SlackDriver, standin: SlackStandin, server_db: Engine,
-        tmp_path: Path) -> None:
+    briefing_iris: IrisServer, slack: SlackDriver, standin: SlackStandin, server_db: Engine, tmp_path: Path
+) -> None:
     briefing_id = _add(slack, standin, 'brief add "Lead meeting" in 8s remind=none')
     briefing_iris.stop()
     briefing_iris.start()
@@ -139,7 +155,8 @@ def _wait_until(moment: float) -> None:
 
 
 def test_a_firing_missed_while_down_is_posted_late_within_grace(
-        briefing_iris: IrisServer, slack: SlackDriver, standin: SlackStandin, server_db: Engine) -> None:
+    briefing_iris: IrisServer, slack: SlackDriver, standin: SlackStandin, server_db: Engine
+) -> None:
     briefing_id = _add(slack, standin, 'brief add "Training" in 3s remind=none')
     due = time.time() + 3
     briefing_iris.stop()
@@ -150,8 +167,9 @@ def test_a_firing_missed_while_down_is_posted_late_within_grace(
     assert eventually(lambda: _firing_statuses(server_db, briefing_id) == ["late"])
 
 
-def test_a_firing_missed_beyond_grace_is_recorded_and_not_posted(standin: SlackStandin,
-                                                                 tmp_path: Path) -> None:
+def test_a_firing_missed_beyond_grace_is_recorded_and_not_posted(
+    standin: SlackStandin, tmp_path: Path
+) -> None:
     server = _server(standin, tmp_path, grace_seconds=1).start()
     engine = open_engine(server.env["IRIS_DATABASE_URL"])
     try:
@@ -162,8 +180,9 @@ def test_a_firing_missed_beyond_grace_is_recorded_and_not_posted(standin: SlackS
         server.stop()
         _wait_until(due + 3)
         server.start()
-        assert eventually(lambda: _firing_statuses(engine, briefing_id) == ["missed"]), \
-            _firing_statuses(engine, briefing_id)
+        assert eventually(lambda: _firing_statuses(engine, briefing_id) == ["missed"]), _firing_statuses(
+            engine, briefing_id
+        )
         assert _top(standin, "Production deploy") == []
     finally:
         if server.process is not None:
@@ -172,10 +191,11 @@ def test_a_firing_missed_beyond_grace_is_recorded_and_not_posted(standin: SlackS
 
 
 def test_bad_and_past_times_get_an_ephemeral_sentence_with_examples(slack: SlackDriver) -> None:
-    for text, expected in [('brief add "Retro" yesterday 10:00',
-                            "IRIS cannot read `yesterday 10:00` as a time"),
-                           ('brief add "Retro" 2020-01-01 10:00', "is in the past"),
-                           ("brief add Retro tomorrow 10:00", "Start with the title in quotes")]:
+    for text, expected in [
+        ('brief add "Retro" yesterday 10:00', "IRIS cannot read `yesterday 10:00` as a time"),
+        ('brief add "Retro" 2020-01-01 10:00', "is in the past"),
+        ("brief add Retro tomorrow 10:00", "Start with the title in quotes"),
+    ]:
         answer = slack.command(text, user_id=ADMIN)
         body = answer.json()
         assert body["response_type"] == "ephemeral" and expected in body["text"], body
@@ -192,10 +212,13 @@ def test_only_the_creator_or_an_admin_may_cancel(slack: SlackDriver, standin: Sl
 
 
 def test_a_forged_or_stale_attendance_button_is_answered_and_records_nothing(
-        slack: SlackDriver, standin: SlackStandin, server_db: Engine) -> None:
+    slack: SlackDriver, standin: SlackStandin, server_db: Engine
+) -> None:
     unknown = "This briefing was cancelled or is unknown; your answer was not recorded."
-    for value, expected in [("DROP TABLE", "That button does not belong to a briefing IRIS knows."),
-                            ("999999", unknown)]:
+    for value, expected in [
+        ("DROP TABLE", "That button does not belong to a briefing IRIS knows."),
+        ("999999", unknown),
+    ]:
         click = slack.block_action("brief_attend", value, user_id="UKIM")
         assert click.status_code == 200
         [answer] = standin.wait_for_response(click.response_url_name)

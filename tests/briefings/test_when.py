@@ -40,21 +40,30 @@ def test_today_is_the_team_date_not_the_utc_date(t: Translator) -> None:
 
 
 @freeze_time("2024-12-12 03:00:00")
-@pytest.mark.parametrize(("text", "delta"), [
-    ("in 2h", timedelta(hours=2)), ("in 30m", timedelta(minutes=30)), ("in 1h30m", timedelta(minutes=90)),
-    ("in 2d", timedelta(days=2)), ("in 45s", timedelta(seconds=45)),
-])
+@pytest.mark.parametrize(
+    ("text", "delta"),
+    [
+        ("in 2h", timedelta(hours=2)),
+        ("in 30m", timedelta(minutes=30)),
+        ("in 1h30m", timedelta(minutes=90)),
+        ("in 2d", timedelta(days=2)),
+        ("in 45s", timedelta(seconds=45)),
+    ],
+)
 def test_in_a_duration_counts_from_now(t: Translator, text: str, delta: timedelta) -> None:
     assert parse_when(t, text, SEOUL).at == datetime(2024, 12, 12, 3, 0, tzinfo=UTC) + delta
 
 
 @freeze_time("2024-12-12 03:00:00")
-@pytest.mark.parametrize(("text", "rule"), [
-    ("every weekday 09:30", "30 9 * * mon-fri"),
-    ("every mon,thu 10:00", "0 10 * * mon,thu"),
-    ("every day 08:00", "0 8 * * *"),
-    ("every friday 17:05", "5 17 * * fri"),
-])
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("every weekday 09:30", "30 9 * * mon-fri"),
+        ("every mon,thu 10:00", "0 10 * * mon,thu"),
+        ("every day 08:00", "0 8 * * *"),
+        ("every friday 17:05", "5 17 * * fri"),
+    ],
+)
 def test_every_becomes_a_rule_on_the_team_clock(t: Translator, text: str, rule: str) -> None:
     schedule = parse_when(t, text, SEOUL)
     assert schedule == Schedule(zone=SEOUL, rule=rule) and schedule.recurring
@@ -86,20 +95,23 @@ def test_a_past_time_is_refused_with_the_current_team_time_and_examples(t: Trans
 
 
 @freeze_time("2024-12-12 03:00:00")
-@pytest.mark.parametrize(("text", "expected"), [
-    ("someday", "IRIS cannot read `someday` as a time."),
-    ("2024-02-30 10:00", "is not a date on the calendar"),
-    ("today 24:00", "is not a time of day"),
-    ("today 9:75", "is not a time of day"),
-    ("every blursday 10:00", "`blursday` is not a day"),
-    ("every mo 10:00", "`mo` is not a day"),
-    ("in 0m", "is not a usable duration"),
-    ("in soon", "`soon` is not a duration"),
-    ("in 9999999999d", "is not a usable duration"),
-    ("in 99999999999999999999h", "is not a usable duration"),
-    ("", "IRIS cannot read"),
-    ("<@U123> 16:00", "IRIS cannot read `&lt;@U123&gt; 16:00`"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("someday", "IRIS cannot read `someday` as a time."),
+        ("2024-02-30 10:00", "is not a date on the calendar"),
+        ("today 24:00", "is not a time of day"),
+        ("today 9:75", "is not a time of day"),
+        ("every blursday 10:00", "`blursday` is not a day"),
+        ("every mo 10:00", "`mo` is not a day"),
+        ("in 0m", "is not a usable duration"),
+        ("in soon", "`soon` is not a duration"),
+        ("in 9999999999d", "is not a usable duration"),
+        ("in 99999999999999999999h", "is not a usable duration"),
+        ("", "IRIS cannot read"),
+        ("<@U123> 16:00", "IRIS cannot read `&lt;@U123&gt; 16:00`"),
+    ],
+)
 def test_bad_input_gets_a_sentence(t: Translator, text: str, expected: str) -> None:
     with pytest.raises(UserError) as caught:
         parse_when(t, text, SEOUL)
@@ -113,12 +125,15 @@ def test_a_date_at_the_end_of_the_calendar_gets_a_sentence_not_an_overflow(t: Tr
 
 
 @freeze_time("2024-12-12 03:00:00")
-@pytest.mark.parametrize(("cron", "expected"), [
-    ("0 16 * *", "five fields"),
-    ("61 16 * * *", "minute field `61` must stay within 0-59"),
-    ("0 16 * * funday", "neither a number nor a name"),
-    ("0 16 31 2 *", "does not happen in the next five years"),
-])
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        ("0 16 * *", "five fields"),
+        ("61 16 * * *", "minute field `61` must stay within 0-59"),
+        ("0 16 * * funday", "neither a number nor a name"),
+        ("0 16 31 2 *", "does not happen in the next five years"),
+    ],
+)
 def test_bad_cron_rules_are_explained(t: Translator, cron: str, expected: str) -> None:
     with pytest.raises(UserError) as caught:
         parse_when(t, "", SEOUL, cron=cron)

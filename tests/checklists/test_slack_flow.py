@@ -45,7 +45,8 @@ version: "1"
 - [ ] Release approved (approval)
 """
 BIG = "---\nname: big\nversion: '1'\n---\n" + "".join(
-    f"## Part {part}\n" + "".join(f"- [ ] Step {part}.{n}\n" for n in range(1, 13)) for part in range(1, 6))
+    f"## Part {part}\n" + "".join(f"- [ ] Step {part}.{n}\n" for n in range(1, 13)) for part in range(1, 6)
+)
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def checklist_iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer
     env = server_env(standin, tmp_path)
     Path(env["IRIS_CONFIG"]).write_text(
         f"roles:\n  admins: [{ADMIN}]\n  release_managers: [{RM}]\n  approvers: [{APPROVER}]\n"
-        "folders:\n  checklists: checklists\n")
+        "folders:\n  checklists: checklists\n"
+    )
     yield from running(env, tmp_path)
 
 
@@ -88,8 +90,11 @@ def _press(slack: SlackDriver, action: str, value: str, user: str) -> None:
 
 
 def _checklist_message(standin: SlackStandin) -> StoredMessage:
-    return standin.wait_for(lambda s: next((m for m in s.messages("C0OPS") if m.blocks and
-                                            "headline" in json.dumps(m.blocks)), None))
+    return standin.wait_for(
+        lambda s: next(
+            (m for m in s.messages("C0OPS") if m.blocks and "headline" in json.dumps(m.blocks)), None
+        )
+    )
 
 
 def _until_shown(standin: SlackStandin, *fragments: str) -> str:
@@ -120,8 +125,9 @@ def _trail(engine: Engine) -> list[tuple[str, str, str]]:
         return [(e.actor, e.action, e.outcome) for e in audit.since(session, AUDIT_SINCE)]
 
 
-def test_the_whole_flow_from_start_to_export(slack: SlackDriver, standin: SlackStandin,
-                                             iris_db: Engine) -> None:
+def test_the_whole_flow_from_start_to_export(
+    slack: SlackDriver, standin: SlackStandin, iris_db: Engine
+) -> None:
     listing = _say(slack, standin, "checklist templates")
     assert "*automation-patch* v1.1 — 12 items" in listing and "*automation-patch* v1.2 — 15 items" in listing
     refused = _say(slack, standin, "checklist start hotfix 2024-12-17", user=DEV)
@@ -129,85 +135,118 @@ def test_the_whole_flow_from_start_to_export(slack: SlackDriver, standin: SlackS
 
     started = _say(slack, standin, "checklist start hotfix 2024-12-17")
     assert started == "Started checklist 1: `hotfix v1` with 5 items; it is posted in this channel."
-    assert eventually(lambda: _trail(iris_db) == [(DEV, "checklist.start", "refused"),
-                                                  (RM, "checklist.start", "ok")]), _trail(iris_db)
+    assert eventually(
+        lambda: _trail(iris_db) == [(DEV, "checklist.start", "refused"), (RM, "checklist.start", "ok")]
+    ), _trail(iris_db)
     message = _checklist_message(standin)
     assert len(message.blocks or []) <= 50 and "0/5 signed" in message.text
     assert "Only members of the release_managers" not in json.dumps(message.blocks)
-    assert _say(slack, standin, "checklist", user=DEV).endswith("1: `hotfix v1` — 2024-12-17, 0/5 signed, "
-                                                                f"started by <@{RM}>")
+    assert _say(slack, standin, "checklist", user=DEV).endswith(
+        f"1: `hotfix v1` — 2024-12-17, 0/5 signed, started by <@{RM}>"
+    )
 
     # Owners and roles: refused privately, nothing changes.
     assert _click(slack, standin, "checklist_sign", "1:1", DEV) == (
-        "Item 1 is for the release_managers role; you are not in it.")
+        "Item 1 is for the release_managers role; you are not in it."
+    )
     assert _click(slack, standin, "checklist_sign", "1:4", DEV) == (
-        f"Item 4 belongs to <@{OWNER}>; only they or an IRIS admin can sign it.")
+        f"Item 4 belongs to <@{OWNER}>; only they or an IRIS admin can sign it."
+    )
     assert _click(slack, standin, "checklist_sign", "9:x", DEV) == (
-        "That button or form was not made by this IRIS; `/iris checklist` lists the open checklists.")
+        "That button or form was not made by this IRIS; `/iris checklist` lists the open checklists."
+    )
 
     # Sign, and a second click on the same item is told who was first.
     _press(slack, "checklist_sign", "1:2", DEV)
     shown = _until_shown(standin, f"Patch applied — signed by <@{DEV}> <!date^", "1/5 signed")
     assert "checklist_undo" in shown
     assert _click(slack, standin, "checklist_sign", "1:2", OTHER) == (
-        f"Item 2 was already signed by <@{DEV}>; the message now shows it.")
+        f"Item 2 was already signed by <@{DEV}>; the message now shows it."
+    )
 
     # N/A asks for a reason in a modal opened with the click's trigger_id.
     view = _open_form(slack, standin, "checklist_na", "1:3", DEV)
     assert (view["callback_id"], view["private_metadata"]) == ("checklist_na_view", "1:3")
-    empty = slack.view_submission("checklist_na_view", {"text": {"text_input": {"type": "plain_text_input",
-                                                                                 "value": "  "}}},
-                                  private_metadata="1:3", user_id=DEV)
+    empty = slack.view_submission(
+        "checklist_na_view",
+        {"text": {"text_input": {"type": "plain_text_input", "value": "  "}}},
+        private_metadata="1:3",
+        user_id=DEV,
+    )
     assert empty.json() == {"response_action": "errors", "errors": {"text": "Write a few words."}}
     reason = {"text": {"text_input": {"type": "plain_text_input", "value": "No dashboard change"}}}
     done = slack.view_submission("checklist_na_view", reason, private_metadata="1:3", user_id=DEV)
     assert done.status_code == 200 and not done.body
-    _until_shown(standin, "~Dashboards checked~", "N/A by <@UDEV1>", "_No dashboard change_",
-                 "2/5 done: 1 signed, 1 N/A")
+    _until_shown(
+        standin,
+        "~Dashboards checked~",
+        "N/A by <@UDEV1>",
+        "_No dashboard change_",
+        "2/5 done: 1 signed, 1 N/A",
+    )
     too_long = {"text": {"text_input": {"value": "x" * 501}}}
     refused = slack.view_submission("checklist_na_view", too_long, private_metadata="1:3", user_id=DEV)
     assert refused.json() == {"response_action": "errors", "errors": {"text": "At most 500 characters."}}
     # The same form sent again, and one forged for an item the sender does not own: told privately.
     slack.view_submission("checklist_na_view", reason, private_metadata="1:3", user_id=OTHER)
     slack.view_submission("checklist_na_view", reason, private_metadata="1:1", user_id=OTHER)
-    told = standin.wait_for(lambda s: [m.text for m in s.ephemerals("C0OPS") if m.user == OTHER][:2]
-                            if len([m for m in s.ephemerals("C0OPS") if m.user == OTHER]) >= 2 else None)
-    assert sorted(told) == sorted([f"Item 3 was already marked N/A by <@{DEV}>; the message now shows it.",
-                                   "Item 1 is for the release_managers role; you are not in it."])
+    told = standin.wait_for(
+        lambda s: (
+            [m.text for m in s.ephemerals("C0OPS") if m.user == OTHER][:2]
+            if len([m for m in s.ephemerals("C0OPS") if m.user == OTHER]) >= 2
+            else None
+        )
+    )
+    assert sorted(told) == sorted(
+        [
+            f"Item 3 was already marked N/A by <@{DEV}>; the message now shows it.",
+            "Item 1 is for the release_managers role; you are not in it.",
+        ]
+    )
 
     # A note, through its own modal.
     note_view = _open_form(slack, standin, "checklist_note", "1:2", OTHER)
     assert note_view["callback_id"] == "checklist_note_view"
-    slack.view_submission("checklist_note_view", {"text": {"text_input": {"value": "deployed to 3 hosts"}}},
-                          private_metadata="1:2", user_id=OTHER)
+    slack.view_submission(
+        "checklist_note_view",
+        {"text": {"text_input": {"value": "deployed to 3 hosts"}}},
+        private_metadata="1:2",
+        user_id=OTHER,
+    )
     _until_shown(standin, "📝 <@UOTHER1>: deployed to 3 hosts")
 
     # Undo: the signer or an admin; recorded, and the item is open again.
     assert _click(slack, standin, "checklist_undo", "1:2", OTHER) == (
-        f"Only <@{DEV}>, who signed item 2, or an IRIS admin can undo it.")
+        f"Only <@{DEV}>, who signed item 2, or an IRIS admin can undo it."
+    )
     _press(slack, "checklist_undo", "1:2", DEV)
     _until_shown(standin, "⬜ *2.* Patch applied", "1/5 done: 0 signed, 1 N/A")
 
     # The approval gate.
     assert _click(slack, standin, "checklist_approve", "1:5", APPROVER) == (
-        "The approval waits for 3 more items to be signed or marked N/A, first item 1.")
+        "The approval waits for 3 more items to be signed or marked N/A, first item 1."
+    )
     for value, user in (("1:1", RM), ("1:2", DEV), ("1:4", OWNER)):
         _press(slack, "checklist_sign", value, user)
     _until_shown(standin, "4/5 done: 3 signed, 1 N/A")
     assert _click(slack, standin, "checklist_approve", "1:5", DEV) == (
         "Only members of the approvers role can do that. Ask an IRIS admin to add you to the role in "
-        "iris.yml.")
+        "iris.yml."
+    )
     _press(slack, "checklist_approve", "1:5", APPROVER)
 
     # Completion: the announcement, and the message finalised without buttons.
     announcement = standin.wait_for(
-        lambda s: next((m for m in s.messages("C0OPS") if "is complete" in m.text), None))
-    assert announcement.text == (f"*hotfix v1* for release 2024-12-17 is complete: 5/5, approved by "
-                                 f"<@{APPROVER}> (1 not applicable).")
+        lambda s: next((m for m in s.messages("C0OPS") if "is complete" in m.text), None)
+    )
+    assert announcement.text == (
+        f"*hotfix v1* for release 2024-12-17 is complete: 5/5, approved by <@{APPROVER}> (1 not applicable)."
+    )
     final = _until_shown(standin, "complete", f"approved by <@{APPROVER}>")
     assert "checklist_sign" not in final and "checklist_undo" not in final
     assert _click(slack, standin, "checklist_sign", "1:2", ADMIN) == (
-        "Checklist 1 is finished; nothing on it can change any more.")
+        "Checklist 1 is finished; nothing on it can change any more."
+    )
 
     # Export: a Markdown record uploaded through the outbox.
     exported = _say(slack, standin, "checklist export 1", user=DEV)

@@ -162,9 +162,9 @@ def test_the_folder_lists_valid_and_broken_files(tmp_path: Path) -> None:
 def test_an_unquoted_version_that_yaml_reads_as_a_number_is_refused() -> None:
     """`version: 1.10` unquoted is the float 1.1: taken as is, it would collide with the real v1.1."""
     with pytest.raises(TemplateError) as caught:
-        parse_template('---\nname: t\nversion: 1.10\n---\n## S\n- [ ] a\n')
+        parse_template("---\nname: t\nversion: 1.10\n---\n## S\n- [ ] a\n")
     assert caught.value.errors == [
         'line 3: quote the version, as in `version: "1.10"`; unquoted, YAML reads it as a number '
         "(1.10 becomes 1.1)"
     ]
-    assert parse_template('---\nname: t\nversion: 2\n---\n## S\n- [ ] a\n').version == "2"
+    assert parse_template("---\nname: t\nversion: 2\n---\n## S\n- [ ] a\n").version == "2"

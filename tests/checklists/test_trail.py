@@ -26,8 +26,16 @@ class Event:
 def _chain(*steps: tuple[str, int | None, str]) -> list[Event]:
     events: list[Event] = []
     for seq, (kind, position, actor) in enumerate(steps, start=1):
-        values = {"checklist_id": 7, "seq": seq, "kind": kind, "position": position, "actor": actor,
-                  "at": AT, "detail": "{}", "prev_hash": events[-1].hash if events else GENESIS}
+        values = {
+            "checklist_id": 7,
+            "seq": seq,
+            "kind": kind,
+            "position": position,
+            "actor": actor,
+            "at": AT,
+            "detail": "{}",
+            "prev_hash": events[-1].hash if events else GENESIS,
+        }
         events.append(Event(**values, hash=event_hash(**values)))  # type: ignore[arg-type]
     return events
 

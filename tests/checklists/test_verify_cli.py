@@ -62,16 +62,22 @@ def test_an_altered_event_row_is_named(
 
 
 def test_a_sign_off_row_edited_by_hand_disagrees_with_the_trail(
-        db: tuple[Engine, str], service: ChecklistService, tmp_path: Path) -> None:
+    db: tuple[Engine, str], service: ChecklistService, tmp_path: Path
+) -> None:
     engine, url = db
     checklist = _walked(service)
     with engine.begin() as connection:  # the message would now show UMALLORY; the trail says UQA
-        connection.execute(text("UPDATE checklist_signoff SET user_id = 'UMALLORY' WHERE checklist_id = :c "
-                                "AND position = 3"), {"c": checklist})
+        connection.execute(
+            text(
+                "UPDATE checklist_signoff SET user_id = 'UMALLORY' WHERE checklist_id = :c AND position = 3"
+            ),
+            {"c": checklist},
+        )
     done = _verify(url, str(checklist), tmp_path)
     assert done.returncode == 1
-    assert done.stdout.strip().endswith("TAMPERED: the sign-off of item 3 (sign by UMALLORY) does not match "
-                                        "the trail (sign by UQA)")
+    assert done.stdout.strip().endswith(
+        "TAMPERED: the sign-off of item 3 (sign by UMALLORY) does not match the trail (sign by UQA)"
+    )
 
 
 def test_a_removed_event_row_is_named(

@@ -30,51 +30,88 @@ T = Translator("en")
 AT = datetime(2024, 12, 16, 7, 0, tzinfo=UTC)
 
 
-def _state(count: int, *, done: set[int] | None = None, page: int = 0, status: str = "open",
-           text: str = "Step {n}", notes: int = 0) -> ChecklistState:
+def _state(
+    count: int,
+    *,
+    done: set[int] | None = None,
+    page: int = 0,
+    status: str = "open",
+    text: str = "Step {n}",
+    notes: int = 0,
+) -> ChecklistState:
     done = done or set()
-    checklist = Checklist(id=7, template_id=1, name="big", version="1", title="Big <release>", release="r1",
-                          channel_id="C0OPS", started_by="URM", started_at=AT, status=status, page=page)
-    items = tuple(ItemState(position=n, section=f"Part {(n - 1) // 12 + 1}", text=text.format(n=n),
-                            owner=None, approval=False,
-                            standing=Standing("sign", "UDEV", AT, None) if n in done else None,
-                            notes=tuple(Note("UQA", AT, "x" * 900) for _ in range(notes)))
-                  for n in range(1, count + 1))
+    checklist = Checklist(
+        id=7,
+        template_id=1,
+        name="big",
+        version="1",
+        title="Big <release>",
+        release="r1",
+        channel_id="C0OPS",
+        started_by="URM",
+        started_at=AT,
+        status=status,
+        page=page,
+    )
+    items = tuple(
+        ItemState(
+            position=n,
+            section=f"Part {(n - 1) // 12 + 1}",
+            text=text.format(n=n),
+            owner=None,
+            approval=False,
+            standing=Standing("sign", "UDEV", AT, None) if n in done else None,
+            notes=tuple(Note("UQA", AT, "x" * 900) for _ in range(notes)),
+        )
+        for n in range(1, count + 1)
+    )
     return ChecklistState(checklist=checklist, items=items)
 
 
-@pytest.mark.parametrize(("rest", "expected"), [
-    ("", ChecklistArgs("open")),
-    ("templates", ChecklistArgs("templates")),
-    ("START automation-patch@1.1 2024-12-17 prod", ChecklistArgs("start", template="automation-patch@1.1",
-                                                                release="2024-12-17 prod")),
-    ("show #7", ChecklistArgs("show", checklist_id=7)),
-    ("export 12", ChecklistArgs("export", checklist_id=12)),
-    ("diff automation-patch v1.1 1.2",
-     ChecklistArgs("diff", template="automation-patch", versions=("v1.1", "1.2"))),
-])
+@pytest.mark.parametrize(
+    ("rest", "expected"),
+    [
+        ("", ChecklistArgs("open")),
+        ("templates", ChecklistArgs("templates")),
+        (
+            "START automation-patch@1.1 2024-12-17 prod",
+            ChecklistArgs("start", template="automation-patch@1.1", release="2024-12-17 prod"),
+        ),
+        ("show #7", ChecklistArgs("show", checklist_id=7)),
+        ("export 12", ChecklistArgs("export", checklist_id=12)),
+        (
+            "diff automation-patch v1.1 1.2",
+            ChecklistArgs("diff", template="automation-patch", versions=("v1.1", "1.2")),
+        ),
+    ],
+)
 def test_commands_parse(rest: str, expected: ChecklistArgs) -> None:
     assert parse_checklist_args(T, rest) == expected
 
 
-@pytest.mark.parametrize(("rest", "start"), [
-    ("start", "Usage: `/iris checklist`"),
-    ("start Bad/Name", "`Bad/Name` is not a template name"),
-    ("start ok " + "r" * 121, "A release name has at most 120 characters."),
-    ("show seven", "`seven` is not a checklist id"),
-    ("show 1 2", "Usage:"),
-    ("diff t 1 2 3", "Usage:"),
-    ("diff t <!here>", "`&lt;!here&gt;` is not a version"),
-    ("delete 7", "Usage:"),
-])
+@pytest.mark.parametrize(
+    ("rest", "start"),
+    [
+        ("start", "Usage: `/iris checklist`"),
+        ("start Bad/Name", "`Bad/Name` is not a template name"),
+        ("start ok " + "r" * 121, "A release name has at most 120 characters."),
+        ("show seven", "`seven` is not a checklist id"),
+        ("show 1 2", "Usage:"),
+        ("diff t 1 2 3", "Usage:"),
+        ("diff t <!here>", "`&lt;!here&gt;` is not a version"),
+        ("delete 7", "Usage:"),
+    ],
+)
 def test_bad_commands_are_one_sentence(rest: str, start: str) -> None:
     with pytest.raises(UserError) as caught:
         parse_checklist_args(T, rest)
     assert caught.value.sentence.startswith(start)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("7:3", (7, 3)), ("7:x", None), ("", None), (None, None),
-                                                 ("1:2:3", None), ("9" * 10 + ":1", None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("7:3", (7, 3)), ("7:x", None), ("", None), (None, None), ("1:2:3", None), ("9" * 10 + ":1", None)],
+)
 def test_button_values_are_only_what_iris_wrote(value: object, expected: tuple[int, int] | None) -> None:
     assert parse_button_value(value) == expected
 
@@ -118,8 +155,10 @@ def test_template_and_user_text_cannot_mention_or_link() -> None:
     assert "<!date^1734332400^{date_short_pretty} {time}|2024-12-16 07:00 UTC>" in shown
 
 
-@pytest.mark.parametrize(("value", "expected"), [("7:3:41", (7, 3, 41)), ("7:3", (7, 3, None)),
-                                                 ("7:3:x", None), ("7:3:", None), (None, None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("7:3:41", (7, 3, 41)), ("7:3", (7, 3, None)), ("7:3:x", None), ("7:3:", None), (None, None)],
+)
 def test_click_values_may_name_the_sign_off_an_undo_is_for(
     value: object, expected: tuple[int, int, int | None] | None
 ) -> None:
@@ -130,11 +169,17 @@ def test_the_undo_button_names_the_sign_off_it_shows() -> None:
     state = _state(2, done={1})
     signed = state.items[0]
     assert signed.standing is not None
-    shown = replace(state, items=(replace(signed, standing=replace(signed.standing, signoff_id=41)),
-                                  state.items[1]))
+    shown = replace(
+        state, items=(replace(signed, standing=replace(signed.standing, signoff_id=41)), state.items[1])
+    )
     _, blocks = render_checklist(T, shown)
-    values = {e["action_id"]: e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]
-              if e["value"].startswith("7:1")}
+    values = {
+        e["action_id"]: e["value"]
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["value"].startswith("7:1")
+    }
     assert values["checklist_undo"] == "7:1:41" and values["checklist_note"] == "7:1"
 
 
@@ -150,8 +195,12 @@ def test_a_chosen_page_is_shown_even_when_all_its_items_are_done() -> None:
 def test_a_note_or_reason_cannot_start_a_line_that_looks_like_another_item() -> None:
     forged = "fine\n✅ *2.* Rollback rehearsed — signed by @boss"
     state = _state(2, done={1})
-    first = replace(state.items[0], standing=Standing("na", "UDEV", AT, forged),
-                    notes=(Note("UQA", AT, forged),))
+    first = replace(
+        state.items[0], standing=Standing("na", "UDEV", AT, forged), notes=(Note("UQA", AT, forged),)
+    )
     line = item_line(T, first)
-    assert "\n✅" not in line and line.count("\n") == 1 and line.endswith("fine ✅ *2.* Rollback rehearsed "
-                                                                          "— signed by @boss")
+    assert (
+        "\n✅" not in line
+        and line.count("\n") == 1
+        and line.endswith("fine ✅ *2.* Rollback rehearsed — signed by @boss")
+    )

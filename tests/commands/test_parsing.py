@@ -16,15 +16,18 @@ from commands.status import parse_status_args, render_status
 T = Translator("en")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", ("", "")),
-    ("   ", ("", "")),
-    ("STATUS", ("status", "")),
-    ("status  retry   3", ("status", "retry   3")),
-    ("\u00a0status\tretry all\n", ("status", "retry all")),
-    ('note "unbalanced', ("note", '"unbalanced')),
-    ("리허설 시작", ("리허설", "시작")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ("", "")),
+        ("   ", ("", "")),
+        ("STATUS", ("status", "")),
+        ("status  retry   3", ("status", "retry   3")),
+        ("\u00a0status\tretry all\n", ("status", "retry all")),
+        ('note "unbalanced', ("note", '"unbalanced')),
+        ("리허설 시작", ("리허설", "시작")),
+    ],
+)
 def test_split_subcommand_accepts_any_text(text: str, expected: tuple[str, str]) -> None:
     assert split_subcommand(text) == expected
 
@@ -35,9 +38,15 @@ def test_user_text_cannot_mention_link_or_break_out_of_code() -> None:
     assert quoted.startswith("'x") and quoted.endswith("…") and len(quoted) == 60
 
 
-@pytest.mark.parametrize(("rest", "ids", "wants"), [
-    ("", None, False), ("retry all", [], True), ("retry 3 14", [3, 14], True), ("RETRY 7", [7], True),
-])
+@pytest.mark.parametrize(
+    ("rest", "ids", "wants"),
+    [
+        ("", None, False),
+        ("retry all", [], True),
+        ("retry 3 14", [3, 14], True),
+        ("RETRY 7", [7], True),
+    ],
+)
 def test_status_arguments(rest: str, ids: list[int] | None, wants: bool) -> None:
     args = parse_status_args(T, rest)
     assert (args.retry, args.wants_retry) == (ids, wants)
@@ -52,8 +61,17 @@ def test_bad_status_arguments_are_a_sentence(rest: str) -> None:
 
 def test_help_covers_every_subcommand_within_block_kit_limits() -> None:
     body = render_help(T)
-    assert [u.name for u in USAGE] == ["help", "status", "rehearse", "checklist", "brief", "alert-test",
-                                       "incidents", "note", "report"]
+    assert [u.name for u in USAGE] == [
+        "help",
+        "status",
+        "rehearse",
+        "checklist",
+        "brief",
+        "alert-test",
+        "incidents",
+        "note",
+        "report",
+    ]
     for usage in USAGE:
         assert f"`/iris {usage.name}" in body["text"]
     assert "&lt;id&gt;" in body["text"]  # angle brackets in synopses are not read as Slack links
@@ -67,10 +85,15 @@ def test_unknown_and_planned_subcommands_are_told_apart() -> None:
 
 def test_status_renders_dead_letters_escaped() -> None:
     report = StatusReport(
-        version="0.1.0", uptime_seconds=3725, backend="postgresql", schema_revision="0001_foundation",
+        version="0.1.0",
+        uptime_seconds=3725,
+        backend="postgresql",
+        schema_revision="0001_foundation",
         outbox={"pending": 2, "sending": 1, "dead": 1},
         dead_letters=[DeadLetter(9, "C0OPS", "post", "channel_not_found <!here>")],
-        stored=[("Outbox messages", 12), ("Audit events", 3)], bot_user_id=None, timezone="Asia/Seoul",
+        stored=[("Outbox messages", 12), ("Audit events", 3)],
+        bot_user_id=None,
+        timezone="Asia/Seoul",
     )
     text, blocks = render_status(T, report)
     assert text == "IRIS 0.1.0: up 1h 2m, postgresql, outbox 3 waiting and 1 dead."

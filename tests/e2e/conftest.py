@@ -67,7 +67,10 @@ class IrisServer:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [*iris_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         try:
             self._wait_healthy(self.startup_timeout)

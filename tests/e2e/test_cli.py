@@ -16,10 +16,18 @@ from storage.migrate import head_revision
 from tests.e2e.conftest import SCHEMA, iris_command, server_env
 
 
-def run_iris(*args: str, env: dict[str, str], cwd: Path,
-             timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*iris_command(), *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def run_iris(
+    *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*iris_command(), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _one_sentence(result: subprocess.CompletedProcess[str]) -> str:
@@ -29,20 +37,26 @@ def _one_sentence(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [
-    ({"SLACK_BOT_TOKEN": ""}, "iris: SLACK_BOT_TOKEN is not set"),
-    ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "iris: SLACK_BOT_TOKEN is invalid: must be a bot token"),
-    ({"SLACK_SIGNING_SECRET": ""}, "iris: SLACK_SIGNING_SECRET is not set"),
-    ({"IRIS_PORT": "70000"}, "iris: IRIS_PORT is invalid"),
-    ({"IRIS_TIMEZONE": "Mars/Olympus"}, "iris: IRIS_TIMEZONE is invalid: must be an IANA time zone"),
-    ({"IRIS_LANG": "fr"}, "iris: IRIS_LANG is invalid"),
-    ({"IRIS_DATABASE_URL": "mysql://x"}, "iris: IRIS_DATABASE_URL is invalid"),
-    ({"IRIS_DATABASE_URL": "postgresql+psycopg://iris:pw@127.0.0.1:1/iris"},
-     "iris: The database at postgresql+psycopg://iris:***@127.0.0.1:1/iris is unreachable"),
-    ({"IRIS_CONFIG": "/nonexistent/iris.yml"}, "iris: IRIS_CONFIG points to /nonexistent/iris.yml"),
-])
-def test_serve_refuses_bad_settings_in_one_sentence(standin: SlackStandin, tmp_path: Path,
-                                                    overrides: dict[str, str], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "iris: SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "iris: SLACK_BOT_TOKEN is invalid: must be a bot token"),
+        ({"SLACK_SIGNING_SECRET": ""}, "iris: SLACK_SIGNING_SECRET is not set"),
+        ({"IRIS_PORT": "70000"}, "iris: IRIS_PORT is invalid"),
+        ({"IRIS_TIMEZONE": "Mars/Olympus"}, "iris: IRIS_TIMEZONE is invalid: must be an IANA time zone"),
+        ({"IRIS_LANG": "fr"}, "iris: IRIS_LANG is invalid"),
+        ({"IRIS_DATABASE_URL": "mysql://x"}, "iris: IRIS_DATABASE_URL is invalid"),
+        (
+            {"IRIS_DATABASE_URL": "postgresql+psycopg://iris:pw@127.0.0.1:1/iris"},
+            "iris: The database at postgresql+psycopg://iris:***@127.0.0.1:1/iris is unreachable",
+        ),
+        ({"IRIS_CONFIG": "/nonexistent/iris.yml"}, "iris: IRIS_CONFIG points to /nonexistent/iris.yml"),
+    ],
+)
+def test_serve_refuses_bad_settings_in_one_sentence(
+    standin: SlackStandin, tmp_path: Path, overrides: dict[str, str], expected: str
+) -> None:
     env = {k: v for k, v in server_env(standin, tmp_path, **overrides).items() if v != ""}
     line = _one_sentence(run_iris("serve", "--port", "1", env=env, cwd=tmp_path))
     assert line.startswith(expected)
@@ -83,7 +97,8 @@ def test_db_upgrade_then_audit_prints_the_trail(standin: SlackStandin, tmp_path:
     with sqlite3.connect(tmp_path / "iris.db") as connection:
         connection.execute(
             "INSERT INTO audit_event (at, actor, action, target, outcome, team_id, channel_id, detail) "
-            "VALUES ('2024-12-12 07:00:00.000000', 'U1', 'outbox.retry', 'all', 'refused', 'T1', 'C1', '{}')")
+            "VALUES ('2024-12-12 07:00:00.000000', 'U1', 'outbox.retry', 'all', 'refused', 'T1', 'C1', '{}')"
+        )
     audit = run_iris("db", "audit", "--since", "2024-12-12", env=env, cwd=tmp_path)
     assert audit.returncode == 0
     rows = audit.stdout.strip().splitlines()

@@ -24,8 +24,9 @@ def _enqueue(engine: Engine, first: int, last: int) -> None:
             queue.send(post_message(channel, f"{channel} #{n}"))
 
 
-def test_messages_survive_rate_limits_errors_and_a_restart(iris: IrisServer, standin: SlackStandin,
-                                                           iris_db: Engine) -> None:
+def test_messages_survive_rate_limits_errors_and_a_restart(
+    iris: IrisServer, standin: SlackStandin, iris_db: Engine
+) -> None:
     engine = iris_db
     first_batch = 3 * len(CHANNELS)
     standin.fail_next("chat.postMessage", status=429, retry_after=1)

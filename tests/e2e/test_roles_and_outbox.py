@@ -24,8 +24,10 @@ def _dead_message(engine: Engine, channel: str, text: str) -> int:
 
 def _trail(engine: Engine) -> list[tuple[str, str, str, str]]:
     with session_scope(engine) as session:
-        return [(e.actor, e.action, e.outcome, e.channel_id or "")
-                for e in audit.since(session, utcnow().replace(year=2000))]
+        return [
+            (e.actor, e.action, e.outcome, e.channel_id or "")
+            for e in audit.since(session, utcnow().replace(year=2000))
+        ]
 
 
 def _status(engine: Engine, message_id: int) -> str | None:
@@ -38,8 +40,9 @@ def _status(engine: Engine, message_id: int) -> str | None:
 # whether those writes have landed yet, so every database check after a reply polls with `eventually`.
 
 
-def test_a_user_without_the_role_is_refused_by_name_and_audited(driver: SlackDriver, standin: SlackStandin,
-                                                                 iris_db: Engine) -> None:
+def test_a_user_without_the_role_is_refused_by_name_and_audited(
+    driver: SlackDriver, standin: SlackStandin, iris_db: Engine
+) -> None:
     message_id = _dead_message(iris_db, "C0OPS", "stuck")
     answer = driver.command("status retry all", user_id="UNOBODY1")
     [reply] = standin.wait_for_response(answer.response_url_name)
@@ -50,8 +53,9 @@ def test_a_user_without_the_role_is_refused_by_name_and_audited(driver: SlackDri
     assert _status(iris_db, message_id) == "dead"
 
 
-def test_an_admin_puts_dead_messages_back_and_they_are_delivered(driver: SlackDriver, standin: SlackStandin,
-                                                                 iris_db: Engine) -> None:
+def test_an_admin_puts_dead_messages_back_and_they_are_delivered(
+    driver: SlackDriver, standin: SlackStandin, iris_db: Engine
+) -> None:
     message_id = _dead_message(iris_db, "C0ALERTS", "RetryBurst firing")
     status = driver.command("status")
     [report] = standin.wait_for_response(status.response_url_name)
@@ -67,8 +71,9 @@ def test_an_admin_puts_dead_messages_back_and_they_are_delivered(driver: SlackDr
     assert eventually(lambda: _trail(iris_db) == expected), _trail(iris_db)
 
 
-def test_members_of_an_admin_user_group_hold_the_role(driver: SlackDriver, standin: SlackStandin,
-                                                      iris_db: Engine) -> None:
+def test_members_of_an_admin_user_group_hold_the_role(
+    driver: SlackDriver, standin: SlackStandin, iris_db: Engine
+) -> None:
     standin.set_usergroup("S0ADMINS", ["UGROUPIE"])
     answer = driver.command("status retry all", user_id="UGROUPIE")
     [reply] = standin.wait_for_response(answer.response_url_name)
@@ -79,5 +84,7 @@ def test_members_of_an_admin_user_group_hold_the_role(driver: SlackDriver, stand
 
 def test_bad_status_arguments_are_answered_in_the_ack(driver: SlackDriver) -> None:
     body = driver.command("status retry soon").json()
-    assert body == {"response_type": "ephemeral", "text": (
-        "Say which dead messages to retry: `/iris status retry 12 15` or `/iris status retry all`.")}
+    assert body == {
+        "response_type": "ephemeral",
+        "text": ("Say which dead messages to retry: `/iris status retry 12 15` or `/iris status retry all`."),
+    }

@@ -18,7 +18,15 @@ from storage.migrate import head_revision
 from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, server_env
 
 SUBCOMMANDS = [
-    "help", "status", "rehearse", "checklist", "brief", "alert-test", "incidents", "note", "report",
+    "help",
+    "status",
+    "rehearse",
+    "checklist",
+    "brief",
+    "alert-test",
+    "incidents",
+    "note",
+    "report",
 ]
 
 
@@ -94,16 +102,19 @@ def test_a_planned_subcommand_says_it_is_not_available_yet(driver: SlackDriver) 
     assert body["text"].startswith("`/iris report` is not available yet in this version of IRIS.")
 
 
-@pytest.mark.parametrize("text", [
-    "note the payload was bad",            # Bolt alone answers this with 404
-    'status "unbalanced quote',
-    "리허설 상태 ☃️",
-    "\u200b\u00a0status",
-    "x" * 4000,
-    "{\"json\": true}",
-    "status\nretry\tall",
-    "%00 %ff \\ ' ;rm -rf /",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "note the payload was bad",  # Bolt alone answers this with 404
+        'status "unbalanced quote',
+        "리허설 상태 ☃️",
+        "\u200b\u00a0status",
+        "x" * 4000,
+        '{"json": true}',
+        "status\nretry\tall",
+        "%00 %ff \\ ' ;rm -rf /",
+    ],
+)
 def test_any_text_after_iris_gets_an_answer(driver: SlackDriver, standin: SlackStandin, text: str) -> None:
     answer = driver.command(text)
     assert answer.status_code == 200
@@ -113,8 +124,9 @@ def test_any_text_after_iris_gets_an_answer(driver: SlackDriver, standin: SlackS
         assert standin.wait_for_response(answer.response_url_name)
 
 
-def test_a_slow_slack_never_blocks_health_or_other_commands(driver: SlackDriver, standin: SlackStandin,
-                                                            iris: IrisServer) -> None:
+def test_a_slow_slack_never_blocks_health_or_other_commands(
+    driver: SlackDriver, standin: SlackStandin, iris: IrisServer
+) -> None:
     standin.block("response_url")  # Slack does not answer replies until we say so
     first = driver.command("status")
     assert (first.status_code, first.body) == (200, "")
@@ -154,8 +166,9 @@ def test_a_server_that_never_gets_healthy_is_killed(standin: SlackStandin, tmp_p
 
 
 @pytest.mark.parametrize("headers_case", ["unsigned", "wrong signature", "stale timestamp"])
-def test_unverified_requests_are_rejected_and_leave_no_trace(driver: SlackDriver, standin: SlackStandin,
-                                                             iris_db: Engine, headers_case: str) -> None:
+def test_unverified_requests_are_rejected_and_leave_no_trace(
+    driver: SlackDriver, standin: SlackStandin, iris_db: Engine, headers_case: str
+) -> None:
     options = {
         "unsigned": {"signature": ""},
         "wrong signature": {"signature": "v0=" + "0" * 64},

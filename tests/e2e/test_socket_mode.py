@@ -60,8 +60,9 @@ def test_serving_starts_and_stops_while_slack_is_unreachable(standin: SlackStand
     assert "IRIS stopped" in log
 
 
-def test_a_slash_command_over_socket_mode_is_acknowledged_on_the_socket(standin: SlackStandin,
-                                                                       tmp_path: Path) -> None:
+def test_a_slash_command_over_socket_mode_is_acknowledged_on_the_socket(
+    standin: SlackStandin, tmp_path: Path
+) -> None:
     env = server_env(standin, tmp_path, SLACK_APP_TOKEN="xapp-test")
     del env["SLACK_SIGNING_SECRET"]
     server = IrisServer(env=env, workdir=tmp_path).start()

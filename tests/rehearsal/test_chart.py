@@ -24,7 +24,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 UPSTREAM_LATENCY = 0.25
 
 # The brief's rehearsal: 504 injected on attempts 1 and 2 of POST /v1/jobs, exponential back-off from 1 s.
-SCENARIO = parse_scenario("""
+SCENARIO = parse_scenario(
+    """
 name: automation-v1.2
 runs: 50
 target: {command: ["python3", "automation.py", "--env", "qa"], timeout: 10m}
@@ -41,7 +42,9 @@ expect:
     backoff: {base: 1s, factor: 2, max: 30s, jitter: none, first_retry: nominal}
     tolerance: {abs: 250ms, rel: 0.10}
 success: {success_rate: 1.0}
-""", Path("automation-v1.2.yml"))
+""",
+    Path("automation-v1.2.yml"),
+)
 
 Hit = tuple[int, float]  # the status answered, and how long the client waited before sending the request
 
@@ -53,9 +56,22 @@ def ledger(run: int, hits: list[Hit], start: float, fault: str | None = "gw-time
         injected = fault is not None and status == 504
         received = answered + wait
         answered = received if injected else received + UPSTREAM_LATENCY
-        entries.append(LedgerEntry(run, fault, attempt if fault else None, "POST", "/v1/jobs", received,
-                                   answered, status, injected, None,
-                                   None if injected else UPSTREAM_LATENCY, None))
+        entries.append(
+            LedgerEntry(
+                run,
+                fault,
+                attempt if fault else None,
+                "POST",
+                "/v1/jobs",
+                received,
+                answered,
+                status,
+                injected,
+                None,
+                None if injected else UPSTREAM_LATENCY,
+                None,
+            )
+        )
     return entries
 
 
@@ -123,16 +139,32 @@ def test_a_rehearsal_without_runs_renders_a_small_notice() -> None:
 def test_runs_without_faulted_requests_or_without_requests_still_render() -> None:
     unfaulted = ledger(1, [(200, 0.0), (200, 0.5)], start=10.0, fault=None)
     results = [analyse_run(SCENARIO, 1, unfaulted, 0, False), analyse_run(SCENARIO, 2, [], 0, False)]
-    result = RehearsalResult(SCENARIO.name, "r-1", "completed", judge(SCENARIO, results), results,
-                             [entry.to_dict() for entry in unfaulted], 0.0, 1.0)
+    result = RehearsalResult(
+        SCENARIO.name,
+        "r-1",
+        "completed",
+        judge(SCENARIO, results),
+        results,
+        [entry.to_dict() for entry in unfaulted],
+        0.0,
+        1.0,
+    )
     assert png_size(render_timeline(result)) == (WIDTH, 200 + 80 * 2)
 
 
 def test_another_process_renders_the_same_bytes() -> None:
-    code = ("import sys, hashlib; from tests.rehearsal.test_chart import *; "
-            "sys.stdout.write(hashlib.sha256(render_timeline(rehearsal(TEXTBOOK, LONG_WAIT))).hexdigest())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=os.environ | {"PYTHONHASHSEED": "12345"}, cwd=Path(__file__).parents[2])
+    code = (
+        "import sys, hashlib; from tests.rehearsal.test_chart import *; "
+        "sys.stdout.write(hashlib.sha256(render_timeline(rehearsal(TEXTBOOK, LONG_WAIT))).hexdigest())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"PYTHONHASHSEED": "12345"},
+        cwd=Path(__file__).parents[2],
+    )
     assert out.stdout == hashlib.sha256(render_timeline(rehearsal(TEXTBOOK, LONG_WAIT))).hexdigest()
 
 
@@ -151,8 +183,9 @@ def test_gaps_out_of_bounds_are_drawn_in_red() -> None:
 
 def test_characters_the_font_lacks_are_drawn_as_their_nearest_ascii() -> None:
     result = rehearsal(TEXTBOOK)
-    assert render_timeline(replace(result, scenario="café–run")) == render_timeline(replace(result,
-                                                                                           scenario="cafe-run"))
+    assert render_timeline(replace(result, scenario="café–run")) == render_timeline(
+        replace(result, scenario="cafe-run")
+    )
 
 
 def test_importing_the_chart_does_not_import_pillow() -> None:

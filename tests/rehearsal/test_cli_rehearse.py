@@ -11,8 +11,14 @@ from tests.rehearsal.test_runner import write_scenario
 
 
 def iris(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*iris_command(), "rehearse", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [*iris_command(), "rehearse", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_check_only_validates(tmp_path: Path, upstream: str) -> None:
@@ -25,8 +31,10 @@ def test_check_only_validates(tmp_path: Path, upstream: str) -> None:
 
 def test_an_invalid_scenario_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "broken.yml"
-    path.write_text("name: Broken Name\ntarget: {command: 'python3 x.py'}\n"
-                    "faults: [{id: f, respond: {status: 504}, when: {attempts: [0]}}]\n")
+    path.write_text(
+        "name: Broken Name\ntarget: {command: 'python3 x.py'}\n"
+        "faults: [{id: f, respond: {status: 504}, when: {attempts: [0]}}]\n"
+    )
     result = iris(str(path), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.splitlines()

@@ -66,13 +66,22 @@ def fake_time() -> FakeTime:
 
 
 def evidence(*checks: dict[str, Any], attempts: int = 6) -> Evidence:
-    return Evidence.model_validate({"window": {"pad_before": "1m", "pad_after": "2m"}, "settle": "30s",
-                                    "poll": {"every": "10s", "attempts": attempts}, "checks": list(checks)})
+    return Evidence.model_validate(
+        {
+            "window": {"pad_before": "1m", "pad_after": "2m"},
+            "settle": "30s",
+            "poll": {"every": "10s", "attempts": attempts},
+            "checks": list(checks),
+        }
+    )
 
 
 def prom_check(url: str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"id": "prom-retries", "prometheus": {"url": url, "counter": COUNTER},
-            "expect": expect or {"delta_equals": "faults_injected"}}
+    return {
+        "id": "prom-retries",
+        "prometheus": {"url": url, "counter": COUNTER},
+        "expect": expect or {"delta_equals": "faults_injected"},
+    }
 
 
 def es_check(url: str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -81,18 +90,24 @@ def es_check(url: str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def alert_check(labels: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"id": "incident-alert", "alerts": {"labels": labels or {"alertname": "RetryBurst"}},
-            "expect": {"at_least": 1}}
+    return {
+        "id": "incident-alert",
+        "alerts": {"labels": labels or {"alertname": "RetryBurst"}},
+        "expect": {"at_least": 1},
+    }
 
 
-def checker(ev: Evidence, http: httpx.Client, fake_time: FakeTime, alertmanager_url: str | None = None
-            ) -> EvidenceChecker:
-    return EvidenceChecker(ev, alertmanager_url=alertmanager_url, http=http, sleep=fake_time.sleep,
-                           clock=fake_time.clock)
+def checker(
+    ev: Evidence, http: httpx.Client, fake_time: FakeTime, alertmanager_url: str | None = None
+) -> EvidenceChecker:
+    return EvidenceChecker(
+        ev, alertmanager_url=alertmanager_url, http=http, sleep=fake_time.sleep, clock=fake_time.clock
+    )
 
 
-def check_one(ev: Evidence, http: httpx.Client, fake_time: FakeTime, faults: int,
-              alertmanager_url: str | None = None) -> CheckResult:
+def check_one(
+    ev: Evidence, http: httpx.Client, fake_time: FakeTime, faults: int, alertmanager_url: str | None = None
+) -> CheckResult:
     """The one result of a scenario's only check, without a baseline."""
     return only(checker(ev, http, fake_time, alertmanager_url).check(T0, END, faults))
 
@@ -124,8 +139,11 @@ def free_port() -> int:
 
 
 def test_checks_that_agree_with_the_ledger_all_pass(
-    prometheus: PrometheusStandin, elasticsearch: ElasticsearchStandin, alertmanager: AlertmanagerStandin,
-    http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    elasticsearch: ElasticsearchStandin,
+    alertmanager: AlertmanagerStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (T0 + 100, 104), (T0 + 250, 110)])
     elasticsearch.add_documents(INDEX, errors("automation", *[T0 + 10 * i for i in range(10)]))
@@ -151,7 +169,9 @@ def test_checks_that_agree_with_the_ledger_all_pass(
 
 
 def test_a_disagreeing_check_fails_naming_what_was_observed_and_expected(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (T0 + 100, 107)])
     rehearsal = checker(evidence(prom_check(prometheus.url)), http, fake_time)
@@ -167,16 +187,31 @@ def test_a_disagreeing_check_fails_naming_what_was_observed_and_expected(
 
 
 def test_the_report_serialises_every_result() -> None:
-    results = [CheckResult("a", "prometheus", True, 3, "= 3", "a: fine"),
-               CheckResult("b", "alerts", None, None, ">= 1", "b: down")]
+    results = [
+        CheckResult("a", "prometheus", True, 3, "= 3", "a: fine"),
+        CheckResult("b", "alerts", None, None, ">= 1", "b: down"),
+    ]
 
     assert EvidenceReport(results).to_json() == {
-        "unreachable": True, "failed": [],
+        "unreachable": True,
+        "failed": [],
         "checks": [
-            {"id": "a", "kind": "prometheus", "ok": True, "observed": 3, "expected": "= 3",
-             "detail": "a: fine"},
-            {"id": "b", "kind": "alerts", "ok": None, "observed": None, "expected": ">= 1",
-             "detail": "b: down"},
+            {
+                "id": "a",
+                "kind": "prometheus",
+                "ok": True,
+                "observed": 3,
+                "expected": "= 3",
+                "detail": "a: fine",
+            },
+            {
+                "id": "b",
+                "kind": "alerts",
+                "ok": None,
+                "observed": None,
+                "expected": ">= 1",
+                "detail": "b: down",
+            },
         ],
     }
 
@@ -185,7 +220,9 @@ def test_the_report_serialises_every_result() -> None:
 
 
 def test_the_delta_runs_from_the_baseline_at_the_window_start_to_now(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (T0 + 100, 110)])
     rehearsal = checker(evidence(prom_check(prometheus.url)), http, fake_time)
@@ -198,7 +235,9 @@ def test_the_delta_runs_from_the_baseline_at_the_window_start_to_now(
 
 
 def test_without_a_baseline_the_counter_is_read_at_the_window_start(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (T0 - 30, 101), (T0 + 100, 110)])
 
@@ -209,7 +248,8 @@ def test_without_a_baseline_the_counter_is_read_at_the_window_start(
 
 
 def test_the_end_is_read_no_later_than_the_padded_window_end(
-    prometheus: PrometheusStandin, http: httpx.Client,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (T0 + 100, 110), (END + 500, 999)])
     late = FakeTime(END + 3600)  # checked an hour after the rehearsal
@@ -221,7 +261,9 @@ def test_the_end_is_read_no_later_than_the_padded_window_end(
 
 
 def test_the_series_of_a_vector_are_summed(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 10), (T0 + 100, 14)], labels={"pod": "a"})
     prometheus.set_counter(COUNTER, [(T0 - 600, 20), (T0 + 100, 26)], labels={"pod": "b"})
@@ -232,7 +274,9 @@ def test_the_series_of_a_vector_are_summed(
 
 
 def test_a_counter_reset_in_the_window_is_inconclusive_and_not_asked_again(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (T0 + 100, 3)])  # the service restarted
     rehearsal = checker(evidence(prom_check(prometheus.url)), http, fake_time)
@@ -251,8 +295,10 @@ def test_a_counter_reset_in_the_window_is_inconclusive_and_not_asked_again(
 
 
 def test_a_value_that_arrives_late_passes_on_the_third_poll(
-    prometheus: PrometheusStandin, elasticsearch: ElasticsearchStandin,
-    http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    elasticsearch: ElasticsearchStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     # The scrape lags: the last increments land after the first and second polls (END + 30, END + 40).
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (END + 35, 104), (END + 45, 110)])
@@ -271,7 +317,9 @@ def test_a_value_that_arrives_late_passes_on_the_third_poll(
 
 
 def test_a_back_end_that_recovers_between_polls_is_answered(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (T0 + 100, 110)])
     rehearsal = checker(evidence(prom_check(prometheus.url)), http, fake_time)
@@ -285,7 +333,9 @@ def test_a_back_end_that_recovers_between_polls_is_answered(
 
 
 def test_the_last_answer_is_reported_when_polls_run_out(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 100), (END + 35, 104)])
     rehearsal = checker(evidence(prom_check(prometheus.url), attempts=3), http, fake_time)
@@ -301,17 +351,26 @@ def test_the_last_answer_is_reported_when_polls_run_out(
 # ---- faults_injected -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("expect", "faults", "ok", "expected", "ending"), [
-    ({"equals": "faults_injected"}, 3, True, "= 3", "expected 3 (faults injected)"),
-    ({"equals": "faults_injected"}, 4, False, "= 4", "expected 4 (faults injected)"),
-    ({"equals": 3}, 99, True, "= 3", "expected 3"),
-    ({"equals": 2}, 0, False, "= 2", "expected 2"),  # more than expected disagrees too
-    ({"at_least": "faults_injected"}, 2, True, ">= 2", "expected at least 2 (faults injected)"),
-    ({"at_least": 4}, 0, False, ">= 4", "expected at least 4"),
-])
+@pytest.mark.parametrize(
+    ("expect", "faults", "ok", "expected", "ending"),
+    [
+        ({"equals": "faults_injected"}, 3, True, "= 3", "expected 3 (faults injected)"),
+        ({"equals": "faults_injected"}, 4, False, "= 4", "expected 4 (faults injected)"),
+        ({"equals": 3}, 99, True, "= 3", "expected 3"),
+        ({"equals": 2}, 0, False, "= 2", "expected 2"),  # more than expected disagrees too
+        ({"at_least": "faults_injected"}, 2, True, ">= 2", "expected at least 2 (faults injected)"),
+        ({"at_least": 4}, 0, False, ">= 4", "expected at least 4"),
+    ],
+)
 def test_faults_injected_stands_for_the_rehearsals_count(
-    elasticsearch: ElasticsearchStandin, http: httpx.Client, fake_time: FakeTime,
-    expect: dict[str, Any], faults: int, ok: bool, expected: str, ending: str,
+    elasticsearch: ElasticsearchStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
+    expect: dict[str, Any],
+    faults: int,
+    ok: bool,
+    expected: str,
+    ending: str,
 ) -> None:
     elasticsearch.add_documents(INDEX, errors("automation", T0, T0 + 1, T0 + 2))
 
@@ -325,7 +384,9 @@ def test_faults_injected_stands_for_the_rehearsals_count(
 
 
 def test_elasticsearch_counts_only_matching_documents_inside_the_padded_window(
-    elasticsearch: ElasticsearchStandin, http: httpx.Client, fake_time: FakeTime,
+    elasticsearch: ElasticsearchStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     start, end = T0 - 60, END + 120
     elasticsearch.add_documents(INDEX, errors("automation", start - 1, start, T0 + 5, end, end + 1))
@@ -337,14 +398,29 @@ def test_elasticsearch_counts_only_matching_documents_inside_the_padded_window(
     assert (result.ok, result.observed) == (True, 3)
     [request] = elasticsearch.requests()
     assert (request.method, request.path) == ("POST", "/logs-apm.error-*/_count")
-    assert request.body == {"query": {"bool": {"filter": [
-        SERVICE,
-        {"range": {"@timestamp": {"gte": "2023-11-14T22:12:20.000Z", "lte": "2023-11-14T22:20:20.000Z"}}},
-    ]}}}
+    assert request.body == {
+        "query": {
+            "bool": {
+                "filter": [
+                    SERVICE,
+                    {
+                        "range": {
+                            "@timestamp": {
+                                "gte": "2023-11-14T22:12:20.000Z",
+                                "lte": "2023-11-14T22:20:20.000Z",
+                            }
+                        }
+                    },
+                ]
+            }
+        }
+    }
 
 
 def test_without_a_query_every_document_in_the_window_counts(
-    elasticsearch: ElasticsearchStandin, http: httpx.Client, fake_time: FakeTime,
+    elasticsearch: ElasticsearchStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     elasticsearch.add_documents(INDEX, errors("automation", T0) + errors("billing", T0, T0 - 3600))
     check = es_check(elasticsearch.url, {"equals": 2})
@@ -360,7 +436,9 @@ def test_without_a_query_every_document_in_the_window_counts(
 
 
 def test_alerts_are_filtered_by_every_label_and_counted_inside_the_window(
-    alertmanager: AlertmanagerStandin, http: httpx.Client, fake_time: FakeTime,
+    alertmanager: AlertmanagerStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     labels = {"alertname": "RetryBurst", "env": "qa"}
     alertmanager.add_alert(labels, starts_at=T0 - 600, ends_at=T0 - 61)  # resolved before the window
@@ -379,7 +457,9 @@ def test_alerts_are_filtered_by_every_label_and_counted_inside_the_window(
 
 
 def test_a_label_value_with_quotes_is_escaped_in_the_filter(
-    alertmanager: AlertmanagerStandin, http: httpx.Client, fake_time: FakeTime,
+    alertmanager: AlertmanagerStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     alertmanager.add_alert({"alertname": "RetryBurst", "summary": 'said "no"'}, starts_at=T0)
 
@@ -390,19 +470,23 @@ def test_a_label_value_with_quotes_is_escaped_in_the_filter(
 
 
 def test_no_alert_in_the_window_fails_an_at_least_check(
-    alertmanager: AlertmanagerStandin, http: httpx.Client, fake_time: FakeTime,
+    alertmanager: AlertmanagerStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     alertmanager.add_alert({"alertname": "RetryBurst"}, starts_at=T0 - 3600, ends_at=T0 - 3000)
 
     result = check_one(evidence(alert_check(), attempts=2), http, fake_time, 0, alertmanager.url)
 
     assert (result.ok, result.observed, result.expected) == (False, 0, ">= 1")
-    assert result.detail == ("incident-alert: 0 alerts with alertname=RetryBurst in the window, "
-                             "expected at least 1")
+    assert result.detail == (
+        "incident-alert: 0 alerts with alertname=RetryBurst in the window, expected at least 1"
+    )
 
 
 def test_alerts_without_an_alertmanager_url_are_inconclusive_at_once(
-    http: httpx.Client, fake_time: FakeTime,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     report = checker(evidence(alert_check()), http, fake_time, alertmanager_url=None).check(T0, END, 0)
 
@@ -430,7 +514,8 @@ def test_a_stopped_back_end_is_unreachable(http: httpx.Client, fake_time: FakeTi
 
 
 def test_a_port_with_nothing_listening_is_unreachable_for_every_kind(
-    http: httpx.Client, fake_time: FakeTime,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     ev = evidence(prom_check(nowhere), es_check(nowhere), alert_check(), attempts=1)
@@ -455,7 +540,9 @@ def test_an_alertmanager_url_without_a_scheme_is_unreachable(http: httpx.Client,
 
 
 def test_a_server_that_hangs_up_is_unreachable(
-    elasticsearch: ElasticsearchStandin, http: httpx.Client, fake_time: FakeTime,
+    elasticsearch: ElasticsearchStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     elasticsearch.set_down()
 
@@ -476,7 +563,9 @@ def test_a_slow_back_end_times_out_as_unreachable(prometheus: PrometheusStandin,
 
 
 def test_an_error_status_is_unreachable_and_quotes_the_answer(
-    elasticsearch: ElasticsearchStandin, http: httpx.Client, fake_time: FakeTime,
+    elasticsearch: ElasticsearchStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
 ) -> None:
     check = es_check(elasticsearch.url) | {"elasticsearch": {"url": elasticsearch.url, "index": "missing"}}
 
@@ -487,17 +576,29 @@ def test_an_error_status_is_unreachable_and_quotes_the_answer(
     assert "index_not_found_exception" in result.detail
 
 
-@pytest.mark.parametrize("body", [
-    "<html>gateway</html>",
-    {"status": "error", "error": "boom"},
-    {"status": "success", "data": {"resultType": "matrix", "result": []}},
-    {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "many"]}]}},
-    {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "NaN"]}]}},
-    {"status": "success", "data": {"resultType": "vector", "result": ["oops"]}},
-    [1, 2, 3],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>gateway</html>",
+        {"status": "error", "error": "boom"},
+        {"status": "success", "data": {"resultType": "matrix", "result": []}},
+        {
+            "status": "success",
+            "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "many"]}]},
+        },
+        {
+            "status": "success",
+            "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "NaN"]}]},
+        },
+        {"status": "success", "data": {"resultType": "vector", "result": ["oops"]}},
+        [1, 2, 3],
+    ],
+)
 def test_a_malformed_prometheus_answer_is_inconclusive(
-    prometheus: PrometheusStandin, http: httpx.Client, fake_time: FakeTime, body: Any,
+    prometheus: PrometheusStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
+    body: Any,
 ) -> None:
     prometheus.fail_next(200, body=body)
 
@@ -509,7 +610,10 @@ def test_a_malformed_prometheus_answer_is_inconclusive(
 
 @pytest.mark.parametrize("body", ["not json", {"hits": 3}, {"count": "3"}, {"count": -1}, {"count": True}])
 def test_a_malformed_elasticsearch_answer_is_inconclusive(
-    elasticsearch: ElasticsearchStandin, http: httpx.Client, fake_time: FakeTime, body: Any,
+    elasticsearch: ElasticsearchStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
+    body: Any,
 ) -> None:
     elasticsearch.fail_next(200, body=body)
 
@@ -518,14 +622,20 @@ def test_a_malformed_elasticsearch_answer_is_inconclusive(
     assert result.ok is None and result.detail.startswith("apm-errors: Elasticsearch answered ")
 
 
-@pytest.mark.parametrize("body", [
-    {"alerts": []},
-    ["an alert"],
-    [{"labels": {}, "startsAt": "yesterday", "endsAt": "2030-01-01T00:00:00Z"}],
-    [{"labels": {}}],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"alerts": []},
+        ["an alert"],
+        [{"labels": {}, "startsAt": "yesterday", "endsAt": "2030-01-01T00:00:00Z"}],
+        [{"labels": {}}],
+    ],
+)
 def test_a_malformed_alertmanager_answer_is_inconclusive(
-    alertmanager: AlertmanagerStandin, http: httpx.Client, fake_time: FakeTime, body: Any,
+    alertmanager: AlertmanagerStandin,
+    http: httpx.Client,
+    fake_time: FakeTime,
+    body: Any,
 ) -> None:
     alertmanager.fail_next(200, body=body)
 
@@ -535,12 +645,17 @@ def test_a_malformed_alertmanager_answer_is_inconclusive(
 
 
 def test_a_checker_without_a_client_makes_its_own_and_closes_it(
-    prometheus: PrometheusStandin, fake_time: FakeTime,
+    prometheus: PrometheusStandin,
+    fake_time: FakeTime,
 ) -> None:
     prometheus.set_counter(COUNTER, [(T0 - 600, 0), (T0 + 1, 2)])
 
-    with EvidenceChecker(evidence(prom_check(prometheus.url)), alertmanager_url=None,
-                         sleep=fake_time.sleep, clock=fake_time.clock) as rehearsal:
+    with EvidenceChecker(
+        evidence(prom_check(prometheus.url)),
+        alertmanager_url=None,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    ) as rehearsal:
         result = only(rehearsal.check(T0, END, 2))
 
     assert (result.ok, result.observed) == (True, 2)

@@ -48,8 +48,14 @@ class RawUpstream:
                         return
                     buffer += data
                 head, _, buffer = buffer.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 while len(buffer) < length:
                     buffer += conn.recv(65536)
                 request, buffer = head + b"\r\n\r\n" + buffer[:length], buffer[length:]
@@ -113,8 +119,9 @@ def test_absolute_form_target_is_reduced_to_path_and_query() -> None:
 
 
 def test_a_header_value_with_a_line_break_is_never_written() -> None:
-    wire = encode_reply(Reply(504, [("X-Ok", "1"), ("X-Bad", "a\r\nSet-Cookie: evil=1")]),
-                        method="GET", keep_alive=True)
+    wire = encode_reply(
+        Reply(504, [("X-Ok", "1"), ("X-Bad", "a\r\nSet-Cookie: evil=1")]), method="GET", keep_alive=True
+    )
     assert b"X-Ok: 1" in wire and b"evil" not in wire
     assert wire.startswith(b"HTTP/1.1 504 Gateway Timeout\r\n")
 
@@ -128,8 +135,10 @@ def test_pipelined_requests_are_answered_in_order_on_one_connection(raw_upstream
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(path), path))
 
     proxy = proxy_to(raw_upstream(echo_path).url)
-    answer = exchange(proxy, b"GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n"
-                             b"Connection: close\r\n\r\n")
+    answer = exchange(
+        proxy,
+        b"GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
     assert answer.index(b"/one") < answer.index(b"/two")
     assert answer.count(b"HTTP/1.1 200 OK") == 2
 
@@ -144,8 +153,11 @@ def test_malformed_request_gets_400_and_the_connection_closes(raw_upstream, prox
 def test_chunked_request_body_is_forwarded_with_a_length(raw_upstream, proxy_to) -> None:
     upstream = raw_upstream(ok)
     proxy = proxy_to(upstream.url)
-    answer = exchange(proxy, b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                             b"Connection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+    answer = exchange(
+        proxy,
+        b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    )
     assert answer.startswith(b"HTTP/1.1 200 OK")
     [forwarded] = upstream.requests
     assert b"Content-Length: 5\r\n" in forwarded and forwarded.endswith(b"\r\n\r\nabcde")
@@ -184,7 +196,8 @@ def test_idle_upstream_connections_are_reused_and_a_closed_one_is_replaced(raw_u
 
 
 def test_a_reused_connection_closed_before_answering_is_retried_once_on_a_fresh_one(
-        raw_upstream, proxy_to) -> None:
+    raw_upstream, proxy_to
+) -> None:
     served: list[int] = []
 
     def drops_second_request_on_a_connection(conn: socket.socket, request: bytes) -> None:
@@ -207,8 +220,10 @@ def test_expect_100_continue_is_answered_and_not_forwarded(raw_upstream, proxy_t
     proxy = proxy_to(upstream.url)
     port = int(proxy.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"PUT /v1/blob HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
-                     b"Connection: close\r\n\r\n")
+        sock.sendall(
+            b"PUT /v1/blob HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
+            b"Connection: close\r\n\r\n"
+        )
         assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
         sock.sendall(b"blob")
         assert b"HTTP/1.1 200 OK" in sock.recv(1024)
@@ -243,7 +258,8 @@ def test_upstream_base_path_prefixes_every_forwarded_target(raw_upstream, proxy_
 def test_a_websocket_upgrade_is_refused_with_501(raw_upstream, proxy_to) -> None:
     upstream = raw_upstream(ok)
     proxy = proxy_to(upstream.url)
-    answer = exchange(proxy, b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
-                             b"Upgrade: websocket\r\n\r\n")
+    answer = exchange(
+        proxy, b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+    )
     assert answer.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
     assert upstream.requests == []

@@ -8,13 +8,27 @@ import threading
 from bot.rehearsal.ledger import Ledger, LedgerEntry
 
 
-def entry(received_at: float, *, run: int = 1, injected: bool = False, fault_id: str | None = "gw",
-          attempt: int | None = 1) -> LedgerEntry:
+def entry(
+    received_at: float,
+    *,
+    run: int = 1,
+    injected: bool = False,
+    fault_id: str | None = "gw",
+    attempt: int | None = 1,
+) -> LedgerEntry:
     return LedgerEntry(
-        run=run, fault_id=fault_id, attempt=attempt, method="POST", path="/v1/jobs",
-        received_at=received_at, responded_at=received_at + 0.01, status=504 if injected else 201,
-        injected=injected, retry_after=2.0 if injected else None,
-        upstream_latency=None if injected else 0.005, error=None,
+        run=run,
+        fault_id=fault_id,
+        attempt=attempt,
+        method="POST",
+        path="/v1/jobs",
+        received_at=received_at,
+        responded_at=received_at + 0.01,
+        status=504 if injected else 201,
+        injected=injected,
+        retry_after=2.0 if injected else None,
+        upstream_latency=None if injected else 0.005,
+        error=None,
     )
 
 
@@ -54,8 +68,18 @@ def test_journal_is_json_safe_and_complete() -> None:
     assert journal[0]["retry_after"] == 2.0
     assert journal[1]["fault_id"] is None
     assert set(journal[0]) == {
-        "run", "fault_id", "attempt", "method", "path", "received_at", "responded_at", "status",
-        "injected", "retry_after", "upstream_latency", "error",
+        "run",
+        "fault_id",
+        "attempt",
+        "method",
+        "path",
+        "received_at",
+        "responded_at",
+        "status",
+        "injected",
+        "retry_after",
+        "upstream_latency",
+        "error",
     }
 
 

@@ -62,8 +62,16 @@ class FakeFault:
         return float(value) if value is not None else None
 
 
-def fault(id: str = "gw", *, method: str | None = None, path: str = "*", status: int = 504,
-          headers: dict[str, str] | None = None, delay: float = 0.0, **when: Any) -> FakeFault:
+def fault(
+    id: str = "gw",
+    *,
+    method: str | None = None,
+    path: str = "*",
+    status: int = 504,
+    headers: dict[str, str] | None = None,
+    delay: float = 0.0,
+    **when: Any,
+) -> FakeFault:
     return FakeFault(id, FakeMatch(method, path), FakeRespond(status, headers or {}), FakeWhen(**when), delay)
 
 
@@ -86,10 +94,15 @@ class EchoHandler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         path, _, query = self.path.partition("?")
-        payload = json.dumps({
-            "method": self.command, "path": path, "query": query, "body": body,
-            "headers": {name.lower(): value for name, value in self.headers.items()},
-        }).encode()
+        payload = json.dumps(
+            {
+                "method": self.command,
+                "path": path,
+                "query": query,
+                "body": body,
+                "headers": {name.lower(): value for name, value in self.headers.items()},
+            }
+        ).encode()
         self.send_response(201)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Upstream", "yes")
@@ -165,7 +178,10 @@ def test_attempts_one_and_two_fail_in_every_run_then_requests_go_through(start_p
         assert statuses(proxy, "POST", "/v1/jobs", 3) == [504, 504, 201]
         entries = proxy.ledger.entries(run)
         assert [(e.fault_id, e.attempt, e.injected) for e in entries] == [
-            ("gw", 1, True), ("gw", 2, True), ("gw", 3, False)]
+            ("gw", 1, True),
+            ("gw", 2, True),
+            ("gw", 3, False),
+        ]
         assert entries[0].upstream_latency is None
         assert entries[2].upstream_latency is not None and entries[2].upstream_latency > 0
     assert proxy.ledger.faults_injected() == 4
@@ -203,13 +219,18 @@ def test_method_is_case_insensitive_and_path_is_a_glob_without_the_query(start_p
 
 
 def test_first_matching_fault_wins_and_attempts_are_counted_per_fault(start_proxy: StartProxy) -> None:
-    proxy = start_proxy(fault("jobs", path="/v1/jobs", attempts=[2]),
-                        fault("any", path="/v1/*", attempts=[1]))
+    proxy = start_proxy(
+        fault("jobs", path="/v1/jobs", attempts=[2]), fault("any", path="/v1/*", attempts=[1])
+    )
     with httpx.Client(base_url=proxy.url) as client:
         codes = [client.get(path).status_code for path in ("/v1/jobs", "/v1/users", "/v1/jobs", "/v1/users")]
     assert codes == [201, 504, 504, 201]
     assert [(e.fault_id, e.attempt) for e in proxy.ledger.entries()] == [
-        ("jobs", 1), ("any", 1), ("jobs", 2), ("any", 2)]
+        ("jobs", 1),
+        ("any", 1),
+        ("jobs", 2),
+        ("any", 2),
+    ]
 
 
 def test_every_nth_injects_on_multiples(start_proxy: StartProxy) -> None:
@@ -265,16 +286,28 @@ def test_fifty_concurrent_requests_get_attempts_one_to_fifty_exactly_once(start_
 
 
 def test_query_body_and_end_to_end_headers_are_forwarded_hop_by_hop_ones_dropped(
-        start_proxy: StartProxy, upstream: str) -> None:
+    start_proxy: StartProxy, upstream: str
+) -> None:
     proxy = start_proxy()
-    answer = httpx.post(f"{proxy.url}/v1/search?q=a%20b&page=2", content=b'{"k": 1}', headers={
-        "X-Trace": "abc", "Content-Type": "application/json", "Proxy-Authorization": "Basic eDp5",
-        "Connection": "keep-alive, X-Hop-Secret", "X-Hop-Secret": "1",
-    })
+    answer = httpx.post(
+        f"{proxy.url}/v1/search?q=a%20b&page=2",
+        content=b'{"k": 1}',
+        headers={
+            "X-Trace": "abc",
+            "Content-Type": "application/json",
+            "Proxy-Authorization": "Basic eDp5",
+            "Connection": "keep-alive, X-Hop-Secret",
+            "X-Hop-Secret": "1",
+        },
+    )
     assert answer.status_code == 201
     seen = answer.json()
     assert (seen["method"], seen["path"], seen["query"], seen["body"]) == (
-        "POST", "/v1/search", "q=a%20b&page=2", '{"k": 1}')
+        "POST",
+        "/v1/search",
+        "q=a%20b&page=2",
+        '{"k": 1}',
+    )
     assert seen["headers"]["x-trace"] == "abc"
     assert seen["headers"]["host"] == upstream.removeprefix("http://")
     assert "proxy-authorization" not in seen["headers"]
@@ -363,8 +396,9 @@ expect:
 """
 
 
-def test_faults_parsed_from_a_scenario_file_drive_the_proxy(start_proxy: StartProxy, upstream: str,
-                                                             tmp_path: Path) -> None:
+def test_faults_parsed_from_a_scenario_file_drive_the_proxy(
+    start_proxy: StartProxy, upstream: str, tmp_path: Path
+) -> None:
     scenario = pytest.importorskip("bot.rehearsal.scenario")
     parsed = scenario.parse_scenario(SCENARIO.format(upstream=upstream), source=tmp_path / "check.yml")
     proxy = start_proxy(*parsed.faults)

@@ -22,16 +22,26 @@ URLLIB3 = "{base: 200ms, factor: 2, max: 1s, jitter: none, jitter_max: 0s, first
 STAMINA = "{base: 200ms, factor: 2, max: 1s, jitter: additive, jitter_max: 100ms, first_retry: nominal}"
 
 
-def write_scenario(folder: Path, upstream: str, script: str, backoff: str = NOMINAL, *,
-                   runs: int = 2, attempts: str = "[1, 2]", honor_retry_after: bool = True,
-                   fault_headers: str = "{}", timeout: str = "30s", extra: str = "") -> Path:
+def write_scenario(
+    folder: Path,
+    upstream: str,
+    script: str,
+    backoff: str = NOMINAL,
+    *,
+    runs: int = 2,
+    attempts: str = "[1, 2]",
+    honor_retry_after: bool = True,
+    fault_headers: str = "{}",
+    timeout: str = "30s",
+    extra: str = "",
+) -> Path:
     path = folder / f"{Path(script).stem}.yml"
     path.write_text(f"""
-name: {Path(script).stem.replace('_', '-')}
+name: {Path(script).stem.replace("_", "-")}
 runs: {runs}
 target:
   command: ["{sys.executable}", "{TARGETS / script}"]
-  env: {{API_URL: "{{proxy_url}}", TARGET_LOG: "{folder / 'target.log'}", RUN: "{{run}}"}}
+  env: {{API_URL: "{{proxy_url}}", TARGET_LOG: "{folder / "target.log"}", RUN: "{{run}}"}}
   timeout: {timeout}
 upstream: {upstream}
 faults:
@@ -55,13 +65,17 @@ def rehearse(path: Path) -> RehearsalResult:
     return Rehearsal(load_scenario(path)).run()
 
 
-@pytest.mark.parametrize(("script", "backoff", "honor"), [
-    ("tenacity_retry.py", NOMINAL, False),
-    ("urllib3_retry.py", URLLIB3, True),
-    ("stamina_retry.py", STAMINA, False),
-])
-def test_real_retry_libraries_pass_with_their_own_model(tmp_path: Path, upstream: str, script: str,
-                                                       backoff: str, honor: bool) -> None:
+@pytest.mark.parametrize(
+    ("script", "backoff", "honor"),
+    [
+        ("tenacity_retry.py", NOMINAL, False),
+        ("urllib3_retry.py", URLLIB3, True),
+        ("stamina_retry.py", STAMINA, False),
+    ],
+)
+def test_real_retry_libraries_pass_with_their_own_model(
+    tmp_path: Path, upstream: str, script: str, backoff: str, honor: bool
+) -> None:
     result = rehearse(write_scenario(tmp_path, upstream, script, backoff, honor_retry_after=honor))
     assert result.status == "completed"
     assert result.verdict is not None and result.verdict.verdict == "pass", result.verdict
@@ -70,17 +84,24 @@ def test_real_retry_libraries_pass_with_their_own_model(tmp_path: Path, upstream
     assert result.verdict.backoff_ok == result.verdict.backoff_total == 4
 
 
-@pytest.mark.parametrize(("script", "options", "reason"), [
-    ("retry_no_wait.py", {}, "run 1: gap before attempt 2 was 0.0"),
-    ("retry_linear.py", {}, "run 1: gap before attempt 3 was 0.2"),
-    ("retry_too_many.py", {"attempts": "[1, 2, 3, 4, 5]"},
-     "run 1: 6 attempts on gw-timeout, max_attempts is 4"),
-    ("retry_ignores_retry_after.py", {"fault_headers": "{Retry-After: '1'}"}, "(Retry-After)"),
-    ("retry_gives_up_early.py", {}, "run 1: gave up after 2 attempts while 4 were allowed"),
-    ("exits_nonzero.py", {}, "run 1: exit code 3, expected 0"),
-])
-def test_broken_retries_fail_with_the_right_reason(tmp_path: Path, upstream: str, script: str,
-                                                   options: dict[str, str], reason: str) -> None:
+@pytest.mark.parametrize(
+    ("script", "options", "reason"),
+    [
+        ("retry_no_wait.py", {}, "run 1: gap before attempt 2 was 0.0"),
+        ("retry_linear.py", {}, "run 1: gap before attempt 3 was 0.2"),
+        (
+            "retry_too_many.py",
+            {"attempts": "[1, 2, 3, 4, 5]"},
+            "run 1: 6 attempts on gw-timeout, max_attempts is 4",
+        ),
+        ("retry_ignores_retry_after.py", {"fault_headers": "{Retry-After: '1'}"}, "(Retry-After)"),
+        ("retry_gives_up_early.py", {}, "run 1: gave up after 2 attempts while 4 were allowed"),
+        ("exits_nonzero.py", {}, "run 1: exit code 3, expected 0"),
+    ],
+)
+def test_broken_retries_fail_with_the_right_reason(
+    tmp_path: Path, upstream: str, script: str, options: dict[str, str], reason: str
+) -> None:
     result = rehearse(write_scenario(tmp_path, upstream, script, runs=1, **options))  # type: ignore[arg-type]
     assert result.verdict is not None and result.verdict.verdict == "fail"
     assert any(reason in line for line in result.verdict.reasons), result.verdict.reasons
@@ -176,15 +197,17 @@ evidence:
 
 
 @pytest.mark.parametrize(("rise", "verdict"), [(4, "pass"), (3, "fail"), (None, "inconclusive")])
-def test_evidence_from_prometheus_decides_with_the_ledger(tmp_path: Path, upstream: str, rise: int | None,
-                                                          verdict: str) -> None:
+def test_evidence_from_prometheus_decides_with_the_ledger(
+    tmp_path: Path, upstream: str, rise: int | None, verdict: str
+) -> None:
     with PrometheusStandin() as prometheus:
         now = time.time()
         if rise is not None:
             prometheus.set_counter("sum(retry_total)", [(now - 3600, 100), (now - 30, 100 + rise)])
         url = prometheus.url if rise is not None else "http://127.0.0.1:1"
-        path = write_scenario(tmp_path, upstream, "tenacity_retry.py", honor_retry_after=False,
-                              extra=EVIDENCE.format(url=url))
+        path = write_scenario(
+            tmp_path, upstream, "tenacity_retry.py", honor_retry_after=False, extra=EVIDENCE.format(url=url)
+        )
         result = rehearse(path)
     assert result.verdict is not None and result.verdict.verdict == verdict, result.verdict
     assert result.evidence is not None

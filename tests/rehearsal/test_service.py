@@ -45,8 +45,9 @@ def _service(engine: Engine, folder: Path) -> RehearsalService:
     return RehearsalService(engine, folder)
 
 
-def test_a_broken_report_does_not_stop_the_rehearsal(sqlite_engine: Engine, tmp_path: Path,
-                                                     upstream: str) -> None:
+def test_a_broken_report_does_not_stop_the_rehearsal(
+    sqlite_engine: Engine, tmp_path: Path, upstream: str
+) -> None:
     write_scenario(tmp_path, upstream, "tenacity_retry.py", runs=2, honor_retry_after=False)
     service, watcher = _service(sqlite_engine, tmp_path), Watcher(explode_on_progress=True)
     record = service.start(StartRequest("tenacity-retry", None, "U1", "C1"), watcher)
@@ -61,8 +62,9 @@ def test_a_broken_report_does_not_stop_the_rehearsal(sqlite_engine: Engine, tmp_
 HANGS = "import time; time.sleep(600)\n"
 
 
-def test_shutdown_interrupts_and_no_rehearsal_starts_afterwards(sqlite_engine: Engine, tmp_path: Path,
-                                                               upstream: str) -> None:
+def test_shutdown_interrupts_and_no_rehearsal_starts_afterwards(
+    sqlite_engine: Engine, tmp_path: Path, upstream: str
+) -> None:
     (tmp_path / "hangs.py").write_text(HANGS)
     write_scenario(tmp_path, upstream, str(tmp_path / "hangs.py"), runs=2, timeout="5m")
     service, watcher = _service(sqlite_engine, tmp_path), Watcher()

@@ -50,8 +50,9 @@ def test_list_shows_the_scenarios_of_the_configured_folder(slack: SlackDriver, s
     assert "*tenacity-retry*" in listing and "*hangs*" in listing
 
 
-def test_a_full_rehearsal_reports_live_and_ends_with_chart_and_journal(slack: SlackDriver,
-                                                                       standin: SlackStandin) -> None:
+def test_a_full_rehearsal_reports_live_and_ends_with_chart_and_journal(
+    slack: SlackDriver, standin: SlackStandin
+) -> None:
     started = _reply(slack, standin, "rehearse tenacity-retry")
     assert started.startswith("Started rehearsal `r-") and "(2 runs)" in started
     parent = standin.wait_for(lambda s: s.messages("C0OPS")[0] if s.messages("C0OPS") else None)
@@ -73,8 +74,9 @@ def test_a_full_rehearsal_reports_live_and_ends_with_chart_and_journal(slack: Sl
     assert journal.data is not None and json.loads(journal.data)["verdict"] == "pass"
 
 
-def test_starting_and_aborting_need_the_release_managers_role(slack: SlackDriver,
-                                                              standin: SlackStandin) -> None:
+def test_starting_and_aborting_need_the_release_managers_role(
+    slack: SlackDriver, standin: SlackStandin
+) -> None:
     refused = _reply(slack, standin, "rehearse tenacity-retry", user="UNOBODY1")
     assert refused.startswith("Only members of the release_managers role can do that.")
     click = slack.block_action("rehearse_abort", "r-00000000", user_id="UNOBODY1")
@@ -84,7 +86,8 @@ def test_starting_and_aborting_need_the_release_managers_role(slack: SlackDriver
 
 
 def test_abort_by_button_stops_the_target_and_a_second_start_is_refused(
-        slack: SlackDriver, standin: SlackStandin, tmp_path: Path) -> None:
+    slack: SlackDriver, standin: SlackStandin, tmp_path: Path
+) -> None:
     started = _reply(slack, standin, "rehearse hangs")
     rehearsal_id = started.split("`")[1]
     assert eventually(lambda: (tmp_path / "pids").exists() and (tmp_path / "pids").read_text().strip())
@@ -93,14 +96,16 @@ def test_abort_by_button_stops_the_target_and_a_second_start_is_refused(
     click = slack.block_action("rehearse_abort", rehearsal_id, user_id=ADMIN)
     [answer] = standin.wait_for_response(click.response_url_name)
     assert answer["text"] == f"Aborting rehearsal `{rehearsal_id}`: its target is being stopped."
-    standin.wait_for(lambda s: any("aborted" in m.text for m in s.messages("C0OPS") if m.thread_ts is None),
-                     timeout=30)
+    standin.wait_for(
+        lambda s: any("aborted" in m.text for m in s.messages("C0OPS") if m.thread_ts is None), timeout=30
+    )
     pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
     assert eventually(lambda: not any(_alive(pid) for pid in pids))
 
 
 def test_a_crash_mid_rehearsal_leaves_no_process_and_reports_interrupted(
-        rehearsing_iris: IrisServer, slack: SlackDriver, standin: SlackStandin, tmp_path: Path) -> None:
+    rehearsing_iris: IrisServer, slack: SlackDriver, standin: SlackStandin, tmp_path: Path
+) -> None:
     started = _reply(slack, standin, "rehearse hangs")
     rehearsal_id = started.split("`")[1]
     assert eventually(lambda: (tmp_path / "pids").exists() and (tmp_path / "pids").read_text().strip())
@@ -110,8 +115,10 @@ def test_a_crash_mid_rehearsal_leaves_no_process_and_reports_interrupted(
     rehearsing_iris.start()
     pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
     assert eventually(lambda: not any(_alive(pid) for pid in pids))
-    standin.wait_for(lambda s: any(f"`{rehearsal_id}`" in m.text and "interrupted" in m.text
-                                   for m in s.messages("C0OPS")), timeout=30)
+    standin.wait_for(
+        lambda s: any(f"`{rehearsal_id}`" in m.text and "interrupted" in m.text for m in s.messages("C0OPS")),
+        timeout=30,
+    )
     status = _reply(slack, standin, f"rehearse status {rehearsal_id}")
     assert "interrupted" in status
 
@@ -121,4 +128,3 @@ def test_dry_run_shows_the_plan_and_runs_nothing(slack: SlackDriver, standin: Sl
     assert plan.startswith("*Dry run* of *tenacity-retry*: nothing is started.")
     assert "gap before attempt 2: 0.14 s–0.26 s" in plan
     assert standin.messages("C0OPS") == []
-

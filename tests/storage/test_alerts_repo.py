@@ -24,8 +24,9 @@ def payload(name: str = "alertmanager_firing.json") -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
 
 
-def ingest(engine: Engine, data: dict[str, Any], source: str = "alertmanager",
-           at: datetime = NOW) -> repo.Ingested:
+def ingest(
+    engine: Engine, data: dict[str, Any], source: str = "alertmanager", at: datetime = NOW
+) -> repo.Ingested:
     note = parse_notification(source, json.dumps(data).encode())
     with session_scope(engine) as session:
         return repo.ingest(session, note, "C0INC", None, at)
@@ -88,8 +89,12 @@ def test_resolve_and_refire_are_recorded_with_their_times(engine: Engine) -> Non
     refired = copy.deepcopy(data)
     refired["alerts"][0]["startsAt"] = "2024-12-12T07:20:00Z"
     ingest(engine, refired, at=NOW + timedelta(minutes=20))
-    assert events(engine) == [("1a30ba71cca2921f", "fired"), ("1a30ba71cca2921f", "resolved"),
-                              (None, "group_resolved"), ("1a30ba71cca2921f", "refired")]
+    assert events(engine) == [
+        ("1a30ba71cca2921f", "fired"),
+        ("1a30ba71cca2921f", "resolved"),
+        (None, "group_resolved"),
+        ("1a30ba71cca2921f", "refired"),
+    ]
     with session_scope(engine) as session:
         times = [repo.as_utc(e.at) for e in session.exec(select(AlertEvent).order_by(AlertEvent.id))]
         group = session.exec(select(AlertGroup)).one()

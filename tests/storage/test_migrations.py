@@ -61,7 +61,6 @@ def test_a_locked_sqlite_database_is_named_as_locked(tmp_path) -> None:
         holder.close()
 
 
-
 def test_readers_do_not_wait_for_a_writer_on_sqlite(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'iris.db'}"
     engine = open_engine(url, busy_timeout_ms=100)

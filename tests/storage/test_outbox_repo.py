@@ -182,7 +182,8 @@ def _enqueue_in_thread(session, key: str):  # type: ignore[no-untyped-def]
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(1)
-    future = pool.submit(lambda: outbox.enqueue(session, NewMessage(kind="post", lane="C1", payload={},
-                                                                    dedupe_key=key)).id)
+    future = pool.submit(
+        lambda: outbox.enqueue(session, NewMessage(kind="post", lane="C1", payload={}, dedupe_key=key)).id
+    )
     pool.shutdown(wait=False)
     return future

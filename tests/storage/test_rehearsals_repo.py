@@ -20,7 +20,8 @@ from storage.db import session_scope
 from storage.models import Rehearsal
 from storage.rehearsals import AlreadyRunning
 
-SCENARIO = parse_scenario("""
+SCENARIO = parse_scenario(
+    """
 name: tiny
 target: {command: ["true"]}
 upstream: http://127.0.0.1:9
@@ -29,16 +30,35 @@ faults:
     match: {method: POST, path: "/v1/jobs*"}
     respond: {status: 504}
     when: {attempts: [1, 2]}
-""", Path("tiny.yml"))
+""",
+    Path("tiny.yml"),
+)
 
 
-def _entry(run: int, attempt: int | None, status: int, received: float, *, path: str = "/v1/jobs",
-           method: str = "POST") -> LedgerEntry:
+def _entry(
+    run: int,
+    attempt: int | None,
+    status: int,
+    received: float,
+    *,
+    path: str = "/v1/jobs",
+    method: str = "POST",
+) -> LedgerEntry:
     injected = status == 504
-    return LedgerEntry(run=run, fault_id="gw-timeout" if attempt else None, attempt=attempt, method=method,
-                       path=path, received_at=received, responded_at=received + 0.25, status=status,
-                       injected=injected, retry_after=None, upstream_latency=None if injected else 0.25,
-                       error=None)
+    return LedgerEntry(
+        run=run,
+        fault_id="gw-timeout" if attempt else None,
+        attempt=attempt,
+        method=method,
+        path=path,
+        received_at=received,
+        responded_at=received + 0.25,
+        status=status,
+        injected=injected,
+        retry_after=None,
+        upstream_latency=None if injected else 0.25,
+        error=None,
+    )
 
 
 # Run 1 recovers with the default model: 504, wait 1 s, 504, wait 2 s, 200; one request off the match.
@@ -57,14 +77,22 @@ def _run_one() -> RunResult:
 
 def _start(engine: Engine, rehearsal_id: str, scenario: str = "tiny") -> Rehearsal:
     with session_scope(engine) as session:
-        return rehearsals.start(session, id=rehearsal_id, scenario=scenario, runs_planned=5, dry_run=False,
-                                started_by="U1", channel_id="C1")
+        return rehearsals.start(
+            session,
+            id=rehearsal_id,
+            scenario=scenario,
+            runs_planned=5,
+            dry_run=False,
+            started_by="U1",
+            channel_id="C1",
+        )
 
 
 def _finish(engine: Engine, rehearsal_id: str, status: str = "completed") -> Rehearsal | None:
     with session_scope(engine) as session:
-        return rehearsals.finish(session, rehearsal_id, status=status, verdict="pass",
-                                 summary={"verdict": "pass"}, reason=None)
+        return rehearsals.finish(
+            session, rehearsal_id, status=status, verdict="pass", summary={"verdict": "pass"}, reason=None
+        )
 
 
 def test_a_rehearsal_round_trips_with_its_runs_and_attempts(engine: Engine) -> None:
@@ -83,7 +111,11 @@ def test_a_rehearsal_round_trips_with_its_runs_and_attempts(engine: Engine) -> N
         attempts = rehearsals.attempts_of(session, "r-00000001")
     assert rehearsal is not None
     assert (rehearsal.status, rehearsal.verdict, rehearsal.runs_done, rehearsal.message_id) == (
-        "completed", "pass", 1, 42)
+        "completed",
+        "pass",
+        1,
+        42,
+    )
     assert json.loads(rehearsal.summary) == {"verdict": "pass"}
     assert [(r.run, r.exit_code, r.recovery, r.faults_injected) for r in runs] == [(1, 0, 3.5, 2)]
     assert json.loads(runs[0].reasons) == []
@@ -91,22 +123,42 @@ def test_a_rehearsal_round_trips_with_its_runs_and_attempts(engine: Engine) -> N
     assert [gap["before_attempt"] for gap in detail["gaps"]] == [2, 3]
     assert detail["gaps"][1]["bounds"]["nominal_low"] == 2.0
     assert [(a.path, a.attempt, a.status, a.injected) for a in attempts] == [
-        ("/health", None, 200, False), ("/v1/jobs", 1, 504, True), ("/v1/jobs", 2, 504, True),
-        ("/v1/jobs", 3, 200, False)]
+        ("/health", None, 200, False),
+        ("/v1/jobs", 1, 504, True),
+        ("/v1/jobs", 2, 504, True),
+        ("/v1/jobs", 3, 200, False),
+    ]
     assert (attempts[1].received_at, attempts[1].responded_at, attempts[1].upstream_latency) == (
-        100.0, 100.25, None)
+        100.0,
+        100.25,
+        None,
+    )
 
 
 def test_a_second_start_names_the_running_one_and_leaves_the_session_usable(engine: Engine) -> None:
     _start(engine, "r-00000001")
     with session_scope(engine) as session:
         with pytest.raises(AlreadyRunning) as caught:
-            rehearsals.start(session, id="r-00000002", scenario="tiny", runs_planned=1, dry_run=True,
-                             started_by="U2", channel_id="C1")
+            rehearsals.start(
+                session,
+                id="r-00000002",
+                scenario="tiny",
+                runs_planned=1,
+                dry_run=True,
+                started_by="U2",
+                channel_id="C1",
+            )
         assert caught.value.rehearsal_id == "r-00000001"
         audit.record(session, Actor("U2"), Action("rehearsal.start", "tiny", outcome="refused"))
-        rehearsals.start(session, id="r-00000003", scenario="other", runs_planned=1, dry_run=False,
-                         started_by="cli", channel_id=None)
+        rehearsals.start(
+            session,
+            id="r-00000003",
+            scenario="other",
+            runs_planned=1,
+            dry_run=False,
+            started_by="cli",
+            channel_id=None,
+        )
     with session_scope(engine) as session:
         assert audit.count(session) == 1
         assert sorted(r.id for r in rehearsals.running(session)) == ["r-00000001", "r-00000003"]
@@ -192,10 +244,26 @@ def test_recent_lists_the_newest_first(engine: Engine) -> None:
 
 def test_a_restart_interrupts_only_its_own_hosts_rehearsals(engine: Engine) -> None:
     with session_scope(engine) as session:
-        rehearsals.start(session, id="r-0000000a", scenario="mine", runs_planned=1, dry_run=False,
-                   started_by="U1", channel_id="C1", owner="host-a")
-        rehearsals.start(session, id="r-0000000b", scenario="theirs", runs_planned=1, dry_run=False,
-                   started_by="U1", channel_id="C1", owner="host-b")
+        rehearsals.start(
+            session,
+            id="r-0000000a",
+            scenario="mine",
+            runs_planned=1,
+            dry_run=False,
+            started_by="U1",
+            channel_id="C1",
+            owner="host-a",
+        )
+        rehearsals.start(
+            session,
+            id="r-0000000b",
+            scenario="theirs",
+            runs_planned=1,
+            dry_run=False,
+            started_by="U1",
+            channel_id="C1",
+            owner="host-b",
+        )
     with session_scope(engine) as session:
         assert [r.id for r in rehearsals.interrupt_running(session, owner="host-a")] == ["r-0000000a"]
     with session_scope(engine) as session:

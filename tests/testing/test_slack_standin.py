@@ -324,8 +324,9 @@ def test_block_holds_response_url_posts(standin: SlackStandin) -> None:
     assert [body["text"] for body in standin.wait_for_response("cmd3")] == ["later"]
 
 
-def test_reset_lets_blocked_calls_through_and_forgets_the_block(standin: SlackStandin,
-                                                                client: WebClient) -> None:
+def test_reset_lets_blocked_calls_through_and_forgets_the_block(
+    standin: SlackStandin, client: WebClient
+) -> None:
     standin.block("auth.test")
     caller, results = _in_background(client.auth_test)
     standin.wait_for(lambda s: s.in_flight("auth.test") == 1)
@@ -348,8 +349,9 @@ def test_stop_lets_blocked_calls_through() -> None:
     assert _finished(poster) and results[0]["ok"]
 
 
-def test_clear_failures_drops_scripted_failures_but_keeps_calls(standin: SlackStandin,
-                                                               client: WebClient) -> None:
+def test_clear_failures_drops_scripted_failures_but_keeps_calls(
+    standin: SlackStandin, client: WebClient
+) -> None:
     standin.fail_next("chat.postMessage", status=500, times=5)
     standin.fail_response_url("cmd4", 500, times=5)
     api_error(lambda: client.chat_postMessage(channel="C1", text="fails"))

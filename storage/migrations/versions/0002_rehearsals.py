@@ -34,8 +34,14 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
     )
-    op.create_index("uq_rehearsal_running_scenario", "rehearsal", ["scenario"], unique=True,
-                    sqlite_where=RUNNING_ONLY, postgresql_where=RUNNING_ONLY)
+    op.create_index(
+        "uq_rehearsal_running_scenario",
+        "rehearsal",
+        ["scenario"],
+        unique=True,
+        sqlite_where=RUNNING_ONLY,
+        postgresql_where=RUNNING_ONLY,
+    )
     op.create_table(
         "rehearsal_run",
         sa.Column("id", sa.Integer(), primary_key=True),

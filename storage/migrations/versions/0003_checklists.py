@@ -70,8 +70,14 @@ def upgrade() -> None:
         sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("undone_by", sa.String(32), nullable=True),
     )
-    op.create_index("uq_checklist_signoff_active", "checklist_signoff", ["checklist_id", "position"],
-                    unique=True, sqlite_where=ACTIVE_ONLY, postgresql_where=ACTIVE_ONLY)
+    op.create_index(
+        "uq_checklist_signoff_active",
+        "checklist_signoff",
+        ["checklist_id", "position"],
+        unique=True,
+        sqlite_where=ACTIVE_ONLY,
+        postgresql_where=ACTIVE_ONLY,
+    )
     op.create_table(
         "checklist_event",
         sa.Column("id", sa.Integer(), primary_key=True),

@@ -56,8 +56,12 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(32), nullable=False),
         sa.Column("answer", sa.String(16), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("briefing_id", "occurrence_at", "user_id",
-                            name="uq_briefing_answer_briefing_id_occurrence_at_user_id"),
+        sa.UniqueConstraint(
+            "briefing_id",
+            "occurrence_at",
+            "user_id",
+            name="uq_briefing_answer_briefing_id_occurrence_at_user_id",
+        ),
     )
 
 

@@ -28,8 +28,9 @@ def log_attempt(attempt: int, sent_at: float, status: int | None, received_at: f
 
 def post_job(attempt: int) -> tuple[int | None, float | None]:
     """POST the job once with urllib.request: (status or None without a response, Retry-After seconds)."""
-    request = urllib.request.Request(jobs_url(), data=json.dumps(JOB).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        jobs_url(), data=json.dumps(JOB).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     headers: Message | dict[str, str] = {}
     sent_at = time.monotonic()
     try:
