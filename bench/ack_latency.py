@@ -21,8 +21,8 @@ import aiohttp
 import httpx
 from benchlib import machine, percentile, stop_process
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.server import SlackStandin
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_FILE = BENCH_DIR / "results" / "ack_latency.json"

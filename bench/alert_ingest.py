@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from benchlib import machine, percentile, stop_process
 
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.server import SlackStandin
 from storage.db import open_engine, read_scope
 
 BENCH_DIR = Path(__file__).resolve().parent

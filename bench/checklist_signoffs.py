@@ -21,8 +21,8 @@ from benchlib import machine, percentile, stop_process
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.server import SlackStandin
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_FILE = BENCH_DIR / "results" / "checklist_signoffs.json"

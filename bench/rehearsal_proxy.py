@@ -26,11 +26,11 @@ import uvloop
 from aiohttp import web
 from benchlib import machine, percentile, stop_process
 
-from bot.rehearsal.ledger import Ledger
-from bot.rehearsal.proxy import FaultProxy
-from bot.rehearsal.runner import Rehearsal, RehearsalResult
-from bot.rehearsal.scenario import Fault, Scenario, parse_scenario
-from bot.rehearsal.targets import MARKER_ENV
+from bot.rehearsals.ledger import Ledger
+from bot.rehearsals.proxy import FaultProxy
+from bot.rehearsals.runner import Rehearsal, RehearsalResult
+from bot.rehearsals.scenario import Fault, Scenario, parse_scenario
+from bot.rehearsals.targets import MARKER_ENV
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_FILE = BENCH_DIR / "results" / "rehearsal_proxy.json"

@@ -30,7 +30,7 @@ from bot.briefings.scheduler import BriefingScheduler
 from bot.briefings.when import Schedule
 from bot.i18n import Translator
 from bot.outbox import Outbox, post_message
-from commands.brief.views import render_firing
+from commands.briefings.views import render_firing
 from storage.db import open_engine, read_scope
 from storage.migrate import upgrade
 from storage.models import Briefing, BriefingFiring, OutboxMessage

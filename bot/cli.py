@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config, require_slack_credentials
-from bot.manifest import ManifestError, dump_manifest, load_manifest, render_manifest
+from bot.slack.manifest import ManifestError, dump_manifest, load_manifest, render_manifest
 from storage import audit
 from storage.db import DatabaseUnavailable, check_reachable, open_engine, safe_url, session_scope
 from storage.migrate import upgrade
@@ -170,7 +170,7 @@ def run_db_audit(args: argparse.Namespace) -> int:
 
 def run_rehearse(args: argparse.Namespace) -> int:
     """Exit 0 on pass, 1 on fail or inconclusive, 2 on an invalid scenario: usable as a CI gate."""
-    from bot.rehearsal.cli import rehearse_from_terminal  # the engine is not needed by other commands
+    from bot.rehearsals.cli import rehearse_from_terminal  # the engine is not needed by other commands
 
     return rehearse_from_terminal(args.file, runs=args.runs, as_json=args.json, check_only=args.check)
 

@@ -8,19 +8,19 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from bot.alerts.selftest import AlertTester
+from bot.alerts.alert_test import AlertTester
 from bot.alerts.service import AlertService
 from bot.briefings.service import BriefingService
 from bot.checklists.service import ChecklistService
 from bot.config import Config
 from bot.i18n import Translator
-from bot.identity import IdentityCache
 from bot.jobs import JobRunner
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.permissions import Roles
-from bot.rehearsal.service import RehearsalService
-from bot.slack_api import SlackGateway
+from bot.rehearsals.service import RehearsalService
+from bot.slack.api import SlackGateway
+from bot.slack.identity import IdentityCache
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from bot.alerts.alert_test import AlertTester
 from bot.alerts.alertmanager import AlertmanagerClient
 from bot.alerts.routing import Router
-from bot.alerts.selftest import AlertTester
 from bot.alerts.service import AlertService
 from bot.briefings.scheduler import BriefingScheduler
 from bot.briefings.service import BriefingService
@@ -28,14 +28,14 @@ from bot.checklists.service import ChecklistService
 from bot.config import Config, ConfigError, Settings
 from bot.deps import Deps
 from bot.i18n import Translator
-from bot.identity import IdentityCache
 from bot.jobs import JobRunner
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.permissions import Roles
-from bot.poster import OutboxPoster, PosterSettings
-from bot.rehearsal.service import RehearsalService
-from bot.slack_api import SlackGateway
+from bot.rehearsals.service import RehearsalService
+from bot.slack.api import SlackGateway
+from bot.slack.identity import IdentityCache
+from bot.slack.poster import OutboxPoster, PosterSettings
 from commands.alerts.notifier import AlertNotifier
 from storage import outbox as outbox_repo
 from storage.clock import utcnow
@@ -170,7 +170,7 @@ class Background:
 
     def _recover_rehearsals(self) -> None:
         """Rehearsals a previous process left running were cut off: say so where they were shown."""
-        from commands.rehearse.flow import announce_interrupted
+        from commands.rehearsals.publisher import announce_interrupted
 
         interrupted = self.deps.rehearsals.interrupt_leftovers()
         if interrupted:
@@ -226,7 +226,7 @@ class Background:
 
 
 def _briefing_scheduler(deps: Deps, scheduler: BackgroundScheduler) -> BriefingScheduler:
-    from commands.brief import firing_message
+    from commands.briefings import firing_message
 
     grace = timedelta(seconds=deps.config.iris.briefings.grace_seconds)
     return BriefingScheduler(
@@ -254,7 +254,7 @@ def serve(config: Config, *, host: str, port: int) -> None:
 
     from bot.logs import configure_logging
     from bot.server import create_server
-    from bot.slack_app import create_app
+    from bot.slack.app import create_app
 
     configure_logging(secrets=_secrets(config))
     check_app_token(config.settings)

@@ -21,7 +21,7 @@ from bot import __version__
 from bot.alerts.http import ALERT_PATHS, MAX_ALERT_BODY_BYTES, alert_routes
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
-from bot.slack_request import to_bolt_request
+from bot.slack.request import to_bolt_request
 from storage.db import DatabaseUnavailable, check_reachable
 from storage.migrate import current_revision, head_revision
 

@@ -3,15 +3,16 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from commands import alert_test, alerts, brief, checklist, help, incidents, rehearse, status
+from commands import alerts, briefings, checklists, help, rehearsals, status
+from commands.alerts import alert_test, incidents
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     help.register(app, deps)
     status.register(app, deps)
-    rehearse.register(app, deps)
-    checklist.register(app, deps)
-    brief.register(app, deps)
+    rehearsals.register(app, deps)
+    checklists.register(app, deps)
+    briefings.register(app, deps)
     incidents.register(app, deps)
     alerts.register(app, deps)
     alert_test.register(app, deps)

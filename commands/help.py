@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.deps import Deps
 from bot.i18n import N_, Translator
-from commands.base import (
+from commands.kit import (
     COMMAND,
     escape_mrkdwn,
     observe_ack,

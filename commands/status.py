@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.i18n import Translator
 from bot.permissions import require_role
 from bot.status import StatusReport, format_uptime, gather_status
-from commands.base import (
+from commands.kit import (
     COMMAND,
     Invocation,
     ack_then_submit,

@@ -13,8 +13,8 @@ LOCALES=bot/locale
 POT=$LOCALES/iris.pot
 CATALOG_LANGUAGES=(ko)
 
-# User-facing text lives in bot/, commands/ and storage/; bot/testing/ is test tooling, not product.
-mapfile -t SOURCES < <(find bot commands storage -name '*.py' -not -path 'bot/testing/*' | LC_ALL=C sort)
+# User-facing text lives in bot/, commands/ and storage/; bot/slack_standin/ plays Slack, not IRIS.
+mapfile -t SOURCES < <(find bot commands storage -name '*.py' -not -path 'bot/slack_standin/*' | LC_ALL=C sort)
 
 # The same keywords as tests/bot/test_i18n.py: t("…") and deps.t("…"), N_("…") in tables,
 # and t.plural("…", "…", n).

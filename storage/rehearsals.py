@@ -15,8 +15,8 @@ from storage.clock import utcnow
 from storage.models import Rehearsal, RehearsalAttempt, RehearsalRun
 
 if TYPE_CHECKING:  # storage stores the engine's results but does not depend on the engine to run
-    from bot.rehearsal.analysis import RunResult
-    from bot.rehearsal.ledger import LedgerEntry
+    from bot.rehearsals.analysis import RunResult
+    from bot.rehearsals.ledger import LedgerEntry
 
 RUNNING = "running"
 ENDINGS = ("completed", "failed", "aborted", "interrupted")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.server import SlackStandin
 from storage.db import open_engine
 from storage.migrate import upgrade
 

@@ -11,9 +11,9 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.checklists.library import TemplateLibrary
 from bot.checklists.rules import Act, Holds, Refused, already_done, check
 from bot.checklists.state import ChecklistState, load_state
-from bot.checklists.templates import TemplateLibrary
 from bot.checklists.trail import GENESIS, Verification, detail_json, event_hash, verify_record
 from bot.i18n import N_
 from storage import checklists as repo

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.permissions import require_role
 from commands.alerts.views import ACK_ACTION, SILENCE_PATTERN, UNSILENCE_ACTION, clock_time
-from commands.base import Invocation, reply, run_for_user
+from commands.kit import Invocation, reply, run_for_user
 from storage import audit
 from storage.audit import Action
 from storage.db import session_scope

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.i18n import Translator
-from commands.base import escape_mrkdwn
+from commands.kit import escape_mrkdwn
 from storage.alerts import FIRING, as_utc
 from storage.models import Alert, AlertEvent, AlertGroup
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
-from bot.testing.standin_model import StoredMessage
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.model import StoredMessage
+from bot.slack_standin.server import SlackStandin
 from storage.db import read_scope
 from storage.models import AlertGroup
 from tests.e2e.conftest import IrisServer, database_of, driving, running, server_env

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.server import SlackStandin
 from tests.alerts.conftest import ONCALL, TOKEN, alerting_env, top_level
 from tests.alerts.real_alertmanager import RealAlertmanager
 from tests.e2e.conftest import SIGNING_SECRET, IrisServer

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.server import SlackStandin
 from storage.db import open_engine
 from tests.alerts.conftest import ONCALL, TOKEN, alerting_env, group_ids, thread, top_level
 from tests.alerts.real_alertmanager import RealAlertmanager

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.server import SlackStandin
 from storage import alerts as repo
 from storage.db import read_scope
 from tests.alerts.conftest import ONCALL, alerting_env, fixture, send, thread, top_level

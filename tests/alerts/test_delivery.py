@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 
 from bot.config import load_config
 from bot.deps import Deps
-from bot.poster import OutboxPoster
 from bot.runtime import build_deps
-from bot.testing.slack_standin import SlackStandin
+from bot.slack.poster import OutboxPoster
+from bot.slack_standin.server import SlackStandin
 from commands.alerts.notifier import AlertNotifier
 from tests.alerts.conftest import ALERTS_YML, fixture, top_level
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.deps import Deps
-from bot.testing.slack_standin import SlackStandin
-from commands.base import Invocation
-from commands.incidents import MAX_LISTED, MAX_TEXT, list_incidents
+from bot.slack_standin.server import SlackStandin
+from commands.alerts.incidents import MAX_LISTED, MAX_TEXT, list_incidents
+from commands.kit import Invocation
 from tests.alerts.test_delivery import group_payload, make_deps
 
 

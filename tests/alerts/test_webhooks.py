@@ -8,7 +8,7 @@ import json
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.server import SlackStandin
 from storage.db import read_scope
 from storage.models import Alert, AlertGroup
 from tests.alerts.conftest import TOKEN, block_text, fixture, group_ids, send, thread, top_level

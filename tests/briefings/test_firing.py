@@ -20,7 +20,7 @@ from bot.briefings.service import BriefingService, Draft, NothingLeft
 from bot.briefings.when import Schedule
 from bot.i18n import Translator
 from bot.outbox import Outbox, post_message
-from commands.brief.views import render_firing
+from commands.briefings.views import render_firing
 from storage import briefings as repo
 from storage.db import read_scope
 from storage.models import Briefing, BriefingFiring, OutboxMessage

@@ -23,9 +23,9 @@ from bot.briefings.when import Schedule
 from bot.config import load_config
 from bot.deps import Deps
 from bot.runtime import build_deps
-from commands.base import Invocation
-from commands.brief import _show_answers, add, cancel, edit, firing_message, record_answer
-from commands.brief.parse import BriefArgs
+from commands.briefings import _show_answers, add, cancel, edit, firing_message, record_answer
+from commands.briefings.parse import BriefArgs
+from commands.kit import Invocation
 from storage import audit
 from storage import briefings as repo
 from storage.db import read_scope, session_scope

@@ -9,7 +9,7 @@ import pytest
 from bot.briefings.when import Schedule
 from bot.errors import UserError
 from bot.i18n import Translator
-from commands.brief.parse import BriefArgs, parse_brief_args
+from commands.briefings.parse import BriefArgs, parse_brief_args
 
 NOW = datetime(2024, 12, 12, 3, 0, tzinfo=UTC)  # 12:00 in Seoul
 

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
-from bot.testing.standin_model import StoredMessage
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.model import StoredMessage
+from bot.slack_standin.server import SlackStandin
 from storage import briefings as repo
 from storage.db import open_engine, read_scope
 from storage.models import BriefingAnswer

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import Engine
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
-from bot.testing.standin_model import StoredMessage
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.model import StoredMessage
+from bot.slack_standin.server import SlackStandin
 from storage import audit
 from storage.db import read_scope
 from tests.checklists.conftest import EXAMPLES

@@ -10,13 +10,13 @@ import pytest
 from bot.checklists.state import ChecklistState, ItemState, Note, Standing
 from bot.errors import UserError
 from bot.i18n import Translator
-from commands.checklist.parse import (
+from commands.checklists.parse import (
     ChecklistArgs,
     parse_button_value,
     parse_checklist_args,
     parse_click_value,
 )
-from commands.checklist.views import (
+from commands.checklists.views import (
     MESSAGE_BLOCKS,
     item_line,
     paginate,

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.server import SlackStandin
 from storage.migrate import head_revision
 from tests.e2e.conftest import SCHEMA, iris_command, server_env
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.outbox import Outbox, post_message
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.server import SlackStandin
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage

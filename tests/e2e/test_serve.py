@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.server import SlackStandin
 from storage import audit, outbox
 from storage.clock import utcnow
 from storage.db import session_scope

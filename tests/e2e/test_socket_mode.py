@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.testing.driver import SlackDriver
-from bot.testing.slack_standin import SlackStandin
+from bot.slack_standin.driver import SlackDriver
+from bot.slack_standin.server import SlackStandin
 from tests.e2e.conftest import IrisServer, eventually, free_port, server_env
 from tests.e2e.test_cli import run_iris
 

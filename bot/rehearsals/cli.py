@@ -1,0 +1,74 @@
+"""`iris rehearse FILE`: validate or run a scenario from a terminal or CI and say how it went."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from bot.rehearsals.report import progress_line, summary
+from bot.rehearsals.runner import Progress, Rehearsal
+from bot.rehearsals.scenario import ScenarioError, load_scenario
+
+INVALID = 2
+
+
+def rehearse_from_terminal(path: Path, *, runs: int | None, as_json: bool, check_only: bool) -> int:
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        print(f"iris: {path} is not a valid scenario:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return INVALID
+    if check_only:
+        print(f"{path}: valid. {scenario.summary()}")
+        return 0
+    rehearsal = Rehearsal(
+        scenario,
+        runs=runs,
+        on_progress=_print_progress,
+        alertmanager_url=os.environ.get("IRIS_ALERTMANAGER_URL") or None,
+    )
+    stopper = _abort_on_signals(rehearsal.abort)
+    with stopper:
+        result = rehearsal.run()
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(summary(result)))
+    if stopper.signal is not None:
+        return 128 + stopper.signal  # the shell's convention: 130 after Ctrl-C, 143 after SIGTERM
+    passed = result.status == "completed" and result.verdict is not None and result.verdict.verdict == "pass"
+    return 0 if passed else 1
+
+
+def _print_progress(progress: Progress) -> None:
+    print(progress_line(progress), file=sys.stderr, flush=True)
+
+
+class _abort_on_signals:
+    """Ctrl-C or SIGTERM ends the rehearsal cleanly: the target's processes and the proxy go too."""
+
+    def __init__(self, abort: threading.Event) -> None:
+        self._abort = abort
+        self._previous: dict[int, object] = {}
+        self.signal: int | None = None
+
+    def __enter__(self) -> None:
+        # SIGHUP too: a closed terminal must not leave the target running in its own session.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        print("iris: stopping the rehearsal and cleaning up…", file=sys.stderr, flush=True)
+        self.signal = signum
+        self._abort.set()
+
+    def __exit__(self, *_: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]

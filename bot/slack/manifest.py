@@ -1,0 +1,53 @@
+"""`iris manifest`: the repository's manifest.yml with a deployment's URL or Socket Mode filled in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+EVENTS_PATH = "/slack/events"
+
+
+class ManifestError(Exception):
+    """The manifest cannot be produced; the message is one sentence."""
+
+
+def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
+    if not path.is_file():
+        raise ManifestError(f"manifest.yml was not found at {path}; run iris from a checkout of IRIS.")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def render_manifest(manifest: dict[str, Any], *, url: str | None, socket_mode: bool) -> dict[str, Any]:
+    """HTTP mode points every request URL at URL/slack/events; Socket Mode removes them."""
+    if not socket_mode and url is None:
+        raise ManifestError("Give --url https://your-host (where iris serve is reachable) or --socket-mode.")
+    events_url = _events_url(url) if url else None
+    rendered = yaml.safe_load(yaml.safe_dump(manifest))  # a deep copy
+    for command in rendered["features"]["slash_commands"]:
+        _set_or_drop(command, "url", events_url, socket_mode)
+    _set_or_drop(rendered["settings"]["interactivity"], "request_url", events_url, socket_mode)
+    rendered["settings"]["socket_mode_enabled"] = socket_mode
+    return rendered
+
+
+def _set_or_drop(section: dict[str, Any], key: str, value: str | None, drop: bool) -> None:
+    if drop:
+        section.pop(key, None)
+    else:
+        section[key] = value
+
+
+def _events_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise ManifestError(f"--url must be an https:// address that Slack can reach, not {url!r}.")
+    return f"https://{parts.netloc}{parts.path.rstrip('/')}{EVENTS_PATH}"
+
+
+def dump_manifest(manifest: dict[str, Any]) -> str:
+    return yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)

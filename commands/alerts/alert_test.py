@@ -1,0 +1,123 @@
+"""`/iris alert-test [timeout=SECONDS]` (role oncall): the alert path checked end to end, case by case."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.alerts.alert_test import AlertTest, Busy, CaseResult
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.i18n import N_, Translator
+from bot.permissions import require_role
+from commands.kit import COMMAND, Invocation, ack_then_submit, escape_mrkdwn, reply, subcommand_is
+from storage import audit
+from storage.audit import Action
+from storage.db import session_scope
+from storage.outbox import NewMessage
+
+ROLE = "oncall"
+DEFAULT_TIMEOUT_S = 300  # per case: Alertmanager's default group_interval is 5 minutes
+TIMEOUT_RANGE = (5, 1800)
+ICONS = {"pass": ":white_check_mark:", "fail": ":x:", "skip": ":fast_forward:"}
+CASE_NAMES = (
+    N_("a single alert fires"),
+    N_("a second alert joins the group"),
+    N_("one alert resolves"),
+    N_("the group resolves"),
+    N_("it re-fires after resolving"),
+    N_("a label routes it to a second channel"),
+    N_("a silence suppresses the next notification"),
+    N_("a 120-alert group renders within Slack's limits"),
+)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command(COMMAND, matchers=[subcommand_is("alert-test")])
+    async def handle_alert_test(
+        ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> None:
+        await ack_then_submit(ack, deps, command, context, parse_alert_test_args, start_alert_test)
+
+
+def parse_alert_test_args(t: Translator, rest: str) -> int:
+    text = rest.strip()
+    if not text:
+        return DEFAULT_TIMEOUT_S
+    found = re.fullmatch(r"timeout=(\d{1,5})", text)
+    if found is None or not TIMEOUT_RANGE[0] <= int(found.group(1)) <= TIMEOUT_RANGE[1]:
+        raise UserError(
+            t(
+                "Usage: `{command} alert-test [timeout=SECONDS]`, with {low} to {high} seconds per case.",
+                command=COMMAND,
+                low=TIMEOUT_RANGE[0],
+                high=TIMEOUT_RANGE[1],
+            )
+        )
+    return int(found.group(1))
+
+
+def start_alert_test(deps: Deps, invocation: Invocation, timeout: int) -> NewMessage:
+    require_role(deps.engine, deps.roles, deps.t, invocation.actor, ROLE, "alert.test")
+
+    def report(test: AlertTest, results: list[CaseResult]) -> None:
+        deps.outbox.send(reply(invocation, render_results(deps.t, test, results), source="alert-test"))
+
+    try:
+        test = deps.alert_tests.start(float(timeout), report)
+    except Busy:
+        raise UserError(
+            deps.t("An alert test is already running; its results will be posted when it ends.")
+        ) from None
+    with session_scope(deps.engine) as session:
+        audit.record(
+            session,
+            invocation.actor,
+            Action(name="alert.test", target=test.run_id, detail={"timeout": timeout}),
+        )
+    return reply(
+        invocation,
+        deps.t(
+            "Running {n} alert tests (run `{run}`) through {path}; the results will appear here. Each case "
+            "waits up to {timeout} s.",
+            n=len(CASE_NAMES),
+            run=test.run_id,
+            path=_path(deps.t, test),
+            timeout=timeout,
+        ),
+        source="alert-test",
+    )
+
+
+def _path(t: Translator, test: AlertTest) -> str:
+    return t("Alertmanager") if test.via_alertmanager else t("IRIS's own webhook")
+
+
+def render_results(t: Translator, test: AlertTest, results: list[CaseResult]) -> str:
+    passed = sum(1 for r in results if r.outcome == "pass")
+    skipped = sum(1 for r in results if r.outcome == "skip")
+    head = t(
+        "*{passed} of {total} alert tests passed* — run `{run}` through {path}",
+        passed=passed,
+        total=len(results),
+        run=test.run_id,
+        path=_path(t, test),
+    )
+    if skipped:
+        head += " " + t("({n} skipped)", n=skipped)
+    return "\n".join([head, *(_line(t, r) for r in results)])
+
+
+def _line(t: Translator, result: CaseResult) -> str:
+    line = f"{ICONS[result.outcome]} {t(result.key)}"
+    if result.outcome == "pass" and result.seconds is not None:
+        line += " — " + t("{seconds} s", seconds=f"{result.seconds:.1f}")
+    elif result.outcome == "skip":
+        line += " — " + t("skipped: {reason}", reason=t(result.detail))
+    elif result.detail:
+        values = {name: escape_mrkdwn(value)[:200] for name, value in result.values.items()}
+        line += " — " + t(result.detail, **values)
+    return line

@@ -1,0 +1,90 @@
+"""`/iris incidents`: the open alert groups, with their state and links, shown to the one who asked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlmodel import Session
+
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.i18n import Translator
+from commands.alerts.views import clock_time, group_title, labels_line, link, silence_active
+from commands.kit import COMMAND, Invocation, ack_then_submit, reply, subcommand_is
+from storage import outbox as outbox_repo
+from storage.alerts import alerts_of, count_open_groups, open_groups
+from storage.db import read_scope
+from storage.models import AlertGroup
+from storage.outbox import NewMessage
+
+MAX_LISTED = 25
+MAX_TEXT = 3900  # one ephemeral message, well inside Slack's limit
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command(COMMAND, matchers=[subcommand_is("incidents")])
+    async def handle_incidents(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
+        await ack_then_submit(ack, deps, command, context, parse_incidents_args, list_incidents)
+
+
+def parse_incidents_args(t: Translator, rest: str) -> None:
+    if rest.strip():
+        raise UserError(t("`{command} incidents` takes no arguments.", command=COMMAND))
+
+
+def list_incidents(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
+    with read_scope(deps.engine) as session:
+        total = count_open_groups(session)
+        lines = [_group_line(deps, session, group) for group in open_groups(session, MAX_LISTED)]
+    if not lines:
+        return reply(invocation, deps.t("No alert group is firing."), source="incidents")
+    return reply(
+        invocation, _within_limit([deps.t("{n} open alert groups:", n=total), *lines]), source="incidents"
+    )
+
+
+def _group_line(deps: Deps, session: Session, group: AlertGroup) -> str:
+    tz, now = ZoneInfo(deps.config.settings.iris_timezone), deps.clock()
+    assert group.id is not None
+    alerts = alerts_of(session, group.id)
+    firing = sum(1 for a in alerts if a.status == "firing")
+    posted = outbox_repo.get(session, group.message_id) if group.message_id else None
+    where = _permalink(posted.slack_channel, posted.slack_ts) if posted and posted.slack_ts else ""
+    silenced_by = group.silenced_by if silence_active(group, now) else None
+    line = deps.t(
+        "• *{title}* {labels} — {firing} of {total} firing since {since}{state}",
+        title=group_title(group),
+        labels=labels_line(json.loads(group.group_labels)),
+        firing=firing,
+        total=len(alerts),
+        since=clock_time(group.first_seen, tz, now),
+        state=_state(deps.t, group.acked_by, silenced_by),
+    )
+    return line + (f" · {link(where, deps.t('message'))}" if where else "")
+
+
+def _within_limit(lines: list[str]) -> str:
+    """Whole lines only: a line cut short could leave a `<link|` open and garble the rest."""
+    kept = lines[:1]
+    for line in lines[1:]:
+        if sum(len(k) + 1 for k in kept) + len(line) > MAX_TEXT:
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _state(t: Translator, acked_by: str | None, silenced_by: str | None) -> str:
+    parts = []
+    if acked_by:
+        parts.append(t("acknowledged by <@{user}>", user=acked_by))
+    if silenced_by:
+        parts.append(t("silenced by <@{user}>", user=silenced_by))
+    return (" · " + ", ".join(parts)) if parts else ""
+
+
+def _permalink(channel: str | None, ts: str) -> str:
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"

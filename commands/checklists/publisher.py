@@ -1,0 +1,52 @@
+"""The Slack side of a checklist's changes: its message posted, edited from the database, the announcement."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.checklists.state import ChecklistState
+from bot.deps import Deps
+from bot.outbox import post_message, update_message
+from commands.checklists.texts import render_announcement
+from commands.checklists.views import render_checklist
+
+SOURCE = "checklist"
+
+
+class SlackPublisher:
+    """Enqueues in the transaction that changed the checklist, so the change and its message commit together.
+
+    Each change holds the checklist's row lock while it renders, so edits reach the outbox in the
+    order the changes were made and the last edit always shows the latest state.
+    """
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def started(self, session: Session, state: ChecklistState) -> int | None:
+        text, blocks = render_checklist(self._deps.t, state)
+        return self._deps.outbox.send_in(
+            session, post_message(state.checklist.channel_id, text, blocks, source=SOURCE)
+        )
+
+    def changed(self, session: Session, state: ChecklistState, chosen_page: bool = False) -> None:
+        message_id = state.checklist.message_id
+        if message_id is None:
+            return
+        text, blocks = render_checklist(self._deps.t, state, chosen_page)
+        self._deps.outbox.send_in(
+            session, update_message(state.checklist.channel_id, message_id, text, blocks, source=SOURCE)
+        )
+
+    def completed(self, session: Session, state: ChecklistState) -> None:
+        self.changed(session, state)  # finalised: the compact record, no buttons
+        announcement = render_announcement(self._deps.t, state)
+        self._deps.outbox.send_in(
+            session,
+            post_message(
+                state.checklist.channel_id,
+                announcement,
+                source=SOURCE,
+                dedupe_key=f"checklist-complete:{state.id}",
+            ),
+        )

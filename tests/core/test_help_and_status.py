@@ -1,0 +1,106 @@
+"""Pure pieces of the /iris commands: splitting, escaping, argument parsing and Block Kit rendering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.errors import UserError
+from bot.i18n import Translator
+from bot.status import DeadLetter, StatusReport, format_uptime
+from commands.help import USAGE, answer_unknown, render_help
+from commands.kit import escape_mrkdwn, quote_user_text, split_subcommand
+from commands.status import parse_status_args, render_status
+
+T = Translator("en")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ("", "")),
+        ("   ", ("", "")),
+        ("STATUS", ("status", "")),
+        ("status  retry   3", ("status", "retry   3")),
+        ("\u00a0status\tretry all\n", ("status", "retry all")),
+        ('note "unbalanced', ("note", '"unbalanced')),
+        ("리허설 시작", ("리허설", "시작")),
+    ],
+)
+def test_split_subcommand_accepts_any_text(text: str, expected: tuple[str, str]) -> None:
+    assert split_subcommand(text) == expected
+
+
+def test_user_text_cannot_mention_link_or_break_out_of_code() -> None:
+    assert escape_mrkdwn("<!channel> & <https://evil|x>") == "&lt;!channel&gt; &amp; &lt;https://evil|x&gt;"
+    quoted = quote_user_text("`" + "x" * 100)
+    assert quoted.startswith("'x") and quoted.endswith("…") and len(quoted) == 60
+
+
+@pytest.mark.parametrize(
+    ("rest", "ids", "wants"),
+    [
+        ("", None, False),
+        ("retry all", [], True),
+        ("retry 3 14", [3, 14], True),
+        ("RETRY 7", [7], True),
+    ],
+)
+def test_status_arguments(rest: str, ids: list[int] | None, wants: bool) -> None:
+    args = parse_status_args(T, rest)
+    assert (args.retry, args.wants_retry) == (ids, wants)
+
+
+@pytest.mark.parametrize("rest", ["retry", "retry soon", "retry 3 all", "verbose"])
+def test_bad_status_arguments_are_a_sentence(rest: str) -> None:
+    with pytest.raises(UserError) as caught:
+        parse_status_args(T, rest)
+    assert caught.value.sentence.endswith(".")
+
+
+def test_help_covers_every_subcommand_within_block_kit_limits() -> None:
+    body = render_help(T)
+    assert [u.name for u in USAGE] == [
+        "help",
+        "status",
+        "rehearse",
+        "checklist",
+        "brief",
+        "alert-test",
+        "incidents",
+        "note",
+        "report",
+    ]
+    for usage in USAGE:
+        assert f"`/iris {usage.name}" in body["text"]
+    assert "&lt;id&gt;" in body["text"]  # angle brackets in synopses are not read as Slack links
+    assert len(body["blocks"]) <= 50
+
+
+def test_unknown_and_planned_subcommands_are_told_apart() -> None:
+    assert answer_unknown(T, "report")["text"].startswith("`/iris report` is not available yet")
+    assert answer_unknown(T, "deploy")["text"].startswith("IRIS does not know `/iris deploy`")
+
+
+def test_status_renders_dead_letters_escaped() -> None:
+    report = StatusReport(
+        version="0.1.0",
+        uptime_seconds=3725,
+        backend="postgresql",
+        schema_revision="0001_foundation",
+        outbox={"pending": 2, "sending": 1, "dead": 1},
+        dead_letters=[DeadLetter(9, "C0OPS", "post", "channel_not_found <!here>")],
+        stored=[("Outbox messages", 12), ("Audit events", 3)],
+        bot_user_id=None,
+        timezone="Asia/Seoul",
+    )
+    text, blocks = render_status(T, report)
+    assert text == "IRIS 0.1.0: up 1h 2m, postgresql, outbox 3 waiting and 1 dead."
+    rendered = json.dumps(blocks)
+    assert "#9 post" in rendered and "&lt;!here&gt;" in rendered and "not verified yet" in rendered
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(59, "0m 59s"), (3600, "1h 0m"), (90061, "1d 1h 1m")])
+def test_uptime_is_short_and_readable(seconds: float, shown: str) -> None:
+    assert format_uptime(seconds) == shown
