@@ -172,7 +172,7 @@ def stored_alerts(database_url: str) -> int:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from storage.models import Alert
+    from storage.alerts import Alert
 
     engine = open_engine(database_url)
     try:

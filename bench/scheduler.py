@@ -31,9 +31,10 @@ from bot.briefings.when import Schedule
 from bot.i18n import Translator
 from bot.outbox import Outbox, post_message
 from commands.briefings.views import render_firing
+from storage.briefings import Briefing, BriefingFiring
 from storage.db import open_engine, read_scope
 from storage.migrate import upgrade
-from storage.models import Briefing, BriefingFiring, OutboxMessage
+from storage.outbox import OutboxMessage
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_FILE = BENCH_DIR / "results" / "scheduler.json"

@@ -11,14 +11,81 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, update
+from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import Alert, AlertEvent, AlertGroup, OutboxMessage
+from storage.clock import utcnow
+from storage.outbox import OutboxMessage
 
 if TYPE_CHECKING:  # storage stores the engine's values but does not need the engine to run
     from bot.alerts.payload import IncomingAlert, Notification
+
+
+class AlertGroup(SQLModel, table=True):
+    """One alert group as its source names it (source, groupKey), and the Slack message showing it."""
+
+    __tablename__ = "alert_group"
+    __table_args__ = (
+        UniqueConstraint("source", "group_key", name="uq_alert_group_source_group_key"),
+        Index("ix_alert_group_dirty", "dirty"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)  # alertmanager | grafana
+    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    receiver: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(default="firing", max_length=16)  # firing | resolved
+    group_labels: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    common_labels: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    external_url: str = Field(default="", sa_column=Column(Text, nullable=False))
+    channel: str = Field(max_length=32)
+    mention: str | None = Field(default=None, max_length=32)
+    message_id: int | None = None  # the outbox post showing it; no foreign key, the outbox is pruned
+    dirty: bool = True  # changed since Slack was last told; the notifier clears it
+    version: int = 0  # bumped by every change, so the notifier only clears what it rendered
+    truncated: int = 0  # alerts the source left out of its last notification
+    first_seen: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    acked_by: str | None = Field(default=None, max_length=32)
+    acked_at: datetime | None = None
+    silence_id: str | None = Field(default=None, max_length=64)
+    silenced_by: str | None = Field(default=None, max_length=32)
+    silenced_until: datetime | None = None
+
+
+class Alert(SQLModel, table=True):
+    """One alert of a group, by fingerprint, as last reported."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("group_id", "fingerprint", name="uq_alert_group_id_fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_group.id")
+    fingerprint: str = Field(max_length=64)
+    status: str = Field(max_length=16)  # firing | resolved
+    labels: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    annotations: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    generator_url: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertEvent(SQLModel, table=True):
+    """A state change of one alert (fired, joined, resolved, re-fired) or of the group, with its time."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (Index("ix_alert_event_group_id_id", "group_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_group.id")
+    fingerprint: str | None = Field(default=None, max_length=64)  # None for the group's own changes
+    kind: str = Field(max_length=16)  # fired | joined | resolved | refired | acked | silenced | unsilenced
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))  # alertname, or who did it
+    at: datetime = Field(default_factory=utcnow)
+    notified: bool = False  # told in Slack (a thread reply) yet
+
 
 FIRING, RESOLVED = "firing", "resolved"
 ALERT_TABLE: Table = Alert.__table__  # type: ignore[attr-defined]

@@ -7,10 +7,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import Column, Text, func
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import AuditEvent
+from storage.clock import utcnow
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only record of a state-changing action, including refusals."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=255)
+    outcome: str = Field(default="ok", max_length=16)
+    team_id: str | None = Field(default=None, max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
 @dataclass(frozen=True)

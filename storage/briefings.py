@@ -6,11 +6,77 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Column, Index, Text, UniqueConstraint, bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import Briefing, BriefingAnswer, BriefingFiring
+from storage.clock import utcnow
+
+
+class Briefing(SQLModel, table=True):
+    """A briefing or milestone: one moment or a recurrence, its reminders and where they are posted."""
+
+    __tablename__ = "briefing"
+    __table_args__ = (Index("ix_briefing_status_next_fire_at", "status", "next_fire_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    kind: str = Field(default="briefing", max_length=16)  # briefing | milestone
+    channel_id: str = Field(max_length=32)
+    agenda: str = Field(default="", sa_column=Column(Text, nullable=False))
+    attendees: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list of user IDs
+    leads: str = Field(default="[]", max_length=255)  # JSON list of seconds before each start
+    zone: str = Field(max_length=64)  # the IANA zone the wall-clock times were given in
+    starts_at: datetime | None = None  # a one-off briefing
+    rule: str | None = Field(default=None, max_length=255)  # a recurring one: cron on the zone's clock
+    status: str = Field(default="active", max_length=16)  # active | cancelled
+    next_fire_at: datetime | None = None  # the earliest firing not yet claimed; None when none is left
+    version: int = 1  # bumped by every edit, so a firing computed from an old schedule cannot move it
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BriefingFiring(SQLModel, table=True):
+    """One reminder or start message, claimed before it is posted: the unique key makes it exactly once."""
+
+    __tablename__ = "briefing_firing"
+    __table_args__ = (
+        UniqueConstraint("briefing_id", "fire_at", name="uq_briefing_firing_briefing_id_fire_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    briefing_id: int = Field(foreign_key="briefing.id")
+    fire_at: datetime
+    occurrence_at: datetime
+    lead: int  # seconds before the start; 0 is the start itself
+    status: str = Field(max_length=16)  # posted | late | missed
+    claimed_by: str = Field(default="", max_length=255)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    message_id: int | None = None  # the outbox message; no foreign key, the outbox is pruned
+    done_at: datetime | None = None  # `/iris brief done` for this occurrence (on its start firing)
+    done_by: str | None = Field(default=None, max_length=32)
+
+
+class BriefingAnswer(SQLModel, table=True):
+    """Attending or not, per person and occurrence; the last click counts."""
+
+    __tablename__ = "briefing_answer"
+    __table_args__ = (
+        UniqueConstraint(
+            "briefing_id",
+            "occurrence_at",
+            "user_id",
+            name="uq_briefing_answer_briefing_id_occurrence_at_user_id",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    briefing_id: int = Field(foreign_key="briefing.id")
+    occurrence_at: datetime
+    user_id: str = Field(max_length=32)
+    answer: str = Field(max_length=16)  # attending | absent
+    answered_at: datetime = Field(default_factory=utcnow)
+
 
 ACTIVE, CANCELLED = "active", "cancelled"
 POSTED, LATE, MISSED = "posted", "late", "missed"

@@ -5,11 +5,112 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff, ChecklistTemplate
+from storage.clock import utcnow
+
+_ACTIVE_ONLY = text("undone_at IS NULL")
+
+
+class ChecklistTemplate(SQLModel, table=True):
+    """One version of a checklist template as it was loaded: kept whole, known by its content hash."""
+
+    __tablename__ = "checklist_template"
+    __table_args__ = (UniqueConstraint("name", "content_hash", name="uq_checklist_template_name_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: str = Field(max_length=32)
+    content_hash: str = Field(max_length=64)
+    item_count: int
+    source: str = Field(sa_column=Column(Text, nullable=False))  # the Markdown: old versions stay comparable
+    first_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Checklist(SQLModel, table=True):
+    """A release walked through one template version; `events` and `head_hash` end its trail."""
+
+    __tablename__ = "checklist"
+    __table_args__ = (Index("ix_checklist_channel_status", "channel_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="checklist_template.id")
+    name: str = Field(max_length=64)
+    version: str = Field(max_length=32)
+    title: str = Field(max_length=255)
+    release: str = Field(default="", max_length=120)
+    channel_id: str = Field(max_length=32)
+    message_id: int | None = None  # the outbox message showing it; no foreign key, the outbox is pruned
+    status: str = Field(default="open", max_length=16)  # open | complete
+    page: int = 0  # which page of a long checklist its message shows
+    started_by: str = Field(max_length=32)
+    started_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    approved_by: str | None = Field(default=None, max_length=32)
+    events: int = 0
+    head_hash: str = Field(default="", max_length=64)
+
+
+class ChecklistItem(SQLModel, table=True):
+    __tablename__ = "checklist_item"
+    __table_args__ = (UniqueConstraint("checklist_id", "position", name="uq_checklist_item_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist_id: int = Field(foreign_key="checklist.id")
+    position: int
+    section: str = Field(max_length=255)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str | None = Field(default=None, max_length=64)  # a role name or a Slack user id
+    approval: bool = False
+
+
+class ChecklistSignoff(SQLModel, table=True):
+    """A sign-off or an N/A of one item; an undo marks it undone and never deletes it."""
+
+    __tablename__ = "checklist_signoff"
+    __table_args__ = (
+        # One standing sign-off per item, decided by the database: two simultaneous clicks, on two
+        # replicas or one, cannot both insert.
+        Index(
+            "uq_checklist_signoff_active",
+            "checklist_id",
+            "position",
+            unique=True,
+            sqlite_where=_ACTIVE_ONLY,
+            postgresql_where=_ACTIVE_ONLY,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist_id: int = Field(foreign_key="checklist.id")
+    position: int
+    kind: str = Field(max_length=8)  # sign | na
+    user_id: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # why it is N/A
+    undone_at: datetime | None = None
+    undone_by: str | None = Field(default=None, max_length=32)
+
+
+class ChecklistEvent(SQLModel, table=True):
+    """The trail: append-only, each row carrying the hash of the one before it."""
+
+    __tablename__ = "checklist_event"
+    __table_args__ = (UniqueConstraint("checklist_id", "seq", name="uq_checklist_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist_id: int = Field(foreign_key="checklist.id")
+    seq: int
+    kind: str = Field(max_length=16)  # start | sign | na | note | undo | approve
+    position: int | None = None
+    actor: str = Field(max_length=32)
+    at: datetime
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
 
 OPEN, COMPLETE = "open", "complete"
 

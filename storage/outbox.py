@@ -7,13 +7,44 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, exists, func, literal, update
+from sqlalchemy import Column, Index, Insert, Text, UniqueConstraint, exists, func, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import utcnow
-from storage.models import OutboxMessage
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One thing to send to Slack: a post, an edit, an ephemeral, a response_url reply or a file."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_message_dedupe_key"),
+        Index("ix_outbox_message_lane_status", "lane", "status", "id"),
+        Index("ix_outbox_message_status_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lane: str = Field(max_length=255, description="ordering key: the channel, or one response_url")
+    kind: str = Field(max_length=16)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    ref_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    dedupe_key: str | None = Field(default=None, max_length=255)
+    source: str = Field(default="", max_length=64)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = None
+    failing_since: datetime | None = None  # first transient failure since the last success or requeue
+    sent_at: datetime | None = None
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    slack_file_id: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 _FAILING_SINCE = OutboxMessage.__table__.c.failing_since.type  # type: ignore[attr-defined]

@@ -5,18 +5,95 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Column, Index, Text, UniqueConstraint, insert, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import utcnow
-from storage.models import Rehearsal, RehearsalAttempt, RehearsalRun
 
 if TYPE_CHECKING:  # storage stores the engine's results but does not depend on the engine to run
     from bot.rehearsals.analysis import RunResult
     from bot.rehearsals.ledger import LedgerEntry
+
+
+_RUNNING_ONLY = text("status = 'running'")
+
+
+class Rehearsal(SQLModel, table=True):
+    """One rehearsal of a scenario: how many runs, who started it, and how it ended."""
+
+    __tablename__ = "rehearsal"
+    __table_args__ = (
+        # One running rehearsal per scenario, decided by the database so two concurrent starts
+        # (two replicas, a double click) cannot both win.
+        Index(
+            "uq_rehearsal_running_scenario",
+            "scenario",
+            unique=True,
+            sqlite_where=_RUNNING_ONLY,
+            postgresql_where=_RUNNING_ONLY,
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    scenario: str = Field(max_length=64)
+    status: str = Field(default="running", max_length=16)  # running|completed|failed|aborted|interrupted
+    verdict: str | None = Field(default=None, max_length=16)  # pass|fail|inconclusive, None until known
+    runs_planned: int
+    runs_done: int = 0
+    dry_run: bool = False
+    started_by: str | None = Field(default=None, max_length=32)  # a Slack user id, or "cli"
+    channel_id: str | None = Field(default=None, max_length=32)
+    owner: str = Field(default="", max_length=255)  # the host running it; only that host can clean it up
+    message_id: int | None = None  # the outbox message showing it; no foreign key, the outbox is pruned
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    summary: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # the result, no journal
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # why it ended early
+
+
+class RehearsalRun(SQLModel, table=True):
+    """One run of a rehearsal as the analysis judged it."""
+
+    __tablename__ = "rehearsal_run"
+    __table_args__ = (UniqueConstraint("rehearsal_id", "run", name="uq_rehearsal_run_rehearsal_id_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rehearsal_id: str = Field(foreign_key="rehearsal.id", max_length=32)
+    run: int
+    outcome: str = Field(max_length=16)  # recovered | failed | timeout
+    exit_code: int | None = None
+    recovery: float | None = None  # seconds
+    faults_injected: int = 0
+    reasons: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list of sentences
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON RunResult, with gaps
+
+
+class RehearsalAttempt(SQLModel, table=True):
+    """One request through the fault proxy: a ledger entry, kept as the evidence behind a verdict."""
+
+    __tablename__ = "rehearsal_attempt"
+    __table_args__ = (Index("ix_rehearsal_attempt_rehearsal_id_run", "rehearsal_id", "run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rehearsal_id: str = Field(foreign_key="rehearsal.id", max_length=32)
+    run: int
+    fault_id: str | None = Field(default=None, max_length=64)
+    attempt: int | None = None
+    # Whatever the target sent: neither is bounded by the proxy, so neither is bounded here.
+    method: str = Field(sa_column=Column(Text, nullable=False))
+    path: str = Field(sa_column=Column(Text, nullable=False))
+    status: int
+    injected: bool
+    received_at: float  # time.monotonic() of the proxy process
+    responded_at: float
+    retry_after: float | None = None
+    upstream_latency: float | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
 
 RUNNING = "running"
 ENDINGS = ("completed", "failed", "aborted", "interrupted")

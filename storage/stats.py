@@ -5,7 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
-from storage.models import AuditEvent, Checklist, OutboxMessage, Rehearsal
+from storage.audit import AuditEvent
+from storage.checklists import Checklist
+from storage.outbox import OutboxMessage
+from storage.rehearsals import Rehearsal
 
 
 def N_(message: str) -> str:

@@ -21,8 +21,8 @@ from bot.alerts.alertmanager import AlertmanagerUnavailable
 from bot.alerts.service import AlertService
 from bot.i18n import N_
 from storage import alerts as repo
+from storage.alerts import AlertGroup
 from storage.db import read_scope
-from storage.models import AlertGroup
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5

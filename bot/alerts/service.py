@@ -17,9 +17,8 @@ from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
 from bot.alerts.payload import parse_notification
 from bot.alerts.routing import Router
 from storage import alerts as repo
-from storage.alerts import Ingested
+from storage.alerts import AlertGroup, Ingested
 from storage.db import read_scope, session_scope
-from storage.models import AlertGroup
 
 log = logging.getLogger(__name__)
 SILENCE_HOURS = (1, 4, 24)

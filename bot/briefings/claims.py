@@ -22,9 +22,8 @@ from bot.briefings.plan import Firing
 from bot.briefings.service import plan_of
 from bot.outbox import Outbox
 from storage import briefings as repo
-from storage.briefings import as_utc
+from storage.briefings import Briefing, BriefingFiring, as_utc
 from storage.db import session_scope
-from storage.models import Briefing, BriefingFiring
 from storage.outbox import NewMessage
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,8 @@ from sqlmodel import Session
 from bot.briefings.plan import Plan
 from bot.briefings.when import Schedule
 from storage import briefings as repo
-from storage.briefings import as_utc
+from storage.briefings import Briefing, BriefingFiring, as_utc
 from storage.db import read_scope, session_scope
-from storage.models import Briefing, BriefingFiring
 
 Listener = Callable[[int, datetime | None], None]
 Shown = Callable[[Session, "Occurrence", list[BriefingFiring]], None]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.checklists.service import Record
 from bot.checklists.state import ItemState
 from bot.checklists.trail import detail_of
-from storage.models import ChecklistEvent
+from storage.checklists import ChecklistEvent
 
 
 def export_markdown(record: Record, timezone: str) -> str:

@@ -14,8 +14,8 @@ from bot.checklists.rules import Refused
 from bot.checklists.template import Template, TemplateError, find_templates, parse_template
 from bot.i18n import N_
 from storage import checklists as repo
+from storage.checklists import ChecklistTemplate
 from storage.db import session_scope
-from storage.models import ChecklistTemplate
 
 HASH_PREFIX = re.compile(r"^[0-9a-f]{6,64}$")
 

@@ -17,8 +17,8 @@ from bot.checklists.state import ChecklistState, load_state
 from bot.checklists.trail import GENESIS, Verification, detail_json, event_hash, verify_record
 from bot.i18n import N_
 from storage import checklists as repo
+from storage.checklists import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff
 from storage.db import read_scope, session_scope
-from storage.models import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff
 
 MAX_RELEASE = 120
 

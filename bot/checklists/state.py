@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.checklists.trail import detail_of
 from storage import checklists as repo
-from storage.models import Checklist, ChecklistEvent, ChecklistSignoff
+from storage.checklists import Checklist, ChecklistEvent, ChecklistSignoff
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ EVENT_KINDS = ("start", "sign", "na", "note", "undo", "approve")
 
 
 class EventLike(Protocol):
-    """What the chain covers of a stored event (storage.models.ChecklistEvent has these fields)."""
+    """What the chain covers of a stored event (storage.checklists.ChecklistEvent has these fields)."""
 
     checklist_id: int
     seq: int

@@ -20,7 +20,7 @@ from bot.rehearsals.scenario import Scenario, ScenarioError, find_scenarios, sce
 from bot.rehearsals.targets import kill_leftover_targets
 from storage import rehearsals as repo
 from storage.db import session_scope
-from storage.models import Rehearsal as RehearsalRecord
+from storage.rehearsals import Rehearsal as RehearsalRecord
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from bot.slack.api import Dead, Delivered, Outcome, Retry, SlackGateway
 from storage import outbox as repo
 from storage.clock import utcnow
 from storage.db import read_scope, session_scope
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 

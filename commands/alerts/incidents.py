@@ -16,9 +16,8 @@ from bot.i18n import Translator
 from commands.alerts.views import clock_time, group_title, labels_line, link, silence_active
 from commands.kit import COMMAND, Invocation, ack_then_submit, reply, subcommand_is
 from storage import outbox as outbox_repo
-from storage.alerts import alerts_of, count_open_groups, open_groups
+from storage.alerts import AlertGroup, alerts_of, count_open_groups, open_groups
 from storage.db import read_scope
-from storage.models import AlertGroup
 from storage.outbox import NewMessage
 
 MAX_LISTED = 25

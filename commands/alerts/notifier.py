@@ -21,8 +21,8 @@ from bot.errors import log_crash
 from bot.outbox import Blocks, post_message, update_message, upload_file
 from commands.alerts.views import MAX_SHOWN, full_list, render_changes, render_group
 from storage import alerts as repo
+from storage.alerts import AlertEvent, AlertGroup
 from storage.db import read_scope, session_scope
-from storage.models import AlertEvent, AlertGroup
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0

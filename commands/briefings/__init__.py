@@ -36,8 +36,8 @@ from commands.kit import (
 from storage import audit
 from storage import briefings as repo
 from storage.audit import Action
+from storage.briefings import Briefing, BriefingFiring
 from storage.db import session_scope
-from storage.models import Briefing, BriefingFiring
 from storage.outbox import NewMessage
 
 DEFAULT_LEADS = (15 * 60,)

@@ -19,8 +19,7 @@ from bot.briefings.service import Occurrence, plan_of
 from bot.i18n import Translator
 from commands.kit import COMMAND, escape_mrkdwn
 from storage import briefings as repo
-from storage.briefings import as_utc
-from storage.models import Briefing, BriefingFiring
+from storage.briefings import Briefing, BriefingFiring, as_utc
 
 ATTEND_ACTION, ABSENT_ACTION = "brief_attend", "brief_absent"
 Blocks = list[dict[str, Any]]

@@ -17,7 +17,7 @@ from commands.kit import escape_mrkdwn
 from commands.rehearsals.views import render_parent, render_run, render_summary
 from storage import rehearsals as repo
 from storage.db import session_scope
-from storage.models import Rehearsal
+from storage.rehearsals import Rehearsal
 
 log = logging.getLogger(__name__)
 EDIT_EVERY_SECONDS = 3.0  # chat.update is Tier 3 (~50 a minute); runs can be shorter than that

@@ -21,7 +21,7 @@ from bot.rehearsals.report import progress_bar
 from bot.rehearsals.runner import RehearsalResult
 from bot.rehearsals.scenario import Scenario, ScenarioError
 from commands.kit import escape_mrkdwn
-from storage.models import Rehearsal
+from storage.rehearsals import Rehearsal
 
 ABORT_ACTION = "rehearse_abort"
 # Outcomes, statuses and verdicts come from the engine as English keys; these mark them for the catalog.

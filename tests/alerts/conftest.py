@@ -15,8 +15,8 @@ from sqlmodel import select
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.model import StoredMessage
 from bot.slack_standin.server import SlackStandin
+from storage.alerts import AlertGroup
 from storage.db import read_scope
-from storage.models import AlertGroup
 from tests.e2e.conftest import IrisServer, database_of, driving, running, server_env
 
 TOKEN = "alert-token-0123456789abcdef"

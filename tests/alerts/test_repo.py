@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from bot.alerts.payload import parse_notification
 from storage import alerts as repo
+from storage.alerts import Alert, AlertEvent, AlertGroup
 from storage.db import session_scope
-from storage.models import Alert, AlertEvent, AlertGroup
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alerts"
 NOW = datetime(2024, 12, 12, 7, 1, tzinfo=UTC)

@@ -24,8 +24,8 @@ from bot.alerts.service import AlertService, NothingToSilenceBy
 from bot.i18n import Translator
 from commands.alerts.views import render_group
 from storage import alerts as repo
+from storage.alerts import Alert, AlertGroup
 from storage.db import read_scope
-from storage.models import Alert, AlertGroup
 from tests.alerts.conftest import fixture
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from bot.slack_standin.server import SlackStandin
+from storage.alerts import Alert, AlertGroup
 from storage.db import read_scope
-from storage.models import Alert, AlertGroup
 from tests.alerts.conftest import TOKEN, block_text, fixture, group_ids, send, thread, top_level
 from tests.e2e.conftest import IrisServer
 

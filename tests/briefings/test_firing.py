@@ -22,8 +22,9 @@ from bot.i18n import Translator
 from bot.outbox import Outbox, post_message
 from commands.briefings.views import render_firing
 from storage import briefings as repo
+from storage.briefings import Briefing, BriefingFiring
 from storage.db import read_scope
-from storage.models import Briefing, BriefingFiring, OutboxMessage
+from storage.outbox import OutboxMessage
 
 START = datetime(2024, 12, 12, 7, 0, tzinfo=UTC)  # 16:00 in Seoul
 GRACE = timedelta(minutes=10)

@@ -28,8 +28,9 @@ from commands.briefings.parse import BriefArgs
 from commands.kit import Invocation
 from storage import audit
 from storage import briefings as repo
+from storage.briefings import Briefing, BriefingFiring
 from storage.db import read_scope, session_scope
-from storage.models import Briefing, BriefingFiring, OutboxMessage
+from storage.outbox import OutboxMessage
 
 START = datetime(2024, 12, 12, 7, 0, tzinfo=UTC)
 FORGED = "<!channel> <https://evil.example|Click to confirm>"

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from bot.briefings.service import Occurrence
 from commands.briefings.views import render_list
 from storage import briefings as repo
+from storage.briefings import Briefing, BriefingFiring
 from storage.db import read_scope, session_scope
-from storage.models import Briefing, BriefingFiring
 
 AT = datetime(2024, 12, 17, 1, 0, tzinfo=UTC)
 

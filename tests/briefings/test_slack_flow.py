@@ -19,8 +19,8 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.model import StoredMessage
 from bot.slack_standin.server import SlackStandin
 from storage import briefings as repo
+from storage.briefings import BriefingAnswer
 from storage.db import open_engine, read_scope
-from storage.models import BriefingAnswer
 from tests.e2e.conftest import (
     ADMIN,
     SIGNING_SECRET,

@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from storage import checklists as repo
+from storage.checklists import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff
 from storage.clock import utcnow
 from storage.db import read_scope, session_scope
-from storage.models import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff
 
 
 def _checklist(engine: Engine) -> int:

@@ -24,7 +24,7 @@ from commands.checklists.views import (
     render_readonly,
     shown_page,
 )
-from storage.models import Checklist
+from storage.checklists import Checklist
 
 T = Translator("en")
 AT = datetime(2024, 12, 16, 7, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401
+import storage.outbox  # noqa: F401
 from storage import outbox
 from storage.db import DatabaseUnavailable, check_reachable, open_engine, read_scope, session_scope
 from storage.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade

@@ -16,7 +16,7 @@ from bot.slack_standin.server import SlackStandin
 from storage import outbox as repo
 from storage.clock import utcnow
 from storage.db import session_scope
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 
 
 class Clock:

@@ -11,7 +11,7 @@ from bot.outbox import Outbox, post_message
 from bot.slack_standin.server import SlackStandin
 from storage import outbox
 from storage.db import session_scope
-from storage.models import OutboxMessage
+from storage.outbox import OutboxMessage
 from tests.e2e.conftest import IrisServer, eventually
 
 CHANNELS = ("C0OPS", "C0INCIDENT")

@@ -17,8 +17,7 @@ from bot.rehearsals.scenario import parse_scenario
 from storage import audit, rehearsals
 from storage.audit import Action, Actor
 from storage.db import session_scope
-from storage.models import Rehearsal
-from storage.rehearsals import AlreadyRunning
+from storage.rehearsals import AlreadyRunning, Rehearsal
 
 SCENARIO = parse_scenario(
     """

@@ -14,7 +14,7 @@ from bot.rehearsals.service import RehearsalService, ShuttingDown, StartRequest
 from bot.rehearsals.targets import target_environment
 from storage import rehearsals as repo
 from storage.db import session_scope
-from storage.models import Rehearsal
+from storage.rehearsals import Rehearsal
 from tests.rehearsals.test_runner import write_scenario
 
 
