@@ -27,10 +27,11 @@ from sqlmodel import select
 
 from bot.briefings.plan import Plan
 from bot.briefings.scheduler import BriefingScheduler
+from bot.briefings.service import BriefingService
 from bot.briefings.when import Schedule
 from bot.i18n import Translator
-from bot.outbox import Outbox, post_message
-from commands.briefings.views import render_firing
+from bot.outbox import Outbox
+from commands.briefings.publisher import SlackPublisher
 from storage.briefings import Briefing, BriefingFiring
 from storage.db import open_engine, read_scope
 from storage.migrate import upgrade
@@ -100,22 +101,12 @@ def _insert(engine: Engine, rows: list[dict[str, Any]]) -> None:
 
 
 def make_scheduler(engine: Engine) -> tuple[BriefingScheduler, BackgroundScheduler]:
-    t = Translator("en")
-
-    def render(briefing: Briefing, firing: BriefingFiring, answers: dict[str, str]):  # type: ignore[no-untyped-def]
-        return post_message(briefing.channel_id, *render_firing(t, briefing, firing, answers), source="brief")
-
-    # The same construction as bot/runtime.py: one BackgroundScheduler, APScheduler's default executor.
+    # As `iris serve` builds it (commands/briefings): the real Slack publisher writing to the outbox, on
+    # one BackgroundScheduler with APScheduler's default executor.
+    publisher = SlackPublisher(Translator("en"), Outbox(engine, lambda: None))
+    service = BriefingService(engine, lambda: datetime.now(UTC), publisher)
     aps = BackgroundScheduler(timezone="Asia/Seoul")
-    briefings = BriefingScheduler(
-        aps,
-        engine,
-        Outbox(engine, lambda: None),
-        render,
-        grace=timedelta(minutes=10),
-        clock=lambda: datetime.now(UTC),
-    )
-    return briefings, aps
+    return BriefingScheduler(aps, service, grace=timedelta(minutes=10)), aps
 
 
 def firing_delays(engine: Engine, burst_at: datetime) -> list[float]:

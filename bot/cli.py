@@ -1,4 +1,4 @@
-"""The `iris` console script: serve, db, manifest, and the commands later features bring."""
+"""The `iris` console script: serve, db, manifest, demo, and each feature's own commands (Feature.cli)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config, require_slack_credentials
+from bot.config import Config, ConfigError, require_slack_credentials
+from bot.errors import CliError
+from bot.runtime import load_config, serve
 from bot.slack.manifest import ManifestError, dump_manifest, load_manifest, render_manifest
+from commands import registry
 from storage import audit
 from storage.db import DatabaseUnavailable, check_reachable, open_engine, safe_url, session_scope
 from storage.migrate import upgrade
 
 USAGE_ERROR = 2
-
-
-class CliError(Exception):
-    """A sentence for the terminal; the command exits with code 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,21 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.set_defaults(run=run_manifest)
 
     _later(commands, "demo", "everything end to end on this machine, no Slack account needed")
-    rehearse = commands.add_parser("rehearse", help="run a rehearsal from the terminal or CI")
-    rehearse.add_argument("file", type=Path, help="the scenario file (YAML)")
-    rehearse.add_argument("--runs", type=_positive_int, help="run fewer times than the file says")
-    rehearse.add_argument("--json", action="store_true", help="print the full result as JSON")
-    rehearse.add_argument("--check", action="store_true", help="only validate the scenario file")
-    rehearse.set_defaults(run=run_rehearse)
-    checklist = commands.add_parser("checklist", help="verify a checklist's trail, check a template")
-    checklist_commands = checklist.add_subparsers(dest="checklist_command", required=True)
-    verify = checklist_commands.add_parser("verify", help="recompute the hash chain of a checklist's trail")
-    verify.add_argument("id", help="the checklist id, as shown in Slack")
-    verify.set_defaults(run=run_checklist_verify)
-    check = checklist_commands.add_parser("check", help="validate a checklist template file")
-    check.add_argument("file", type=Path, help="the template (Markdown)")
-    check.set_defaults(run=run_checklist_check)
-    _later(commands, "report", "write the day's report", (), ("--date", "--format", "--lang"))
+    registry.add_cli(commands)
     return parser
 
 
@@ -98,12 +82,6 @@ def _later(
     parser.set_defaults(run=run)
 
 
-def _positive_int(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of runs (1 or more)")
-    return int(value)
-
-
 def _parse_since(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
@@ -112,12 +90,10 @@ def _parse_since(value: str) -> datetime:
 
 
 def _config() -> Config:
-    return load_config()
+    return load_config()  # bot.runtime's: with every feature's section of iris.yml
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from bot.runtime import serve  # imported here: only `iris serve` needs the server stack
-
     config = _config()
     require_slack_credentials(config.settings)
     port = args.port if args.port is not None else config.settings.iris_port
@@ -166,26 +142,6 @@ def run_db_audit(args: argparse.Namespace) -> int:
             )
         )
     return 0
-
-
-def run_rehearse(args: argparse.Namespace) -> int:
-    """Exit 0 on pass, 1 on fail or inconclusive, 2 on an invalid scenario: usable as a CI gate."""
-    from bot.rehearsals.cli import rehearse_from_terminal  # the engine is not needed by other commands
-
-    return rehearse_from_terminal(args.file, runs=args.runs, as_json=args.json, check_only=args.check)
-
-
-def run_checklist_verify(args: argparse.Namespace) -> int:
-    """Exit 0 intact, 1 tampered (naming the first altered or removed event), 2 bad input."""
-    from bot.checklists.cli import verify_from_terminal
-
-    return verify_from_terminal(args.id)
-
-
-def run_checklist_check(args: argparse.Namespace) -> int:
-    from bot.checklists.cli import check_from_terminal
-
-    return check_from_terminal(args.file)
 
 
 def run_manifest(args: argparse.Namespace) -> int:

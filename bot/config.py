@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -21,6 +22,7 @@ CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 ROLES = ("admins", "release_managers", "approvers", "oncall")
 PLAIN_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 URL_SETTINGS = frozenset({"IRIS_DATABASE_URL", "IRIS_ALERTMANAGER_URL"})
+S = TypeVar("S")
 
 
 class ConfigError(Exception):
@@ -124,32 +126,6 @@ class RolesConfig(BaseModel):
         return members
 
 
-class RouteConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    match: dict[str, str] = {}
-    match_re: dict[str, str] = {}
-    channel: str
-    mention: str | None = None
-
-    @field_validator("match_re")
-    @classmethod
-    def _compiles(cls, patterns: dict[str, str]) -> dict[str, str]:
-        for label, pattern in patterns.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{label}: {pattern!r} is not a valid regular expression ({exc})") from exc
-        return patterns
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, value: str) -> str:
-        if not CHANNEL_ID.match(value):
-            raise ValueError("must be a Slack channel ID such as C0123ABCD")
-        return value
-
-
 class FoldersConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -167,23 +143,32 @@ class OutboxConfig(BaseModel):
     workers: int = Field(default=4, ge=1, le=32)
 
 
-class BriefingsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    grace_seconds: float = Field(default=600.0, ge=0)  # firings missed while down: post late or skip
-
-
 class IrisConfig(BaseModel):
-    """The contents of iris.yml; every key is optional and documented in iris.example.yml."""
+    """The keys of iris.yml every IRIS has; each feature adds its own (a Section) beside them.
+
+    Every key is optional and documented in iris.example.yml.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     channels: ChannelsConfig = ChannelsConfig()
     roles: RolesConfig = RolesConfig()
-    routes: list[RouteConfig] = []
     folders: FoldersConfig = FoldersConfig()
     outbox: OutboxConfig = OutboxConfig()
-    briefings: BriefingsConfig = BriefingsConfig()
+
+
+@dataclass(frozen=True)
+class Section(Generic[S]):
+    """A top-level key of iris.yml that one feature owns: its schema, and its value when it is absent."""
+
+    key: str
+    schema: Any  # a pydantic model, or a type pydantic validates, such as list[RouteConfig]
+    default: Callable[[], S]
+
+    def of(self, config: Config) -> S:
+        if self.key not in config.sections:
+            raise LookupError(f"iris.yml section {self.key!r} was not loaded: pass its feature's sections")
+        return cast(S, config.sections[self.key])
 
 
 @dataclass(frozen=True)
@@ -193,6 +178,7 @@ class Config:
     settings: Settings
     iris: IrisConfig
     config_path: Path | None
+    sections: Mapping[str, Any] = field(default_factory=dict)  # by key, as the features' Sections read them
 
 
 def describe_error(source: str, error: ValidationError) -> str:
@@ -238,9 +224,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(describe_error("env", exc)) from None
 
 
-def load_iris_yml(path: Path | None) -> IrisConfig:
+def load_iris_yml(
+    path: Path | None, sections: Sequence[Section[Any]] = ()
+) -> tuple[IrisConfig, dict[str, Any]]:
+    """iris.yml validated against the core keys and the given sections: (core, each section's value)."""
+    schema = _schema(sections)
     if path is None:
-        return IrisConfig()
+        config = schema()
+        return config, {section.key: getattr(config, section.key) for section in sections}
     if not path.is_file():
         raise ConfigError(f"IRIS_CONFIG points to {path}, which is not a readable file.")
     try:
@@ -252,10 +243,19 @@ def load_iris_yml(path: Path | None) -> IrisConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.name}: the top level must be a mapping of keys such as roles and channels.")
     try:
-        config = IrisConfig.model_validate(raw)
+        config = schema.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(describe_error(path.name, exc)) from None
-    return _resolve_folders(config, path.parent)
+    return _resolve_folders(config, path.parent), {
+        section.key: getattr(config, section.key) for section in sections
+    }
+
+
+def _schema(sections: Sequence[Section[Any]]) -> type[IrisConfig]:
+    if not sections:
+        return IrisConfig
+    fields: dict[str, Any] = {s.key: (s.schema, Field(default_factory=s.default)) for s in sections}
+    return create_model("IrisConfig", __base__=IrisConfig, **fields)
 
 
 def _resolve_folders(config: IrisConfig, base: Path) -> IrisConfig:
@@ -271,10 +271,11 @@ def _under(base: Path, path: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def load_config(environ: dict[str, str] | None = None) -> Config:
+def load_config(environ: dict[str, str] | None = None, sections: Sequence[Section[Any]] = ()) -> Config:
+    """Settings and iris.yml; `sections` are the features' own keys (commands.registry.config_sections)."""
     settings = load_settings(environ)
-    iris = load_iris_yml(settings.iris_config)
-    return Config(settings=settings, iris=iris, config_path=settings.iris_config)
+    iris, values = load_iris_yml(settings.iris_config, sections)
+    return Config(settings=settings, iris=iris, config_path=settings.iris_config, sections=values)
 
 
 def require_slack_credentials(settings: Settings) -> None:

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
-from bot.alerts.alert_test import AlertTester
-from bot.alerts.service import AlertService
-from bot.briefings.service import BriefingService
-from bot.checklists.service import ChecklistService
 from bot.config import Config
 from bot.i18n import Translator
 from bot.jobs import JobRunner
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.permissions import Roles
-from bot.rehearsals.service import RehearsalService
 from bot.slack.api import SlackGateway
 from bot.slack.identity import IdentityCache
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Services:
+    """The features' services, found by their class; each feature declares how to build its own."""
+
+    by_class: Mapping[type[Any], object] = field(default_factory=dict)
+
+    def get(self, kind: type[S]) -> S:
+        try:
+            return cast(S, self.by_class[kind])
+        except KeyError:
+            raise LookupError(f"no {kind.__name__} was built: is its feature in FEATURES?") from None
+
+    def plus(self, *services: object) -> Services:
+        return Services({**self.by_class, **{type(service): service for service in services}})
+
+    def replacing(self, kind: type[S], service: S) -> Services:
+        """For tests: another object (a fake) where `kind` is asked for."""
+        return Services({**self.by_class, kind: service})
 
 
 @dataclass(frozen=True)
@@ -34,10 +52,9 @@ class Deps:
     outbox: Outbox
     jobs: JobRunner
     roles: Roles
-    rehearsals: RehearsalService
-    checklists: ChecklistService
-    briefings: BriefingService
     clock: Callable[[], datetime]
     started_at: float  # time.monotonic() when the process started serving
-    alerts: AlertService
-    alert_tests: AlertTester
+    services: Services = Services()
+
+    def service(self, kind: type[S]) -> S:
+        return self.services.get(kind)

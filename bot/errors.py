@@ -1,4 +1,4 @@
-"""The two kinds of failure: sentences for people, and crashes logged under a short reference."""
+"""The kinds of failure: sentences for people, refusals from engines, and crashes logged under a reference."""
 
 from __future__ import annotations
 
@@ -12,6 +12,23 @@ class UserError(Exception):
     def __init__(self, sentence: str) -> None:
         super().__init__(sentence)
         self.sentence = sentence
+
+
+class Refused(Exception):
+    """An engine says no; `message` is an English sentence id, translated with `values` where it is shown.
+
+    Engines know no language and no Slack: they raise this, and the command kit turns it into the
+    person's sentence exactly as it does a UserError.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
+
+
+class CliError(Exception):
+    """A sentence for the terminal; the `iris` command exits with code 2."""
 
 
 def new_reference() -> str:

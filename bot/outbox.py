@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from storage import outbox as repo
@@ -17,6 +17,7 @@ from storage.db import session_scope
 from storage.outbox import NewMessage
 
 Blocks = list[dict[str, Any]]
+_WAKE_ON_COMMIT = "iris_outbox_wake"
 
 
 def post_message(
@@ -117,11 +118,25 @@ class Outbox:
     def send_in(self, session: Session, message: NewMessage) -> int:
         """Enqueue inside the caller's transaction: the state change and its message commit together.
 
-        The caller's commit makes it visible; the poller finds it on its next pass (within a second).
+        The caller's commit makes it visible and wakes the poster; nothing is sent if it rolls back.
         """
         row = repo.enqueue(session, message, self._clock())
         assert row.id is not None
+        if not session.info.get(_WAKE_ON_COMMIT):
+            session.info[_WAKE_ON_COMMIT] = True
+            event.listen(session, "after_commit", self._woken_by_commit, once=True)
         return row.id
+
+    def edit_in(self, session: Session, edit: NewMessage) -> None:
+        """Queue an edit, or give an edit of the same message still waiting this newer content instead:
+        Slack sees only the latest, with one call."""
+        assert edit.kind == "update" and edit.ref_id is not None
+        if not repo.rewrite_pending_update(session, edit.ref_id, edit.payload):
+            self.send_in(session, edit)
+
+    def _woken_by_commit(self, session: Session) -> None:
+        session.info.pop(_WAKE_ON_COMMIT, None)
+        self._wake()
 
     def wake(self) -> None:
         self._wake()

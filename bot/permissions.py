@@ -12,8 +12,7 @@ from sqlalchemy import Engine
 from bot.config import ROLES, RolesConfig
 from bot.errors import UserError
 from bot.i18n import Translator
-from storage import audit
-from storage.audit import Action, Actor
+from storage.audit import Actor, Audit
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -65,12 +64,7 @@ def require_role(
     """Raise a UserError naming the role when the actor lacks it, after auditing the refusal."""
     if roles.holds(actor.user_id, role):
         return
-    with session_scope(engine) as session:
-        audit.record(
-            session,
-            actor,
-            Action(name=action, target=target, outcome="refused", detail={"needed_role": role}),
-        )
+    record_refusal(engine, Audit(actor, action), target, needed_role=role)
     raise UserError(
         t(
             "Only members of the {role} role can do that. Ask an IRIS admin to add you to "
@@ -78,3 +72,9 @@ def require_role(
             role=role,
         )
     )
+
+
+def record_refusal(engine: Engine, audit: Audit, target: str, **why: object) -> None:
+    """A refused change is audited on its own: nothing else happened that it could commit with."""
+    with session_scope(engine) as session:
+        audit.refused(session, target, **why)

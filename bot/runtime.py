@@ -1,4 +1,7 @@
-"""The entry point's wiring: settings → database → deps → Bolt app → ASGI server and background parts."""
+"""The composition root: settings → database → deps and the features' services → Bolt app → server.
+
+Everything here loops over commands.registry.FEATURES; no feature is named in this module.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
+import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -18,25 +23,23 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from bot.alerts.alert_test import AlertTester
-from bot.alerts.alertmanager import AlertmanagerClient
-from bot.alerts.routing import Router
-from bot.alerts.service import AlertService
-from bot.briefings.scheduler import BriefingScheduler
-from bot.briefings.service import BriefingService
-from bot.checklists.service import ChecklistService
+from bot import config as settings_module
+from bot.app import create_app
 from bot.config import Config, ConfigError, Settings
-from bot.deps import Deps
+from bot.deps import Deps, Services
 from bot.i18n import Translator
 from bot.jobs import JobRunner
+from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.permissions import Roles
-from bot.rehearsals.service import RehearsalService
+from bot.server import create_server
 from bot.slack.api import SlackGateway
 from bot.slack.identity import IdentityCache
 from bot.slack.poster import OutboxPoster, PosterSettings
-from commands.alerts.notifier import AlertNotifier
+from bot.status import Inventory
+from commands import registry
+from commands.feature import Background
 from storage import outbox as outbox_repo
 from storage.clock import utcnow
 from storage.db import check_reachable, open_engine, read_scope
@@ -46,9 +49,7 @@ log = logging.getLogger(__name__)
 IDENTITY_REFRESH_JOB = "iris:identity-refresh"
 HTTP_STOP_TIMEOUT_S = 5
 JOBS_STOP_TIMEOUT_S = 10.0
-REHEARSALS_STOP_TIMEOUT_S = 10.0  # a target gets SIGTERM, then SIGKILL after 5 s
 POSTER_STOP_TIMEOUT_S = 10.0
-ALERTS_STOP_TIMEOUT_S = 5.0
 SOCKET_CLOSE_TIMEOUT_S = 3.0
 # Slack's answers meaning the token itself is bad: retrying cannot help, a person must act.
 REJECTED_APP_TOKEN_ERRORS = frozenset(
@@ -61,6 +62,11 @@ REJECTED_APP_TOKEN_ERRORS = frozenset(
         "missing_scope",
     }
 )
+
+
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    """Settings and iris.yml, with every feature's own section of it (Feature.config)."""
+    return settings_module.load_config(environ, registry.config_sections())
 
 
 def prepare_database(url: str) -> Engine:
@@ -76,14 +82,13 @@ def prepare_database(url: str) -> Engine:
 def build_deps(
     config: Config, engine: Engine, *, clock: Callable[[], datetime] = utcnow
 ) -> tuple[Deps, OutboxPoster]:
+    """The core's deps, then each feature's services built from them, in FEATURES order."""
     settings = config.settings
     assert settings.slack_bot_token is not None
     metrics = Metrics()
     slack = SlackGateway(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, metrics)
     poster = OutboxPoster(engine, slack, PosterSettings.from_config(config.iris.outbox), clock=clock)
-    roles = Roles(config.iris.roles, slack.usergroup_members)
-    alerts = build_alerts(config, engine, clock)
-    deps = Deps(
+    core = Deps(
         config=config,
         engine=engine,
         t=Translator(settings.iris_lang),
@@ -92,33 +97,13 @@ def build_deps(
         identity=IdentityCache(slack),
         outbox=Outbox(engine, poster.wake, clock),
         jobs=JobRunner(metrics),
-        roles=roles,
-        rehearsals=RehearsalService(
-            engine, config.iris.folders.scenarios, alertmanager_url=settings.iris_alertmanager_url
-        ),
-        checklists=ChecklistService(engine, config.iris.folders.checklists, roles.holds, clock),
-        briefings=BriefingService(engine, clock),
+        roles=Roles(config.iris.roles, slack.usergroup_members),
         clock=clock,
         started_at=time.monotonic(),
-        alerts=alerts,
-        alert_tests=AlertTester(alerts, *second_route(config)),
+        services=Services().plus(Inventory(registry.counted())),
     )
     metrics.watch_outbox(lambda: _outbox_counts(engine))
-    return deps, poster
-
-
-def build_alerts(config: Config, engine: Engine, clock: Callable[[], datetime]) -> AlertService:
-    channels = config.iris.channels
-    router = Router(config.iris.routes, channels.incidents or channels.default)
-    return AlertService(engine, router, AlertmanagerClient(config.settings.iris_alertmanager_url), clock)
-
-
-def second_route(config: Config) -> tuple[dict[str, str] | None, str | None]:
-    """The first route alert-test can satisfy with plain labels: equality matchers only."""
-    for route in config.iris.routes:
-        if route.match and not route.match_re:
-            return dict(route.match), route.channel
-    return None, None
+    return replace(core, services=registry.build_services(core)), poster
 
 
 def _outbox_counts(engine: Engine) -> dict[str, int]:
@@ -126,8 +111,9 @@ def _outbox_counts(engine: Engine) -> dict[str, int]:
         return outbox_repo.count_by_status(session)
 
 
-class Background:
-    """What runs beside the HTTP server: the outbox poster, the scheduler and Socket Mode."""
+class Running:
+    """What runs beside the HTTP server: the outbox poster, the scheduler, the features' background
+    work and Socket Mode."""
 
     def __init__(self, deps: Deps, poster: OutboxPoster, bolt_app: AsyncApp) -> None:
         self.deps = deps
@@ -137,19 +123,13 @@ class Background:
         self._poster_thread = threading.Thread(
             target=poster.run, args=(self._stop,), name="iris-outbox", daemon=True
         )
-        self._alerts_stop = threading.Event()
-        self._alerts_thread = threading.Thread(
-            target=AlertNotifier(deps).run, args=(self._alerts_stop,), name="iris-alerts", daemon=True
-        )
         self.scheduler = BackgroundScheduler(timezone=deps.config.settings.iris_timezone)
+        self.parts: list[Background] = registry.backgrounds(deps, self.scheduler)
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
-        self.briefings = _briefing_scheduler(deps, self.scheduler)
 
     async def start(self) -> None:
         self._poster_thread.start()
-        self._alerts_thread.start()
-        await asyncio.to_thread(self._recover_rehearsals)
         self.scheduler.add_job(
             self.deps.identity.check,
             "interval",
@@ -158,8 +138,8 @@ class Background:
             replace_existing=True,
             next_run_time=datetime.now(self.scheduler.timezone),
         )
-        self.deps.briefings.watch(self.briefings.follow)  # before the rebuild: no change falls between
-        await asyncio.to_thread(self.briefings.start)
+        for part in self.parts:
+            await asyncio.to_thread(part.start)
         self.scheduler.start()
         app_token = self.deps.config.settings.slack_app_token
         if app_token is not None:
@@ -167,15 +147,6 @@ class Background:
             # Connected in the background: slack-sdk retries a failing connection for ever, so
             # awaiting it here would keep the port closed and make the process deaf to SIGTERM.
             self._socket_task = asyncio.create_task(self._connect_socket(), name="iris-socket-mode")
-
-    def _recover_rehearsals(self) -> None:
-        """Rehearsals a previous process left running were cut off: say so where they were shown."""
-        from commands.rehearsals.publisher import announce_interrupted
-
-        interrupted = self.deps.rehearsals.interrupt_leftovers()
-        if interrupted:
-            log.warning("marked %d rehearsals interrupted by the restart", len(interrupted))
-            announce_interrupted(self.deps, interrupted)
 
     async def _connect_socket(self) -> None:
         assert self._socket is not None
@@ -204,14 +175,11 @@ class Background:
         poster's close() always runs, because it hands claimed messages back to other replicas.
         """
         self.scheduler.shutdown(wait=False)
-        self.deps.rehearsals.close()  # a queued job must not start a rehearsal from here on
+        for part in reversed(self.parts):
+            part.close()
         self.deps.jobs.shutdown(timeout=JOBS_STOP_TIMEOUT_S)
-        self.deps.rehearsals.shutdown(timeout=REHEARSALS_STOP_TIMEOUT_S)  # ends targets and proxies
-        self.deps.alert_tests.close()
-        self._alerts_stop.set()  # its pass is one short transaction; what it queued, the poster sends
-        self.deps.alerts.changes.set()
-        self._alerts_thread.join(timeout=ALERTS_STOP_TIMEOUT_S)
-        self.deps.alerts.alertmanager.close()
+        for part in reversed(self.parts):
+            part.stop()
         self._stop.set()
         self.poster.wake()
         self._poster_thread.join(timeout=POSTER_STOP_TIMEOUT_S)
@@ -225,24 +193,15 @@ class Background:
         self.deps.engine.dispose()
 
 
-def _briefing_scheduler(deps: Deps, scheduler: BackgroundScheduler) -> BriefingScheduler:
-    from commands.briefings import firing_message
-
-    grace = timedelta(seconds=deps.config.iris.briefings.grace_seconds)
-    return BriefingScheduler(
-        scheduler, deps.engine, deps.outbox, firing_message(deps), grace=grace, clock=deps.clock
-    )
-
-
-def make_lifespan(background: Background) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def make_lifespan(running: Running) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await background.start()
+        await running.start()
         log.info("IRIS is serving")
         try:
             yield
         finally:
-            await background.stop()
+            await running.stop()
             log.info("IRIS stopped; undelivered messages stay in the outbox for the next start")
 
     return lifespan
@@ -250,19 +209,13 @@ def make_lifespan(background: Background) -> Callable[[Starlette], AbstractAsync
 
 def serve(config: Config, *, host: str, port: int) -> None:
     """`iris serve`: blocks until SIGINT/SIGTERM, then stops cleanly."""
-    import uvicorn
-
-    from bot.logs import configure_logging
-    from bot.server import create_server
-    from bot.slack.app import create_app
-
     configure_logging(secrets=_secrets(config))
     check_app_token(config.settings)
     engine = prepare_database(config.settings.iris_database_url)
     deps, poster = build_deps(config, engine)
     bolt_app = create_app(deps)
-    background = Background(deps, poster, bolt_app)
-    app = create_server(deps, bolt_app, lifespan=make_lifespan(background))
+    running = Running(deps, poster, bolt_app)
+    app = create_server(deps, bolt_app, registry.endpoints(deps), lifespan=make_lifespan(running))
     # Slack's requests finish within its 3 s ack window; 5 s leaves the rest of a 30 s grace
     # period to the bounded job and poster stops.
     uvicorn.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -18,21 +18,23 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
-from bot.alerts.http import ALERT_PATHS, MAX_ALERT_BODY_BYTES, alert_routes
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
 from bot.slack.request import to_bolt_request
+from commands.feature import MAX_BODY_BYTES, Endpoint
 from storage.db import DatabaseUnavailable, check_reachable
 from storage.migrate import current_revision, head_revision
 
-MAX_BODY_BYTES = 1024 * 1024  # Slack's own payloads are far smaller; anything bigger is not Slack
-KNOWN_ROUTES = ("/slack/events", "/healthz", "/readyz", "/metrics", *ALERT_PATHS)
+CORE_ROUTES = ("/slack/events", "/healthz", "/readyz", "/metrics")
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
 
-def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = None) -> ASGIApp:
+def create_server(
+    deps: Deps, bolt_app: AsyncApp, endpoints: Sequence[Endpoint] = (), lifespan: Lifespan | None = None
+) -> ASGIApp:
+    """The routes of `iris serve`: Slack's, health, readiness and metrics, and the features' endpoints."""
     socket_mode = deps.config.settings.socket_mode
     head = head_revision()  # read from the migration scripts once, not on every probe
 
@@ -65,9 +67,10 @@ def create_server(deps: Deps, bolt_app: AsyncApp, lifespan: Lifespan | None = No
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        *alert_routes(deps.alerts, deps.config.settings.iris_alert_token),
+        *(Route(e.path, e.handler, methods=list(e.methods)) for e in endpoints),
     ]
-    return EdgeMiddleware(Starlette(routes=routes, lifespan=lifespan), deps)
+    limits = {e.path: e.max_body for e in endpoints}
+    return EdgeMiddleware(Starlette(routes=routes, lifespan=lifespan), deps, limits)
 
 
 def readiness(deps: Deps, head: str) -> dict[str, dict[str, Any]]:
@@ -100,9 +103,11 @@ def _error(status: int, reason: str) -> Response:
 class EdgeMiddleware:
     """Outermost layer: refuses oversized bodies before anything reads them, and counts requests."""
 
-    def __init__(self, app: ASGIApp, deps: Deps) -> None:
+    def __init__(self, app: ASGIApp, deps: Deps, limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.deps = deps
+        self.limits = limits or {}  # body limits of the features' endpoints, by path
+        self.known_routes = frozenset((*CORE_ROUTES, *self.limits))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,7 +122,7 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            limit = body_limit(scope["path"])
+            limit = self.limits.get(scope["path"], MAX_BODY_BYTES)
             body = await _read_limited(scope, receive, limit)
             if body is None:
                 await _send_json(
@@ -130,14 +135,9 @@ class EdgeMiddleware:
 
     def _count(self, scope: Scope, status: int) -> None:
         # Labels from the request are bounded, or any client could grow the series without limit.
-        route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
+        route = scope["path"] if scope["path"] in self.known_routes else "other"
         method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
         self.deps.metrics.requests.labels(route, method, str(status)).inc()
-
-
-def body_limit(path: str) -> int:
-    """Alert webhooks carry whole alert groups (hundreds of alerts); everything else stays at 1 MiB."""
-    return MAX_ALERT_BODY_BYTES if path in ALERT_PATHS else MAX_BODY_BYTES
 
 
 async def _read_limited(scope: Scope, receive: Receive, limit: int) -> bytes | None:

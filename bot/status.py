@@ -1,14 +1,19 @@
-"""What /iris status reports, gathered from the process, the database and the outbox."""
+"""What /iris status reports, gathered from the process, the database and the outbox; and its retry."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
 
 from bot import __version__
-from bot.deps import Deps
 from storage import outbox
-from storage.db import backend_name, read_scope
+from storage.audit import Audit
+from storage.db import backend_name, read_scope, session_scope
 from storage.migrate import current_revision
 from storage.stats import stored_counts
 
@@ -34,25 +39,49 @@ class StatusReport:
     timezone: str
 
 
-def gather_status(deps: Deps) -> StatusReport:
-    with read_scope(deps.engine) as session:
+@dataclass(frozen=True)
+class Inventory:
+    """What IRIS stores, as the features declared it (Feature.counted): the tables status counts."""
+
+    counted: tuple[tuple[str, type[SQLModel]], ...]
+
+
+@dataclass(frozen=True)
+class Process:
+    """The facts about this process that status shows beside the database's."""
+
+    started_at: float  # time.monotonic() when it started serving
+    timezone: str
+    bot_user_id: Callable[[], str | None]  # the bot's own Slack user, once auth.test has answered
+
+
+def gather_status(engine: Engine, inventory: Inventory, process: Process) -> StatusReport:
+    with read_scope(engine) as session:
         counts = outbox.count_by_status(session)
         dead = [
             DeadLetter(m.id or 0, m.lane, m.kind, m.last_error or "") for m in outbox.dead_letters(session)
         ]
-        stored = stored_counts(session)
-    identity = deps.identity.known
+        stored = stored_counts(session, inventory.counted)
     return StatusReport(
         version=__version__,
-        uptime_seconds=time.monotonic() - deps.started_at,
-        backend=backend_name(deps.engine),
-        schema_revision=current_revision(deps.engine),
+        uptime_seconds=time.monotonic() - process.started_at,
+        backend=backend_name(engine),
+        schema_revision=current_revision(engine),
         outbox=counts,
         dead_letters=dead,
         stored=stored,
-        bot_user_id=identity.user_id if identity else None,
-        timezone=deps.config.settings.iris_timezone,
+        bot_user_id=process.bot_user_id(),
+        timezone=process.timezone,
     )
+
+
+def retry_dead(engine: Engine, ids: list[int] | None, audit: Audit, now: datetime) -> list[int]:
+    """Put dead messages back in line (every one when ids is None), audited in the same transaction."""
+    target = "all" if ids is None else ",".join(map(str, ids))
+    with session_scope(engine) as session:
+        requeued = outbox.requeue_dead(session, ids, now)
+        audit.record(session, target, requeued=requeued)
+    return requeued
 
 
 def format_uptime(seconds: float) -> str:

@@ -1,9 +1,12 @@
-"""`/iris help`, a bare `/iris`, and the answer to anything IRIS does not know: usage, ephemerally."""
+"""`/iris help`, a bare `/iris`, and the answer to anything IRIS does not know: usage, ephemerally.
+
+Every line comes from the features' own Command tables, the same ones that dispatch the commands and
+that the README's command table is checked against.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -13,6 +16,7 @@ from bot.deps import Deps
 from bot.i18n import N_, Translator
 from commands.kit import (
     COMMAND,
+    Command,
     escape_mrkdwn,
     observe_ack,
     quote_user_text,
@@ -20,61 +24,25 @@ from commands.kit import (
     subcommand_is,
 )
 
-
-@dataclass(frozen=True)
-class Usage:
-    name: str
-    synopsis: str
-    summary: str  # an English message id, translated when rendered
-    available: bool
+HELP_LINE = ("help", N_("Show this list."))
+SECTION_CHARS = 2900  # under Slack's 3000 characters a section
 
 
-USAGE = [
-    Usage("help", "help", N_("Show this list."), True),
-    Usage(
-        "status",
-        "status [retry <id>|all]",
-        N_("Version, uptime, database, outbox and what IRIS stores."),
-        True,
-    ),
-    Usage(
-        "rehearse",
-        "rehearse <scenario> [runs=N] [dry-run] | list | status [id] | abort <id>",
-        N_("Rehearse a change under injected HTTP faults."),
-        True,
-    ),
-    Usage(
-        "checklist",
-        "checklist [templates|start|show|diff|export] …",
-        N_("Walk a release checklist with named sign-offs."),
-        True,
-    ),
-    Usage(
-        "brief",
-        "brief [add|list|edit|cancel|done] …",
-        N_("Schedule briefings and milestones with reminders."),
-        True,
-    ),
-    Usage(
-        "alert-test",
-        "alert-test [timeout=SECONDS]",
-        N_("Send synthetic alerts through the alert path and time them."),
-        True,
-    ),
-    Usage("incidents", "incidents", N_("List the open alert groups."), True),
-    Usage("note", "note <text>", N_("Add a note to today's report."), False),
-    Usage("report", "report [date] [md|html] [ko|en]", N_("Write the day's report."), False),
-]
-KNOWN = frozenset(u.name for u in USAGE)
+def usage_lines(commands: Sequence[Command]) -> list[tuple[str, str, bool]]:
+    """(synopsis, summary, available) for help itself and every action of every command, in order."""
+    lines = [(*HELP_LINE, True)]
+    for command in commands:
+        lines += [(synopsis, summary, command.available) for synopsis, summary in command.synopses()]
+    return lines
 
 
-def render_help(t: Translator, lead: str | None = None) -> dict[str, Any]:
+def render_help(t: Translator, commands: Sequence[Command], lead: str | None = None) -> dict[str, Any]:
     """The ack body: usage of every subcommand, shown only to the person who asked."""
-    lines = [_usage_line(t, usage) for usage in USAGE]
+    lines = [_usage_line(t, *line) for line in usage_lines(commands)]
     blocks: list[Block] = [HeaderBlock(text=t("IRIS commands"))]
     if lead:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=lead)))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines))))
+    blocks += [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in _chunks(lines)]
     blocks.append(
         ContextBlock(
             elements=[
@@ -90,29 +58,37 @@ def render_help(t: Translator, lead: str | None = None) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": fallback, "blocks": [b.to_dict() for b in blocks]}
 
 
-def _usage_line(t: Translator, usage: Usage) -> str:
-    line = f"`{COMMAND} {escape_mrkdwn(usage.synopsis)}` — {t(usage.summary)}"
-    return line if usage.available else line + " _" + t("(not available yet)") + "_"
+def _usage_line(t: Translator, synopsis: str, summary: str, available: bool) -> str:
+    line = f"`{COMMAND} {escape_mrkdwn(synopsis)}` — {t(summary)}"
+    return line if available else line + " _" + t("(not available yet)") + "_"
 
 
-def answer_unknown(t: Translator, subcommand: str) -> dict[str, Any]:
-    if subcommand in KNOWN:
+def _chunks(lines: list[str]) -> list[str]:
+    chunks: list[str] = [""]
+    for line in lines:
+        if chunks[-1] and len(chunks[-1]) + len(line) + 1 > SECTION_CHARS:
+            chunks.append("")
+        chunks[-1] = f"{chunks[-1]}\n{line}" if chunks[-1] else line
+    return chunks
+
+
+def answer_unknown(t: Translator, commands: Sequence[Command], word: str) -> dict[str, Any]:
+    if word in {command.word for command in commands if not command.available}:
         lead = t(
-            "`{command} {name}` is not available yet in this version of IRIS.",
-            command=COMMAND,
-            name=subcommand,
+            "`{command} {name}` is not available yet in this version of IRIS.", command=COMMAND, name=word
         )
     else:
         lead = t(
             "IRIS does not know `{command} {name}`. These are the commands it knows:",
             command=COMMAND,
-            name=quote_user_text(subcommand),
+            name=quote_user_text(word),
         )
-    return render_help(t, lead)
+    return render_help(t, commands, lead)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    help_body = render_help(deps.t)
+def register_help(app: AsyncApp, deps: Deps, commands: Sequence[Command]) -> None:
+    """Registered first: `/iris`, `/iris help`. The answer is the ack itself, built once."""
+    help_body = render_help(deps.t, commands)
 
     @app.command(COMMAND, matchers=[subcommand_is("help", "")])
     async def handle_help(ack: AsyncAck, context: Mapping[str, Any]) -> None:
@@ -120,11 +96,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         observe_ack(deps, context, "help")
 
 
-def register_fallback(app: AsyncApp, deps: Deps) -> None:
-    """Registered last: Bolt runs the first matching listener, so this sees only unknown text."""
+def register_fallback(app: AsyncApp, deps: Deps, commands: Sequence[Command]) -> None:
+    """Registered last: Bolt runs the first matching listener, so this sees only unknown text
+    and the subcommands of features that are not available yet."""
 
     @app.command(COMMAND)
     async def handle_unknown(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-        subcommand = split_subcommand(str(command.get("text") or ""))[0]
-        await ack(**answer_unknown(deps.t, subcommand))
+        word = split_subcommand(str(command.get("text") or ""))[0]
+        await ack(**answer_unknown(deps.t, commands, word))
         observe_ack(deps, context, "unknown")

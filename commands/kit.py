@@ -1,19 +1,30 @@
-"""What every /iris subcommand shares: the invocation, Bolt matchers, and the two kinds of failure."""
+"""The Slack command kit every feature uses, so no feature writes glue another already wrote.
+
+The invocation, subcommand dispatch from a table (and the usage generated from it), the ack → job →
+answer flow for commands, buttons and forms, the one crash sentence, roles and audits, quoting, and
+Slack dates.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
-from bot.errors import UserError, log_crash
+from bot.errors import Refused, UserError, log_crash
 from bot.i18n import Translator
 from bot.outbox import Blocks, respond
-from storage.audit import Actor
+from bot.permissions import require_role as _require_role
+from storage.audit import Actor, Audit
 from storage.outbox import NewMessage
 
 log = logging.getLogger(__name__)
@@ -21,11 +32,12 @@ log = logging.getLogger(__name__)
 A = TypeVar("A")
 COMMAND = "/iris"
 MAX_ECHO = 60  # characters of the user's own text quoted back in a message
+Answer = Callable[[str], NewMessage | None]  # a sentence for the person → the message that tells them
 
 
 @dataclass(frozen=True)
 class Invocation:
-    """One /iris command as Slack sent it, reduced to what handlers use."""
+    """One /iris command or one click as Slack sent it, reduced to what handlers use."""
 
     user_id: str
     team_id: str | None
@@ -66,6 +78,175 @@ class Invocation:
     def actor(self) -> Actor:
         return Actor(user_id=self.user_id, team_id=self.team_id, channel_id=self.channel_id)
 
+    def audit(self, action: str, **detail: Any) -> Audit:
+        """The audit record of a change this person asks for; the service writes it with the change."""
+        return Audit(self.actor, action, detail)
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What parsing may know besides the text: the language, the team's time zone and the time now."""
+
+    t: Translator
+    zone: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Action(Generic[A]):
+    """One thing a subcommand does, chosen by the word after it; its usage line comes from here too.
+
+    `word` is "" for the subcommand alone and None for "anything no other action takes", in which
+    case the whole text, perhaps empty, is the argument. `parse` is pure (it runs before the ack);
+    `run` does the work
+    on the job runner and returns the answer for the person, or None when the change speaks for itself.
+    """
+
+    word: str | None
+    args: str  # the synopsis after the words, e.g. "<scenario> [runs=N] [dry-run]"
+    summary: str  # an English message id, translated where it is shown
+    parse: Callable[[ParseContext, str], A]
+    run: Callable[[Deps, Invocation, A], NewMessage | None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand, `/iris <word>`, and its actions in the order its usage lists them."""
+
+    word: str
+    actions: tuple[Action[Any], ...]
+    available: bool = True
+
+    def synopses(self) -> list[tuple[str, str]]:
+        """(`word action args`, summary) per action: help, usage and the README table all read this."""
+        return [(_synopsis(self.word, action), action.summary) for action in self.actions]
+
+
+def _synopsis(word: str, action: Action[Any]) -> str:
+    return " ".join(part for part in (word, action.word or "", action.args) if part)
+
+
+def usage_sentence(t: Translator, command: Command) -> str:
+    shown = ", ".join(f"`{COMMAND} {synopsis}`" for synopsis, _ in command.synopses())
+    return t("Usage: {commands}.", commands=shown)
+
+
+class UsageError(Exception):
+    """Raised by a parse when the words do not fit its synopsis: the answer is the command's usage."""
+
+
+def no_arguments(context: ParseContext, rest: str) -> None:
+    """The parse of an action that takes nothing after its words (read() names the command if it got some)."""
+    if rest.strip():
+        raise UserError(context.t("This takes no arguments."))
+
+
+def read(command: Command, context: ParseContext, rest: str) -> tuple[Action[Any], Any]:
+    """Pick the action by the first word, parse the rest with it; UserError with the usage otherwise."""
+    try:
+        return _read(command, context, rest)
+    except UsageError:
+        raise UserError(usage_sentence(context.t, command)) from None
+
+
+def _read(command: Command, context: ParseContext, rest: str) -> tuple[Action[Any], Any]:
+    first, tail = split_subcommand(rest)
+    for action in command.actions:
+        if action.word is not None and action.word == first:
+            if action.parse is no_arguments and tail:
+                raise _takes_no_arguments(context, command, action)
+            return action, action.parse(context, tail)
+    for action in command.actions:
+        if action.word is None:
+            return action, action.parse(context, rest)
+    if [action.word for action in command.actions] == [""]:  # the subcommand alone is all there is
+        raise _takes_no_arguments(context, command, command.actions[0])
+    raise UsageError()
+
+
+def _takes_no_arguments(context: ParseContext, command: Command, action: Action[Any]) -> UserError:
+    words = f"{COMMAND} {_synopsis(command.word, action)}"
+    return UserError(context.t("`{command}` takes no arguments.", command=words))
+
+
+def register_command(app: AsyncApp, deps: Deps, subcommand: Command) -> None:
+    """The Bolt listener of `/iris <word>`: parse (pure), ack at once, then the work on the job runner.
+
+    A parse error is the ack itself, ephemerally; nothing touches the database or the network
+    before the ack.
+    """
+    zone = deps.config.settings.iris_timezone
+
+    # Bolt passes listener arguments by name: the slash command's payload arrives as `command`.
+    @app.command(COMMAND, matchers=[subcommand_is(subcommand.word)])
+    async def handle(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
+        invocation = Invocation.from_command(command)
+        try:
+            action, args = read(subcommand, ParseContext(deps.t, zone, deps.clock()), invocation.rest)
+        except UserError as exc:
+            await ack(response_type="ephemeral", text=exc.sentence)
+            return
+        await ack()
+        observe_ack(deps, context, invocation.subcommand)
+        work = partial(action.run, deps, invocation, args)
+        deps.jobs.submit(invocation.subcommand, run_for_user, deps, invocation, work)
+
+
+def run_for_user(
+    deps: Deps, invocation: Invocation, work: Callable[[], NewMessage | None], answer: Answer | None = None
+) -> None:
+    """Run the work on the job runner and always answer: the result, a sentence, or a crash reference."""
+    tell = answer or partial(answer_by_response_url, invocation)
+    try:
+        message = work()
+    except UserError as exc:
+        message = tell(exc.sentence)
+    except Refused as exc:
+        message = tell(deps.t(exc.message, **exc.values))
+    except Exception:
+        message = tell(crash_sentence(deps.t, log_crash(log, f"/iris {invocation.subcommand or 'button'}")))
+    if message is not None:
+        deps.outbox.send(message)
+
+
+def crash_sentence(t: Translator, reference: str) -> str:
+    """What a person reads when IRIS itself failed: never the exception, always the reference."""
+    return t(
+        "Something went wrong inside IRIS and it could not finish this. The operators can find the "
+        "details under reference {reference}.",
+        reference=reference,
+    )
+
+
+def on_click(
+    app: AsyncApp,
+    deps: Deps,
+    action_id: str | re.Pattern[str],
+    work: Callable[[Deps, Invocation, Mapping[str, Any]], NewMessage | None],
+    name: str,
+) -> None:
+    """A button: ack at once, then `work(deps, invocation, action)` on the job runner, answered privately."""
+
+    @app.action(action_id)
+    async def handle_click(ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+        await ack()
+        invocation = Invocation.from_action(body)
+        deps.jobs.submit(name, run_for_user, deps, invocation, partial(work, deps, invocation, action))
+
+
+def answer_by_response_url(invocation: Invocation, sentence: str) -> NewMessage:
+    return reply(invocation, sentence, source="error")
+
+
+def reply(invocation: Invocation, text: str, blocks: Blocks | None = None, source: str = "") -> NewMessage:
+    """An ephemeral answer to the person who typed the command or clicked, through its response_url."""
+    return respond(invocation.response_url, text, blocks, source=source)
+
+
+def require_role(deps: Deps, invocation: Invocation, role: str, action: str, target: str = "") -> None:
+    """A UserError naming the role when the person lacks it; the refusal is audited first."""
+    _require_role(deps.engine, deps.roles, deps.t, invocation.actor, role, action, target)
+
 
 def split_subcommand(text: str) -> tuple[str, str]:
     """`"Status  retry 3"` → `("status", "retry 3")`; any characters at all are accepted."""
@@ -85,6 +266,12 @@ def subcommand_is(*names: str) -> Callable[..., Awaitable[bool]]:
     return matches
 
 
+def observe_ack(deps: Deps, context: Mapping[str, Any], subcommand: str) -> None:
+    received = context.get("iris_received")
+    if received is not None:
+        deps.metrics.command_latency.labels(subcommand or "help").observe(time.perf_counter() - received)
+
+
 def escape_mrkdwn(text: str) -> str:
     """Escape what Slack's mrkdwn gives meaning to, so no mention or link can be forged."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -96,57 +283,15 @@ def quote_user_text(text: str, limit: int = MAX_ECHO) -> str:
     return escape_mrkdwn(short).replace("`", "'")
 
 
-def observe_ack(deps: Deps, context: Mapping[str, Any], subcommand: str) -> None:
-    received = context.get("iris_received")
-    if received is not None:
-        deps.metrics.command_latency.labels(subcommand or "help").observe(time.perf_counter() - received)
+def slack_date(moment: datetime, zone: str | None = None) -> str:
+    """Shown by Slack in each reader's own time zone; the fallback names the team's zone, or UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    fallback = team_time(aware, zone) if zone else aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(aware.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def reply(invocation: Invocation, text: str, blocks: Blocks | None = None, source: str = "") -> NewMessage:
-    """An ephemeral answer to the person who typed the command, through its response_url."""
-    return respond(invocation.response_url, text, blocks, source=source)
-
-
-async def ack_then_submit(
-    ack: Any,
-    deps: Deps,
-    command: Mapping[str, Any],
-    context: Mapping[str, Any],
-    parse: Callable[[Translator, str], A],
-    work: Callable[[Deps, Invocation, A], NewMessage],
-) -> None:
-    """The shape of every subcommand: parse (pure), ack at once, then the work on the job runner.
-
-    A parse error is the ack itself, ephemerally; nothing touches the database or the network
-    before the ack.
-    """
-    invocation = Invocation.from_command(command)
-    try:
-        args = parse(deps.t, invocation.rest)
-    except UserError as exc:
-        await ack(response_type="ephemeral", text=exc.sentence)
-        return
-    await ack()
-    observe_ack(deps, context, invocation.subcommand)
-    job = partial(work, deps, invocation, args)
-    deps.jobs.submit(invocation.subcommand, run_for_user, deps, invocation, job)
-
-
-def run_for_user(deps: Deps, invocation: Invocation, work: Callable[[], NewMessage]) -> None:
-    """Run a command's work on the job runner and always answer: the result, a sentence, or a reference."""
-    try:
-        message = work()
-    except UserError as exc:
-        message = reply(invocation, exc.sentence, source="error")
-    except Exception:
-        reference = log_crash(log, f"/iris {invocation.subcommand}")
-        message = reply(
-            invocation,
-            deps.t(
-                "Something went wrong inside IRIS and it could not finish this. The operators can find "
-                "the details under reference {reference}.",
-                reference=reference,
-            ),
-            source="error",
-        )
-    deps.outbox.send(message)
+def team_time(moment: datetime, zone: str) -> str:
+    """`2024-12-12 (Thu) 16:00 KST, Asia/Seoul UTC+09:00`: no reader can misread it."""
+    local = moment.astimezone(ZoneInfo(zone))
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d (%a) %H:%M} {local.tzname()}, {zone} UTC{offset[:3]}:{offset[3:]}"

@@ -1,69 +1,74 @@
-"""`/iris status`: what IRIS is and holds right now; `status retry` puts dead messages back in line."""
+"""`/iris status`: what IRIS is and holds right now; `status retry` puts dead messages back in line.
+
+Status is the core's own feature: it owns the outbox and the audit trail, and counts what every
+feature declared it stores.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.i18n import Translator
-from bot.permissions import require_role
-from bot.status import StatusReport, format_uptime, gather_status
+from bot.i18n import N_, Translator
+from bot.status import Inventory, Process, StatusReport, format_uptime, gather_status, retry_dead
+from commands.feature import Feature
 from commands.kit import (
     COMMAND,
+    Action,
+    Command,
     Invocation,
-    ack_then_submit,
+    ParseContext,
     escape_mrkdwn,
-    quote_user_text,
+    no_arguments,
     reply,
-    subcommand_is,
+    require_role,
 )
-from storage import audit, outbox
-from storage.audit import Action
-from storage.db import session_scope
-from storage.outbox import NewMessage
+from storage.audit import AuditEvent
+from storage.outbox import NewMessage, OutboxMessage
 
 MAX_DEAD_SHOWN = 5
+SOURCE = "status"
 
 
-@dataclass(frozen=True)
-class StatusArgs:
-    retry: list[int] | None = None  # ids to requeue; [] means every dead message; None: just show
-
-    @property
-    def wants_retry(self) -> bool:
-        return self.retry is not None
-
-
-def parse_status_args(t: Translator, rest: str) -> StatusArgs:
+def parse_retry(context: ParseContext, rest: str) -> list[int] | None:
+    """`all` → None (every dead message); `12 15` → those ids."""
     words = rest.split()
-    if not words:
-        return StatusArgs()
-    if words[0].lower() != "retry":
+    if words == ["all"]:
+        return None
+    if not words or not all(w.isdigit() and len(w) <= 12 for w in words):
         raise UserError(
-            t(
-                "`{command} status` takes nothing, or `retry <id>` or `retry all`; got `{text}`.",
-                command=COMMAND,
-                text=quote_user_text(rest),
-            )
-        )
-    targets = words[1:]
-    if targets == ["all"]:
-        return StatusArgs(retry=[])
-    if not targets or not all(w.isdigit() for w in targets):
-        raise UserError(
-            t(
+            context.t(
                 "Say which dead messages to retry: `{command} status retry 12 15` or "
                 "`{command} status retry all`.",
                 command=COMMAND,
             )
         )
-    return StatusArgs(retry=[int(w) for w in targets])
+    return [int(w) for w in words]
+
+
+def show_status(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
+    identity = deps.identity
+    process = Process(
+        deps.started_at,
+        deps.config.settings.iris_timezone,
+        lambda: identity.known.user_id if identity.known else None,
+    )
+    text, blocks = render_status(deps.t, gather_status(deps.engine, deps.service(Inventory), process))
+    return reply(invocation, text, blocks, source=SOURCE)
+
+
+def retry(deps: Deps, invocation: Invocation, ids: list[int] | None) -> NewMessage:
+    target = "all" if ids is None else ",".join(map(str, ids))
+    require_role(deps, invocation, "admins", "outbox.retry", target)
+    requeued = retry_dead(deps.engine, ids, invocation.audit("outbox.retry"), deps.clock())
+    if not requeued:
+        return reply(invocation, deps.t("There were no dead messages to retry."), source=SOURCE)
+    shown = ", ".join(f"#{i}" for i in requeued)
+    answer = deps.t("Put {count} dead message(s) back in line: {ids}.", count=len(requeued), ids=shown)
+    return reply(invocation, answer, source=SOURCE)
 
 
 def render_status(t: Translator, report: StatusReport) -> tuple[str, list[dict[str, Any]]]:
@@ -81,14 +86,11 @@ def render_status(t: Translator, report: StatusReport) -> tuple[str, list[dict[s
         t("*Slack*\n{who}", who=f"<@{report.bot_user_id}>" if report.bot_user_id else t("not verified yet")),
         t("*Time zone*\n{zone}", zone=report.timezone),
     ]
+    stored = "\n".join(f"{t(label)}: *{count}*" for label, count in report.stored)
     blocks: list[Block] = [
         HeaderBlock(text=t("IRIS status")),
         SectionBlock(fields=[MarkdownTextObject(text=f) for f in fields]),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="\n".join(f"{t(label)}: *{count}*" for label, count in report.stored)
-            )
-        ),
+        SectionBlock(text=MarkdownTextObject(text=stored)),
     ]
     if report.dead_letters:
         blocks.append(_dead_letters_block(t, report))
@@ -115,42 +117,25 @@ def _dead_letters_block(t: Translator, report: StatusReport) -> Block:
     return ContextBlock(elements=[MarkdownTextObject(text="\n".join(lines))])
 
 
-def show_status(deps: Deps, invocation: Invocation) -> NewMessage:
-    text, blocks = render_status(deps.t, gather_status(deps))
-    return reply(invocation, text, blocks, source="status")
-
-
-def retry_dead(deps: Deps, invocation: Invocation, ids: list[int]) -> NewMessage:
-    target = "all" if not ids else ",".join(map(str, ids))
-    require_role(deps.engine, deps.roles, deps.t, invocation.actor, "admins", "outbox.retry", target)
-    with session_scope(deps.engine) as session:
-        requeued = outbox.requeue_dead(session, ids or None, deps.clock())
-        audit.record(
-            session,
-            invocation.actor,
-            Action(name="outbox.retry", target=target, detail={"requeued": requeued}),
-        )
-    deps.outbox.wake()
-    if not requeued:
-        return reply(invocation, deps.t("There were no dead messages to retry."), source="status")
-    return reply(
-        invocation,
-        deps.t(
-            "Put {count} dead message(s) back in line: {ids}.",
-            count=len(requeued),
-            ids=", ".join(f"#{i}" for i in requeued),
+STATUS = Command(
+    "status",
+    (
+        Action(
+            "", "", N_("Version, uptime, database, outbox and what IRIS stores."), no_arguments, show_status
         ),
-        source="status",
-    )
+        Action(
+            "retry",
+            "<id> [<id> …] | all",
+            N_("Put dead outbox messages back in line (role admins)."),
+            parse_retry,
+            retry,
+        ),
+    ),
+)
 
-
-def status_work(deps: Deps, invocation: Invocation, args: StatusArgs) -> NewMessage:
-    if args.wants_retry:
-        return retry_dead(deps, invocation, args.retry or [])  # [] requeues every dead message
-    return show_status(deps, invocation)
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command(COMMAND, matchers=[subcommand_is("status")])
-    async def handle_status(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-        await ack_then_submit(ack, deps, command, context, parse_status_args, status_work)
+FEATURE = Feature(
+    name="status",
+    commands=(STATUS,),
+    tables=(AuditEvent, OutboxMessage),
+    counted=((N_("Outbox messages"), OutboxMessage), (N_("Audit events"), AuditEvent)),
+)

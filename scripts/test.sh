@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh checkout: a virtualenv with IRIS and its test tools,
-# PostgreSQL started (or installed) for the repository tests, ruff (format and lint), mypy, then pytest.
+# PostgreSQL started (or installed) for the repository tests, ruff (format and lint), mypy, the import
+# contracts (pyproject.toml), then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,5 @@ eval "$alertmanager_env"
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 .venv/bin/mypy bot commands storage
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

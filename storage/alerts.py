@@ -7,19 +7,59 @@ events, and writes nothing at all when the notification repeats what is stored.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.clock import utcnow
+from storage.clock import as_utc, utcnow
 from storage.outbox import OutboxMessage
 
-if TYPE_CHECKING:  # storage stores the engine's values but does not need the engine to run
-    from bot.alerts.payload import IncomingAlert, Notification
+
+class IncomingAlert(Protocol):
+    """One alert of a notification as storage keeps it (bot.alerts.payload.IncomingAlert)."""
+
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def labels(self) -> dict[str, str]: ...
+    @property
+    def annotations(self) -> dict[str, str]: ...
+    @property
+    def starts_at(self) -> datetime | None: ...
+    @property
+    def ends_at(self) -> datetime | None: ...
+    @property
+    def generator_url(self) -> str: ...
+
+
+class Notification(Protocol):
+    """One webhook call as storage keeps it (bot.alerts.payload.Notification)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def group_key(self) -> str: ...
+    @property
+    def receiver(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def group_labels(self) -> dict[str, str]: ...
+    @property
+    def common_labels(self) -> dict[str, str]: ...
+    @property
+    def external_url(self) -> str: ...
+    @property
+    def alerts(self) -> Sequence[IncomingAlert]: ...
+    @property
+    def truncated(self) -> int: ...
 
 
 class AlertGroup(SQLModel, table=True):
@@ -97,13 +137,6 @@ class Ingested:
     group_id: int
     changed: bool  # something Slack should be told about
     alerts: int
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive, PostgreSQL aware: both become aware UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def dumps(value: dict[str, str]) -> str:
@@ -340,27 +373,6 @@ def mark_notified(
         session.execute(
             update(AlertGroup).where(col(AlertGroup.id) == group.id).values(message_id=message_id)
         )
-
-
-def rewrite_pending_update(session: Session, message_id: int, payload: dict[str, Any]) -> bool:
-    """Give an edit of this message that is still waiting (never tried) the newer content instead of
-    queueing a second edit. The status condition is in the UPDATE itself, so a poster that claims the
-    row at the same moment either sends the new content or makes this return False."""
-    query = select(OutboxMessage.id).where(
-        OutboxMessage.kind == "update",
-        OutboxMessage.ref_id == message_id,
-        OutboxMessage.status == "pending",
-        OutboxMessage.attempts == 0,
-    )
-    waiting = session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
-    if waiting is None:
-        return False
-    result = session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == waiting, col(OutboxMessage.status) == "pending")
-        .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def get_group(session: Session, group_id: int, *, for_update: bool = False) -> AlertGroup | None:

@@ -46,6 +46,24 @@ class Action:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Audit:
+    """A change someone asked for: the service that makes it writes this in the change's own transaction.
+
+    So a change and its audit row commit together or not at all; a refusal is recorded as one too.
+    """
+
+    actor: Actor
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, session: Session, target: str, *, outcome: str = "ok", **more: Any) -> AuditEvent:
+        return record(session, self.actor, Action(self.action, target, outcome, {**self.detail, **more}))
+
+    def refused(self, session: Session, target: str, **why: Any) -> AuditEvent:
+        return self.record(session, target, outcome="refused", **why)
+
+
 def record(session: Session, actor: Actor, action: Action) -> AuditEvent:
     event = AuditEvent(
         actor=actor.user_id,

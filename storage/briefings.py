@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.clock import utcnow
+from storage.clock import as_utc, utcnow
 
 
 class Briefing(SQLModel, table=True):
@@ -324,8 +324,3 @@ def attendees_of(briefing: Briefing) -> list[str]:
 
 def leads_of(briefing: Briefing) -> tuple[int, ...]:
     return tuple(json.loads(briefing.leads))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware UTC whatever the backend handed back."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

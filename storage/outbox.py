@@ -316,3 +316,24 @@ def sent_since(session: Session, lane: str, kinds: tuple[str, ...], since: datet
         .order_by(col(OutboxMessage.sent_at))
     )
     return [t for t in session.exec(query).all() if t is not None]
+
+
+def rewrite_pending_update(session: Session, message_id: int, payload: dict[str, Any]) -> bool:
+    """Give an edit of this message that is still waiting (never tried) the newer content instead of
+    queueing a second edit. The status condition is in the UPDATE itself, so a poster that claims the
+    row at the same moment either sends the new content or makes this return False."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.kind == "update",
+        OutboxMessage.ref_id == message_id,
+        OutboxMessage.status == "pending",
+        OutboxMessage.attempts == 0,
+    )
+    waiting = session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+    if waiting is None:
+        return False
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == waiting, col(OutboxMessage.status) == "pending")
+        .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, insert, text, update
 from sqlalchemy.exc import IntegrityError
@@ -14,9 +14,33 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import utcnow
 
-if TYPE_CHECKING:  # storage stores the engine's results but does not depend on the engine to run
-    from bot.rehearsals.analysis import RunResult
-    from bot.rehearsals.ledger import LedgerEntry
+
+class JudgedRun(Protocol):
+    """What storage keeps of one run as the engine judged it (bot.rehearsals.analysis.RunResult)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # kept whole, as JSON
+
+    @property
+    def run(self) -> int: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def exit_code(self) -> int | None: ...
+    @property
+    def recovery(self) -> float | None: ...
+    @property
+    def faults_injected(self) -> int: ...
+    @property
+    def reasons(self) -> list[str]: ...
+
+
+class Attempt(Protocol):
+    """One request through the fault proxy (bot.rehearsals.ledger.LedgerEntry): a rehearsal_attempt row."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every field is a column
+
+    @property
+    def run(self) -> int: ...
 
 
 _RUNNING_ONLY = text("status = 'running'")
@@ -157,7 +181,7 @@ def set_message(session: Session, id: str, message_id: int) -> None:
 
 
 def record_run(
-    session: Session, rehearsal_id: str, result: RunResult, entries: Sequence[LedgerEntry]
+    session: Session, rehearsal_id: str, result: JudgedRun, entries: Sequence[Attempt]
 ) -> RehearsalRun:
     """Store one judged run and its ledger entries (entries of other runs are left out); bumps runs_done.
 
@@ -184,7 +208,7 @@ def record_run(
     return row
 
 
-def _attempt_values(rehearsal_id: str, entry: LedgerEntry) -> dict[str, Any]:
+def _attempt_values(rehearsal_id: str, entry: Attempt) -> dict[str, Any]:
     return {"rehearsal_id": rehearsal_id} | asdict(entry)
 
 

@@ -15,14 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.alerts.alertmanager import AlertmanagerUnavailable
 from bot.alerts.service import AlertService
 from bot.i18n import N_
 from storage import alerts as repo
 from storage.alerts import AlertGroup
-from storage.db import read_scope
+from storage.audit import Audit
+from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
@@ -53,10 +54,12 @@ class AlertTest:
         second_route: dict[str, str] | None,
         second_channel: str | None,
         stop: threading.Event,
+        reply_to: str = "",
     ) -> None:
         self.service, self.timeout, self.stop = service, timeout, stop
         self.second_route, self.second_channel = second_route, second_channel
         self.run_id = secrets.token_hex(4)
+        self.reply_to = reply_to  # where the results go: opaque here, the reporter knows
         self.via_alertmanager = service.alertmanager.configured
         self._sent: dict[str, dict[str, Any]] = {}  # key → the alert as last sent
         self._silence: str | None = None
@@ -288,35 +291,55 @@ def _webhook_body(run_id: str, group: str, items: list[dict[str, Any]]) -> bytes
     ).encode()
 
 
+class Reporter(Protocol):
+    """The alert test's port: who hears the results (commands/alerts implements it for Slack)."""
+
+    def results(self, test: AlertTest, results: list[CaseResult]) -> None: ...
+
+
 class AlertTester:
     """Runs one alert test at a time on its own thread; `close()` ends a run's waits at shutdown."""
 
     def __init__(
-        self, service: AlertService, second_route: dict[str, str] | None, second_channel: str | None
+        self,
+        service: AlertService,
+        reporter: Reporter,
+        second_route: dict[str, str] | None,
+        second_channel: str | None,
     ) -> None:
         self.service = service
+        self.reporter = reporter
         self.second_route, self.second_channel = second_route, second_channel
         self._stop = threading.Event()
         self._running = threading.Lock()
 
-    def start(self, timeout: float, report: Callable[[AlertTest, list[CaseResult]], None]) -> AlertTest:
+    def start(self, timeout: float, audit: Audit, reply_to: str) -> AlertTest:
+        """Start a run (audited); Busy while one runs. `reply_to` tells the reporter where the results go."""
         if not self._running.acquire(blocking=False):
             raise Busy()
-        test = AlertTest(
-            self.service,
-            timeout=timeout,
-            second_route=self.second_route,
-            second_channel=self.second_channel,
-            stop=self._stop,
-        )
-        threading.Thread(
-            target=self._run, args=(test, report), name=f"iris-alert-test-{test.run_id}", daemon=True
-        ).start()
+        try:
+            test = AlertTest(
+                self.service,
+                timeout=timeout,
+                second_route=self.second_route,
+                second_channel=self.second_channel,
+                stop=self._stop,
+                reply_to=reply_to,
+            )
+            with session_scope(self.service.engine) as session:
+                audit.record(session, test.run_id, timeout=timeout)
+            thread = threading.Thread(
+                target=self._run, args=(test,), name=f"iris-alert-test-{test.run_id}", daemon=True
+            )
+            thread.start()
+        except BaseException:
+            self._running.release()
+            raise
         return test
 
-    def _run(self, test: AlertTest, report: Callable[[AlertTest, list[CaseResult]], None]) -> None:
+    def _run(self, test: AlertTest) -> None:
         try:
-            report(test, test.run())
+            self.reporter.results(test, test.run())
         except Exception:
             log.exception("alert-test %s crashed", test.run_id)
         finally:

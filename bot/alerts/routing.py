@@ -5,7 +5,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.config import RouteConfig
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from bot.config import CHANNEL_ID, Section
+
+
+class RouteConfig(BaseModel):
+    """One entry of iris.yml's `routes:`: which alert groups go to which channel, mentioning whom."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: dict[str, str] = {}
+    match_re: dict[str, str] = {}
+    channel: str
+    mention: str | None = None
+
+    @field_validator("match_re")
+    @classmethod
+    def _compiles(cls, patterns: dict[str, str]) -> dict[str, str]:
+        for label, pattern in patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{label}: {pattern!r} is not a valid regular expression ({exc})") from exc
+        return patterns
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if not CHANNEL_ID.match(value):
+            raise ValueError("must be a Slack channel ID such as C0123ABCD")
+        return value
+
+
+ROUTES: Section[list[RouteConfig]] = Section("routes", list[RouteConfig], list)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.alerts.payload import parse_notification
 from bot.alerts.routing import Router
 from storage import alerts as repo
 from storage.alerts import AlertGroup, Ingested
+from storage.audit import Audit
 from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
@@ -71,16 +72,17 @@ class AlertService:
             self.changes.set()
         return result
 
-    def acknowledge(self, group_id: int, user_id: str) -> AlertGroup:
-        now = self.clock()
+    def acknowledge(self, group_id: int, audit: Audit) -> AlertGroup:
+        now, user_id = self.clock(), audit.actor.user_id
         with session_scope(self.engine) as session:
             self._group(session, group_id)
             repo.record_group_event(session, group_id, "acked", user_id, now, acked_by=user_id, acked_at=now)
+            audit.record(session, str(group_id))
             group = self._group(session, group_id)
         self.changes.set()
         return group
 
-    def silence(self, group_id: int, user_id: str, hours: int, comment: str) -> AlertGroup:
+    def silence(self, group_id: int, hours: int, comment: str, audit: Audit) -> AlertGroup:
         """A real Alertmanager silence first; only once it exists is the group recorded as silenced.
 
         AlertmanagerUnavailable passes through with nothing recorded. A silence the group already had
@@ -89,6 +91,7 @@ class AlertService:
         """
         if hours not in SILENCE_HOURS:
             raise ValueError(f"silences last 1, 4 or 24 hours, not {hours}")
+        user_id = audit.actor.user_id
         with self._silencing:
             with read_scope(self.engine) as session:
                 group = self._group(session, group_id)
@@ -114,6 +117,7 @@ class AlertService:
                     silenced_by=user_id,
                     silenced_until=until,
                 )
+                audit.record(session, str(group_id), hours=hours, silence_id=silence_id)
                 group = self._group(session, group_id)
             if replaced is not None and replaced != silence_id:
                 self._expire_replaced(replaced)
@@ -126,7 +130,7 @@ class AlertService:
         except AlertmanagerUnavailable as exc:  # it still ends at its own endsAt
             log.warning("could not expire replaced silence %s: %s", silence_id, exc)
 
-    def unsilence(self, group_id: int, user_id: str) -> AlertGroup:
+    def unsilence(self, group_id: int, audit: Audit) -> AlertGroup:
         with self._silencing:
             with read_scope(self.engine) as session:
                 group = self._group(session, group_id)
@@ -138,12 +142,13 @@ class AlertService:
                     session,
                     group_id,
                     "unsilenced",
-                    user_id,
+                    audit.actor.user_id,
                     self.clock(),
                     silence_id=None,
                     silenced_by=None,
                     silenced_until=None,
                 )
+                audit.record(session, str(group_id))
                 group = self._group(session, group_id)
         self.changes.set()
         return group

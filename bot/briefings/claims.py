@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -19,16 +18,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.briefings.plan import Firing
-from bot.briefings.service import plan_of
-from bot.outbox import Outbox
+from bot.briefings.service import Publisher, plan_of
 from storage import briefings as repo
-from storage.briefings import Briefing, BriefingFiring, as_utc
+from storage.briefings import Briefing, BriefingFiring
+from storage.clock import as_utc
 from storage.db import session_scope
-from storage.outbox import NewMessage
 
 log = logging.getLogger(__name__)
 MAX_CATCH_UP = 200  # firings recorded per briefing after a long downtime; older ones are only logged
-Render = Callable[[Briefing, BriefingFiring, dict[str, str]], NewMessage]
 
 
 class Superseded(Exception):
@@ -49,8 +46,7 @@ NOTHING = Outcome(0, 0, 0, None)
 @dataclass
 class Claimer:
     engine: Engine
-    outbox: Outbox
-    render: Render
+    publisher: Publisher
     grace: timedelta
     worker: str
     started_at: datetime  # firings due before this were missed while IRIS was down
@@ -129,7 +125,7 @@ class Claimer:
                 )
                 continue
             shown = answers.get((row.briefing_id, as_utc(row.occurrence_at)), {})
-            row.message_id = self.outbox.send_in(session, self.render(briefings[row.briefing_id], row, shown))
+            row.message_id = self.publisher.firing(session, briefings[row.briefing_id], row, shown)
             assert row.id is not None
             messages.append((row.id, row.message_id))
         repo.set_messages(session, messages)

@@ -11,20 +11,31 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import Engine
+from pydantic import BaseModel, ConfigDict, Field
 
-from bot.briefings.claims import NOTHING, Claimer, Outcome, Render, Superseded
-from bot.outbox import Outbox
+from bot.briefings.claims import NOTHING, Claimer, Outcome, Superseded
+from bot.briefings.service import BriefingService
+from bot.config import Section
 from storage import briefings as repo
-from storage.briefings import as_utc
+from storage.clock import as_utc
 from storage.db import read_scope
 
 log = logging.getLogger(__name__)
+
+
+class BriefingsConfig(BaseModel):
+    """iris.yml's `briefings:` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grace_seconds: float = Field(default=600.0, ge=0)  # firings missed while down: post late or skip
+
+
+BRIEFINGS: Section[BriefingsConfig] = Section("briefings", BriefingsConfig, BriefingsConfig)
 RESYNC_JOB = "iris:briefings-resync"
 RESYNC_EVERY_S = 60  # picks up briefings added or edited on another replica
 MAX_BATCH = 100  # briefings claimed in one transaction when many fall due at once
@@ -34,20 +45,17 @@ class BriefingScheduler:
     def __init__(
         self,
         scheduler: BaseScheduler,
-        engine: Engine,
-        outbox: Outbox,
-        render: Render,
+        service: BriefingService,
         *,
         grace: timedelta,
-        clock: Callable[[], datetime],
         worker: str | None = None,
     ) -> None:
         self._scheduler = scheduler
-        self._engine = engine
-        self._outbox = outbox
-        self._clock = clock
+        self._service = service
+        self._engine = service.engine
+        self._clock = service.clock
         name = worker or f"{socket.gethostname()}:{id(self):x}"
-        self._claimer = Claimer(engine, outbox, render, grace, name, started_at=clock())
+        self._claimer = Claimer(service.engine, service.publisher, grace, name, started_at=self._clock())
         self._jobs: dict[int, str] = {}
         self._lock = threading.RLock()
         self._pending: set[int] = set()
@@ -124,8 +132,6 @@ class BriefingScheduler:
                 outcomes |= self._drain()
             finally:
                 self._turn.release()
-        if any(outcome.posted or outcome.late for outcome in outcomes.values()):
-            self._outbox.wake()
         for claimed_id, outcome in outcomes.items():
             self.follow(claimed_id, outcome.next_fire_at)
         return outcomes.get(briefing_id, NOTHING)  # NOTHING: the turn's holder claims it
@@ -161,3 +167,21 @@ class BriefingScheduler:
     def jobs(self) -> dict[int, str]:
         with self._lock:
             return dict(self._jobs)
+
+
+class InBackground:
+    """The briefings' part of IRIS's start and stop (commands.feature.Background)."""
+
+    def __init__(self, service: BriefingService, scheduler: BaseScheduler, grace: timedelta) -> None:
+        self.service = service
+        self.scheduler = BriefingScheduler(scheduler, service, grace=grace)
+
+    def start(self) -> None:
+        self.service.watch(self.scheduler.follow)  # before the rebuild: no change falls between
+        self.scheduler.start()
+
+    def close(self) -> None:
+        """Nothing to refuse: the scheduler itself is shut down by IRIS before the jobs are waited for."""
+
+    def stop(self) -> None:
+        """Nothing to release: every firing is claimed and queued in one transaction."""

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.briefings.cron import DAY_NAMES, CronError, CronRule
+from bot.durations import read_duration
 from bot.errors import UserError
 from bot.i18n import Translator
 
@@ -15,7 +16,6 @@ DATE_TIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})$")
 DAY_TIME = re.compile(r"^(today|tomorrow)\s+(\d{1,2}):(\d{2})$")
 EVERY = re.compile(r"^every\s+([a-z,]+)\s+(\d{1,2}):(\d{2})$")
 IN = re.compile(r"^in\s+(\S+)$")
-DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 EVERY_DAYS = {"day": "*", "weekday": "mon-fri", "weekend": "sat,sun"}
 DAY_NAMES_FULL = {
     "mon": "monday",
@@ -197,28 +197,23 @@ def _shortest_gap(schedule: Schedule, first: datetime, samples: int = 48) -> tim
 
 
 def parse_duration(t: Translator, text: str) -> timedelta:
-    """`2h`, `30m`, `1h30m`, `2d`, `45s` → a positive timedelta."""
-    match = DURATION.match(text.lower())
-    if not text or not match or not any(match.groups()):
+    """`2h`, `30m`, `1h30m`, `2d`, `45s` (IRIS's one grammar, bot/durations.py) → a positive timedelta."""
+    seconds = read_duration(text)
+    if not text.strip() or seconds is None:
         raise UserError(
             t(
                 "`{text}` is not a duration; durations look like `30m`, `2h`, `1h30m` or `1d`.",
                 text=_quote(text),
             )
         )
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    try:
-        duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    except OverflowError:  # `in 9999999999d`: past what timedelta holds, so past five years too
-        duration = MAX_AHEAD + timedelta(days=1)
-    if duration <= timedelta(0) or duration > MAX_AHEAD:
+    if not 0 < seconds <= MAX_AHEAD.total_seconds():  # and `in 9999999999d` never reaches timedelta
         raise UserError(
             t(
                 "`{text}` is not a usable duration; use one up to five years, such as `30m` or `2h`.",
                 text=_quote(text),
             )
         )
-    return duration
+    return timedelta(seconds=seconds)
 
 
 def parse_leads(t: Translator, text: str) -> tuple[int, ...]:

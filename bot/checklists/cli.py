@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from bot.checklists.template import TemplateError, load_template
 from bot.checklists.trail import verify_record
-from bot.config import load_config
+from bot.config import load_settings
 from storage import checklists as repo
 from storage.db import check_reachable, open_engine, read_scope
 
 INTACT, TAMPERED, BAD_INPUT = 0, 1, 2
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    checklist = commands.add_parser("checklist", help="verify a checklist's trail, check a template")
+    checklist_commands = checklist.add_subparsers(dest="checklist_command", required=True)
+    verify = checklist_commands.add_parser("verify", help="recompute the hash chain of a checklist's trail")
+    verify.add_argument("id", help="the checklist id, as shown in Slack")
+    verify.set_defaults(run=lambda args: verify_from_terminal(args.id))
+    check = checklist_commands.add_parser("check", help="validate a checklist template file")
+    check.add_argument("file", type=Path, help="the template (Markdown)")
+    check.set_defaults(run=lambda args: check_from_terminal(args.file))
 
 
 def verify_from_terminal(checklist_id: str) -> int:
@@ -22,7 +34,7 @@ def verify_from_terminal(checklist_id: str) -> int:
             file=sys.stderr,
         )
         return BAD_INPUT
-    url = load_config().settings.iris_database_url
+    url = load_settings().iris_database_url
     engine = open_engine(url)
     check_reachable(engine, url)
     with read_scope(engine) as session:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.checklists.state import ChecklistState, ItemState
+from bot.errors import Refused
 from bot.i18n import N_
 
 # holds(user_id, role): the roles from iris.yml, admins holding every role (bot.permissions.Roles).
@@ -13,15 +14,6 @@ Holds = Callable[[str, str], bool]
 ACTIONS = ("sign", "na", "note", "undo", "approve")
 MAX_REASON = 500
 MAX_NOTE = 1000
-
-
-class Refused(Exception):
-    """A click or command the rules do not allow; `message` is an English sentence id for the catalog."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message.format(**values) if values else message)
-        self.message = message
-        self.values = values
 
 
 class Stale(Refused):

@@ -12,11 +12,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.checklists.library import TemplateLibrary
-from bot.checklists.rules import Act, Holds, Refused, already_done, check
+from bot.checklists.rules import Act, Holds, Stale, already_done, check
 from bot.checklists.state import ChecklistState, load_state
 from bot.checklists.trail import GENESIS, Verification, detail_json, event_hash, verify_record
+from bot.errors import Refused
 from bot.i18n import N_
 from storage import checklists as repo
+from storage.audit import Audit
 from storage.checklists import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff
 from storage.db import read_scope, session_scope
 
@@ -24,7 +26,10 @@ MAX_RELEASE = 120
 
 
 class Publisher(Protocol):
-    """Who shows a checklist (the Slack side); called inside the transaction that changed it."""
+    """The engine's port to where a checklist is shown (commands/checklists implements it for Slack).
+
+    Called inside the transaction that changed the checklist, so a change and its message commit together.
+    """
 
     def started(self, session: Session, state: ChecklistState) -> int | None: ...
 
@@ -44,18 +49,20 @@ class Record:
 
 
 class ChecklistService:
-    def __init__(self, engine: Engine, folder: Path, holds: Holds, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, engine: Engine, folder: Path, holds: Holds, clock: Callable[[], datetime], publisher: Publisher
+    ) -> None:
         self._engine = engine
         self._holds = holds
         self._clock = clock
+        self._publisher = publisher
         self.library = TemplateLibrary(engine, folder)
 
-    def start(
-        self, reference: str, release: str, user_id: str, channel_id: str, publisher: Publisher
-    ) -> ChecklistState:
+    def start(self, reference: str, release: str, channel_id: str, audit: Audit) -> ChecklistState:
         """Post a new checklist of the template (`name` or `name@version`); its first event is the start."""
         if len(release) > MAX_RELEASE:
             raise Refused(N_("A release name has at most {limit} characters."), limit=MAX_RELEASE)
+        user_id = audit.actor.user_id
         template, row = self.library.for_start(reference)
         assert row.id is not None
         checklist = Checklist(
@@ -90,14 +97,29 @@ class ChecklistService:
             repo.create(session, checklist, items)
             self._event(session, checklist, "start", None, user_id, detail)
             state = self._state(session, checklist)
-            message_id = publisher.started(session, state)
+            audit.record(session, str(state.id), template=state.label, release=release)
+            message_id = self._publisher.started(session, state)
             if message_id is not None:
                 repo.set_values(session, state.id, message_id=message_id)
                 checklist.message_id = message_id
         return state
 
-    def act(self, act: Act, publisher: Publisher) -> ChecklistState:
-        """Apply one action; Refused (nothing written) when the rules say no."""
+    def act(self, act: Act, audit: Audit) -> ChecklistState:
+        """Apply one action, audited in its transaction; a refusal (nothing changed) is audited too.
+
+        A stale click (the item changed since the message was drawn) also shows the message afresh.
+        """
+        target = f"{act.checklist_id}:{act.position}"
+        try:
+            return self._act(act, audit, target)
+        except Refused as exc:
+            with session_scope(self._engine) as session:
+                audit.refused(session, target, why=str(exc))
+            if isinstance(exc, Stale):
+                self.show_again(act.checklist_id)
+            raise
+
+    def _act(self, act: Act, audit: Audit, target: str) -> ChecklistState:
         with session_scope(self._engine) as session:
             checklist = repo.lock(session, act.checklist_id)
             if checklist is None:
@@ -105,12 +127,13 @@ class ChecklistService:
             before = self._state(session, checklist)
             check(before, act, self._holds)
             self._apply(session, checklist, before, act)
+            audit.record(session, target)
             after = self._state(session, checklist)
             if self._finished(after):
                 after = self._complete(session, checklist, after)
-                publisher.completed(session, after)
+                self._publisher.completed(session, after)
             else:
-                publisher.changed(session, after)
+                self._publisher.changed(session, after)
         return after
 
     @staticmethod
@@ -134,7 +157,7 @@ class ChecklistService:
                 raise Refused(N_("There is no checklist {id}."), id=act.checklist_id)
             check(self._state(session, checklist), act, self._holds)
 
-    def show_again(self, checklist_id: int, publisher: Publisher, page: int | None = None) -> ChecklistState:
+    def show_again(self, checklist_id: int, page: int | None = None) -> ChecklistState:
         """Render the message afresh (after a stale click), on another page when one is asked for."""
         with session_scope(self._engine) as session:
             checklist = repo.lock(session, checklist_id)
@@ -151,7 +174,7 @@ class ChecklistService:
                 session.add(checklist)
                 session.flush()
             state = self._state(session, checklist)
-            publisher.changed(session, state, chosen_page=page is not None)
+            self._publisher.changed(session, state, chosen_page=page is not None)
         return state
 
     def _apply(self, session: Session, checklist: Checklist, state: ChecklistState, act: Act) -> None:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.rehearsals.durations import format_duration
+from bot.durations import format_duration
 
 if TYPE_CHECKING:
     from bot.rehearsals.ledger import LedgerEntry

@@ -10,7 +10,7 @@ from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from bot.rehearsals.durations import format_duration
+from bot.durations import format_duration
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -89,7 +89,7 @@ class _Canvas:
     """Drawing in final-image pixels on an image SUPERSAMPLE times as large."""
 
     def __init__(self, width: int, height: int) -> None:
-        from PIL import Image, ImageDraw  # lazily: importing IRIS must not pay for an image library
+        from PIL import Image, ImageDraw  # noqa: PLC0415  (lazily: importing IRIS must not pay for an image library)
 
         self.size = (width, height)
         self._image = Image.new("RGB", (width * SUPERSAMPLE, height * SUPERSAMPLE), WHITE)
@@ -122,7 +122,7 @@ class _Canvas:
         return _font(size).getlength(_printable(text)) / SUPERSAMPLE
 
     def png(self) -> bytes:
-        from PIL import Image
+        from PIL import Image  # noqa: PLC0415  (lazily, as above)
 
         buffer = io.BytesIO()
         self._image.resize(self.size, Image.Resampling.LANCZOS).save(buffer, format="PNG")
@@ -131,7 +131,7 @@ class _Canvas:
 
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    from PIL import ImageFont
+    from PIL import ImageFont  # noqa: PLC0415  (lazily, as above)
 
     # Pillow's own font, the same on every machine, so the chart never depends on installed fonts.
     return ImageFont.load_default(size=size * SUPERSAMPLE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -15,6 +16,26 @@ from bot.rehearsals.runner import Progress, Rehearsal
 from bot.rehearsals.scenario import ScenarioError, load_scenario
 
 INVALID = 2
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    rehearse = commands.add_parser("rehearse", help="run a rehearsal from the terminal or CI")
+    rehearse.add_argument("file", type=Path, help="the scenario file (YAML)")
+    rehearse.add_argument("--runs", type=_positive_int, help="run fewer times than the file says")
+    rehearse.add_argument("--json", action="store_true", help="print the full result as JSON")
+    rehearse.add_argument("--check", action="store_true", help="only validate the scenario file")
+    rehearse.set_defaults(run=_run)
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of runs (1 or more)")
+    return int(value)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Exit 0 on pass, 1 on fail or inconclusive, 2 on an invalid scenario: usable as a CI gate."""
+    return rehearse_from_terminal(args.file, runs=args.runs, as_json=args.json, check_only=args.check)
 
 
 def rehearse_from_terminal(path: Path, *, runs: int | None, as_json: bool, check_only: bool) -> int:

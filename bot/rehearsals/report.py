@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.durations import format_duration
 from bot.rehearsals.analysis import RunResult
-from bot.rehearsals.durations import format_duration
 from bot.rehearsals.runner import Progress, RehearsalResult
 
 

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from bot.rehearsals.durations import Duration
+from bot.durations import Duration
 
 PLACEHOLDERS = ("proxy_url", "rehearsal_id", "run")
 # Only identifier-shaped braces are placeholders, so a JSON value such as {"a": 1} passes untouched.

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.errors import log_crash
 from bot.rehearsals.runner import Progress, Rehearsal, RehearsalResult
 from bot.rehearsals.scenario import Scenario, ScenarioError, find_scenarios, scenario_by_name
 from bot.rehearsals.targets import kill_leftover_targets
 from storage import rehearsals as repo
+from storage.audit import Audit
 from storage.db import session_scope
 from storage.rehearsals import Rehearsal as RehearsalRecord
 
@@ -26,15 +28,29 @@ log = logging.getLogger(__name__)
 
 
 class Watcher(Protocol):
-    """Who hears about a rehearsal as it goes (the Slack flow); called on the rehearsal's thread."""
+    """Who hears about one rehearsal as it goes; called on the rehearsal's thread."""
 
-    def started(self, record: RehearsalRecord, scenario: Scenario) -> None: ...
+    def started(self, session: Session, record: RehearsalRecord, scenario: Scenario) -> int | None:
+        """Show it, in the transaction that records where: returns the outbox id of what shows it."""
+        ...
 
     def progressed(self, record_id: str, progress: Progress) -> None: ...
 
     def finished(self, record_id: str, result: RehearsalResult) -> None: ...
 
     def failed(self, record_id: str, reason: str) -> None: ...
+
+
+class Publisher(Protocol):
+    """The engine's port to the people following rehearsals (commands/rehearsals implements it for Slack)."""
+
+    def watch(self, record: RehearsalRecord) -> Watcher:
+        """A watcher for a rehearsal about to start, shown where it was started from."""
+        ...
+
+    def interrupted(self, records: list[RehearsalRecord]) -> None:
+        """Rehearsals a restart cut off: wherever they were shown must stop saying "running"."""
+        ...
 
 
 class ShuttingDown(Exception):
@@ -54,12 +70,14 @@ class RehearsalService:
         self,
         engine: Engine,
         scenarios: Path,
+        publisher: Publisher,
         *,
         alertmanager_url: str | None = None,
         make_rehearsal: Callable[..., Rehearsal] = Rehearsal,
     ) -> None:
         self._engine = engine
         self._folder = scenarios
+        self._publisher = publisher
         self._alertmanager_url = alertmanager_url
         self._make = make_rehearsal
         self._running: dict[str, tuple[Rehearsal, threading.Thread]] = {}
@@ -75,8 +93,8 @@ class RehearsalService:
     def scenario(self, name: str) -> Scenario:
         return scenario_by_name(self._folder, name)
 
-    def start(self, request: StartRequest, watcher: Watcher) -> RehearsalRecord:
-        """Claim the scenario in the database, then run it on a thread of its own.
+    def start(self, request: StartRequest, audit: Audit) -> RehearsalRecord:
+        """Claim the scenario in the database (audited with the claim), then run it on a thread of its own.
 
         Raises ScenarioError for an unknown or invalid scenario and repo.AlreadyRunning when the
         scenario is already being rehearsed (by this or another IRIS process).
@@ -97,8 +115,9 @@ class RehearsalService:
                 channel_id=request.channel_id,
                 owner=socket.gethostname(),
             )
+            audit.record(session, record.id, scenario=scenario.name, runs=runs)
         try:
-            self._launch(record, scenario, runs, watcher)
+            self._launch(record, scenario, runs, self._publisher.watch(record))
         except BaseException:
             self._fail(rehearsal_id, "IRIS could not start it")
             raise
@@ -128,7 +147,7 @@ class RehearsalService:
         self, record: RehearsalRecord, scenario: Scenario, rehearsal: Rehearsal, watcher: Watcher
     ) -> None:
         try:
-            _tell(watcher.started, record, scenario)
+            _tell(self._shown, record, scenario, watcher)
             result = rehearsal.run()
             self._finish(record.id, result)
             _tell(watcher.finished, record.id, result)
@@ -140,6 +159,12 @@ class RehearsalService:
         finally:
             with self._lock:
                 self._running.pop(record.id, None)
+
+    def _shown(self, record: RehearsalRecord, scenario: Scenario, watcher: Watcher) -> None:
+        with session_scope(self._engine) as session:
+            message_id = watcher.started(session, record, scenario)
+            if message_id is not None:
+                repo.set_message(session, record.id, message_id)
 
     def _progressed(self, rehearsal_id: str, progress: Progress, watcher: Watcher) -> None:
         rehearsal = self._running.get(rehearsal_id, (None, None))[0]
@@ -167,12 +192,14 @@ class RehearsalService:
         with session_scope(self._engine) as session:
             repo.finish(session, rehearsal_id, status="failed", verdict=None, summary={}, reason=reason)
 
-    def abort(self, rehearsal_id: str) -> bool:
-        """Ask a rehearsal running in this process to stop; False when it is not running here."""
+    def abort(self, rehearsal_id: str, audit: Audit) -> bool:
+        """Ask a rehearsal running in this process to stop (audited); False when it is not running here."""
         with self._lock:
             entry = self._running.get(rehearsal_id)
         if entry is None:
             return False
+        with session_scope(self._engine) as session:
+            audit.record(session, rehearsal_id)
         entry[0].abort.set()
         return True
 
@@ -213,6 +240,9 @@ class RehearsalService:
             killed = kill_leftover_targets(record.id)
             if killed:
                 log.warning("ended %d processes left running by rehearsal %s", killed, record.id)
+        if records:
+            log.warning("marked %d rehearsals interrupted by the restart", len(records))
+            _tell(self._publisher.interrupted, records)
         return records
 
 
@@ -222,3 +252,21 @@ def _tell(call: Callable[..., object], *args: object) -> None:
         call(*args)
     except Exception:
         log_crash(log, f"reporting on a rehearsal ({getattr(call, '__name__', 'call')})")
+
+
+class InBackground:
+    """The rehearsals' part of IRIS's start and stop (commands.feature.Background)."""
+
+    STOP_TIMEOUT_S = 10.0  # a target gets SIGTERM, then SIGKILL after 5 s
+
+    def __init__(self, service: RehearsalService) -> None:
+        self.service = service
+
+    def start(self) -> None:
+        self.service.interrupt_leftovers()
+
+    def close(self) -> None:
+        self.service.close()  # a queued job must not start a rehearsal from here on
+
+    def stop(self) -> None:
+        self.service.shutdown(timeout=self.STOP_TIMEOUT_S)  # ends targets and proxies

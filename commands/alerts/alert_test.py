@@ -1,22 +1,14 @@
-"""`/iris alert-test [timeout=SECONDS]` (role oncall): the alert path checked end to end, case by case."""
+"""The work of `/iris alert-test [timeout=SECONDS]` (role oncall): the alert path checked end to end."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
-
-from bot.alerts.alert_test import AlertTest, Busy, CaseResult
+from bot.alerts.alert_test import AlertTest, AlertTester, Busy, CaseResult
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.i18n import N_, Translator
-from bot.permissions import require_role
-from commands.kit import COMMAND, Invocation, ack_then_submit, escape_mrkdwn, reply, subcommand_is
-from storage import audit
-from storage.audit import Action
-from storage.db import session_scope
+from commands.kit import COMMAND, Invocation, ParseContext, escape_mrkdwn, reply, require_role
 from storage.outbox import NewMessage
 
 ROLE = "oncall"
@@ -35,22 +27,14 @@ CASE_NAMES = (
 )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command(COMMAND, matchers=[subcommand_is("alert-test")])
-    async def handle_alert_test(
-        ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]
-    ) -> None:
-        await ack_then_submit(ack, deps, command, context, parse_alert_test_args, start_alert_test)
-
-
-def parse_alert_test_args(t: Translator, rest: str) -> int:
+def parse_timeout(context: ParseContext, rest: str) -> int:
     text = rest.strip()
     if not text:
         return DEFAULT_TIMEOUT_S
     found = re.fullmatch(r"timeout=(\d{1,5})", text)
     if found is None or not TIMEOUT_RANGE[0] <= int(found.group(1)) <= TIMEOUT_RANGE[1]:
         raise UserError(
-            t(
+            context.t(
                 "Usage: `{command} alert-test [timeout=SECONDS]`, with {low} to {high} seconds per case.",
                 command=COMMAND,
                 low=TIMEOUT_RANGE[0],
@@ -61,35 +45,24 @@ def parse_alert_test_args(t: Translator, rest: str) -> int:
 
 
 def start_alert_test(deps: Deps, invocation: Invocation, timeout: int) -> NewMessage:
-    require_role(deps.engine, deps.roles, deps.t, invocation.actor, ROLE, "alert.test")
-
-    def report(test: AlertTest, results: list[CaseResult]) -> None:
-        deps.outbox.send(reply(invocation, render_results(deps.t, test, results), source="alert-test"))
-
+    require_role(deps, invocation, ROLE, "alert.test")
     try:
-        test = deps.alert_tests.start(float(timeout), report)
+        test = deps.service(AlertTester).start(
+            float(timeout), invocation.audit("alert.test"), invocation.response_url
+        )
     except Busy:
         raise UserError(
             deps.t("An alert test is already running; its results will be posted when it ends.")
         ) from None
-    with session_scope(deps.engine) as session:
-        audit.record(
-            session,
-            invocation.actor,
-            Action(name="alert.test", target=test.run_id, detail={"timeout": timeout}),
-        )
-    return reply(
-        invocation,
-        deps.t(
-            "Running {n} alert tests (run `{run}`) through {path}; the results will appear here. Each case "
-            "waits up to {timeout} s.",
-            n=len(CASE_NAMES),
-            run=test.run_id,
-            path=_path(deps.t, test),
-            timeout=timeout,
-        ),
-        source="alert-test",
+    answer = deps.t(
+        "Running {n} alert tests (run `{run}`) through {path}; the results will appear here. Each case "
+        "waits up to {timeout} s.",
+        n=len(CASE_NAMES),
+        run=test.run_id,
+        path=_path(deps.t, test),
+        timeout=timeout,
     )
+    return reply(invocation, answer, source="alert-test")
 
 
 def _path(t: Translator, test: AlertTest) -> str:

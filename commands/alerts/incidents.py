@@ -1,20 +1,16 @@
-"""`/iris incidents`: the open alert groups, with their state and links, shown to the one who asked."""
+"""The work of `/iris incidents`: the open alert groups, their state and links, for the one who asked."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlmodel import Session
 
 from bot.deps import Deps
-from bot.errors import UserError
 from bot.i18n import Translator
 from commands.alerts.views import clock_time, group_title, labels_line, link, silence_active
-from commands.kit import COMMAND, Invocation, ack_then_submit, reply, subcommand_is
+from commands.kit import Invocation, reply
 from storage import outbox as outbox_repo
 from storage.alerts import AlertGroup, alerts_of, count_open_groups, open_groups
 from storage.db import read_scope
@@ -22,17 +18,6 @@ from storage.outbox import NewMessage
 
 MAX_LISTED = 25
 MAX_TEXT = 3900  # one ephemeral message, well inside Slack's limit
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command(COMMAND, matchers=[subcommand_is("incidents")])
-    async def handle_incidents(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-        await ack_then_submit(ack, deps, command, context, parse_incidents_args, list_incidents)
-
-
-def parse_incidents_args(t: Translator, rest: str) -> None:
-    if rest.strip():
-        raise UserError(t("`{command} incidents` takes no arguments.", command=COMMAND))
 
 
 def list_incidents(deps: Deps, invocation: Invocation, _: None) -> NewMessage:

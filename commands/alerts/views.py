@@ -19,7 +19,8 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import Translator
 from commands.kit import escape_mrkdwn
-from storage.alerts import FIRING, Alert, AlertEvent, AlertGroup, as_utc
+from storage.alerts import FIRING, Alert, AlertEvent, AlertGroup
+from storage.clock import as_utc
 
 ACK_ACTION = "alert_ack"
 SILENCE_ACTION = "alert_silence_{hours}"

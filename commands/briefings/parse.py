@@ -1,4 +1,4 @@
-"""Reading `/iris brief …`: the action, a quoted title, `<when>` and `key=value` options."""
+"""Reading `/iris brief …`: a quoted title, `<when>` and `key=value` options, and briefing ids."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.briefings.service import WrapUp
 from bot.briefings.when import parse_leads, parse_when
 from bot.errors import UserError
 from bot.i18n import Translator
-from commands.kit import COMMAND, quote_user_text
+from commands.kit import COMMAND, ParseContext, quote_user_text
 
 TOKEN = re.compile(
     r'(?P<key>[a-z]+)=(?:"(?P<quoted>[^"]*)"|(?P<value>\S*))|"(?P<title>[^"]*)"|(?P<word>\S+)', re.IGNORECASE
@@ -26,44 +27,49 @@ DONE_OPTIONS = frozenset({"recording", "notes"})
 
 
 @dataclass(frozen=True)
-class BriefArgs:
-    action: str  # add | list | cancel | edit | done
-    briefing_id: int | None = None
-    changes: dict[str, Any] = field(default_factory=dict)  # Draft fields given (add, edit)
-    recording: str | None = None
-    notes: str = ""
-
-
-@dataclass(frozen=True)
 class Tokens:
     title: str | None
     when: str
     options: dict[str, str]
 
 
-def parse_brief_args(t: Translator, rest: str, zone: str, now: datetime) -> BriefArgs:
-    words = rest.split(maxsplit=1)
-    action = words[0].lower() if words else ""
-    tail = words[1] if len(words) > 1 else ""
-    if action == "list" and not tail:
-        return BriefArgs("list")
-    if action == "add":
-        return BriefArgs("add", changes=_add(t, tokenize(t, tail), zone, now))
-    if action in ("cancel", "edit", "done"):
-        briefing_id, tail = _leading_id(t, action, tail)
-        if action == "cancel":
-            if tail.strip():
-                raise UserError(
-                    t(
-                        "`{command} brief cancel` takes only the id, e.g. `{command} brief cancel 12`.",
-                        command=COMMAND,
-                    )
-                )
-            return BriefArgs("cancel", briefing_id)
-        if action == "edit":
-            return BriefArgs("edit", briefing_id, changes=_edit(t, tokenize(t, tail), zone, now))
-        return _done(t, briefing_id, tokenize(t, tail))
-    raise UserError(usage(t))
+@dataclass(frozen=True)
+class EditArgs:
+    briefing_id: int
+    changes: dict[str, Any] = field(default_factory=dict)  # Draft fields given
+
+
+@dataclass(frozen=True)
+class DoneArgs:
+    briefing_id: int
+    wrap_up: WrapUp = field(default_factory=WrapUp)
+
+
+def parse_add(context: ParseContext, rest: str) -> dict[str, Any]:
+    """`"<title>" <when> [options]` → the Draft fields given."""
+    return _add(context.t, tokenize(context.t, rest), context.zone, context.now)
+
+
+def parse_edit(context: ParseContext, rest: str) -> EditArgs:
+    briefing_id, tail = _leading_id(context.t, "edit", rest)
+    return EditArgs(briefing_id, _edit(context.t, tokenize(context.t, tail), context.zone, context.now))
+
+
+def parse_cancel(context: ParseContext, rest: str) -> int:
+    briefing_id, tail = _leading_id(context.t, "cancel", rest)
+    if tail.strip():
+        raise UserError(
+            context.t(
+                "`{command} brief cancel` takes only the id, e.g. `{command} brief cancel 12`.",
+                command=COMMAND,
+            )
+        )
+    return briefing_id
+
+
+def parse_done(context: ParseContext, rest: str) -> DoneArgs:
+    briefing_id, tail = _leading_id(context.t, "done", rest)
+    return _done(context.t, briefing_id, tokenize(context.t, tail))
 
 
 def tokenize(t: Translator, text: str) -> Tokens:
@@ -111,7 +117,7 @@ def _edit(t: Translator, tokens: Tokens, zone: str, now: datetime) -> dict[str, 
     return changes
 
 
-def _done(t: Translator, briefing_id: int, tokens: Tokens) -> BriefArgs:
+def _done(t: Translator, briefing_id: int, tokens: Tokens) -> DoneArgs:
     if tokens.title is not None or tokens.when:
         raise UserError(
             t('`{command} brief done` takes `recording=<url>` and `notes="…"` after the id.', command=COMMAND)
@@ -131,7 +137,7 @@ def _done(t: Translator, briefing_id: int, tokens: Tokens) -> BriefArgs:
             raise UserError(t("`recording=` must be an http(s) link of at most 500 characters."))
         recording = match.group(1)
     notes = _text(t, "notes", tokens.options.get("notes", ""))
-    return BriefArgs("done", briefing_id, recording=recording, notes=notes)
+    return DoneArgs(briefing_id, WrapUp(recording, notes))
 
 
 def _options(
@@ -222,13 +228,3 @@ def _attendees(t: Translator, text: str) -> tuple[str, ...]:
 
 
 EXAMPLE = '`/iris brief add "Cross-team briefing" today 16:00 remind=30m,5m`'
-
-
-def usage(t: Translator) -> str:
-    return t(
-        'Usage: `{command} brief add "<title>" <when> [remind=30m,5m] [channel=#ops] [agenda="…"] '
-        "[attendees=@a,@b] [kind=briefing|milestone]`, `{command} brief list`, `{command} brief cancel "
-        "<id>`, `{command} brief edit <id> …`, `{command} brief done <id> [recording=<url>] "
-        '[notes="…"]`.',
-        command=COMMAND,
-    )

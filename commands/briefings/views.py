@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -17,24 +16,13 @@ from slack_sdk.models.blocks import (
 
 from bot.briefings.service import Occurrence, plan_of
 from bot.i18n import Translator
-from commands.kit import COMMAND, escape_mrkdwn
+from commands.kit import COMMAND, escape_mrkdwn, slack_date, team_time
 from storage import briefings as repo
-from storage.briefings import Briefing, BriefingFiring, as_utc
+from storage.briefings import Briefing, BriefingFiring
+from storage.clock import as_utc
 
 ATTEND_ACTION, ABSENT_ACTION = "brief_attend", "brief_absent"
 Blocks = list[dict[str, Any]]
-
-
-def slack_date(moment: datetime, zone: str) -> str:
-    """Shown to each reader in their own time zone; the fallback names the team's zone unambiguously."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{team_time(moment, zone)}>"
-
-
-def team_time(moment: datetime, zone: str) -> str:
-    """`2024-12-12 (Thu) 16:00 KST, Asia/Seoul UTC+09:00`: no reader can misread it."""
-    local = moment.astimezone(ZoneInfo(zone))
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d (%a) %H:%M} {local.tzname()}, {zone} UTC{offset[:3]}:{offset[3:]}"
 
 
 def duration(t: Translator, seconds: int) -> str:

@@ -1,4 +1,4 @@
-"""`/iris checklist`: templates, start, sign-offs with buttons and forms, diff, export."""
+"""Release checklists: `/iris checklist` walks a team through a Markdown checklist with named sign-offs."""
 
 from __future__ import annotations
 
@@ -12,51 +12,84 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.checklists.rules import MAX_NOTE, MAX_REASON, Act, Refused
+from bot.checklists import cli
+from bot.checklists.rules import MAX_NOTE, MAX_REASON, Act
+from bot.checklists.service import ChecklistService
 from bot.checklists.state import ItemState
 from bot.deps import Deps
-from bot.errors import UserError, log_crash
+from bot.errors import Refused, UserError, log_crash
+from bot.i18n import N_
 from commands.checklists.actions import (
     answer_in_channel,
-    checklist_work,
+    clicked,
+    diff,
+    export,
+    list_open,
+    list_templates,
     not_ours,
-    perform,
-    run_checklist_job,
-    turn_page,
+    page_turned,
+    show,
+    start,
+    submitted,
 )
 from commands.checklists.modals import NA_VIEW, NOTE_VIEW, TEXT_BLOCK, submitted_text, text_modal
-from commands.checklists.parse import parse_button_value, parse_checklist_args, parse_click_value
-from commands.checklists.publisher import SOURCE
+from commands.checklists.parse import parse_button_value, parse_checklist_id, parse_diff, parse_start
+from commands.checklists.publisher import SOURCE, SlackPublisher
 from commands.checklists.views import APPROVE, NA, NOTE, PAGE, SIGN, UNDO
-from commands.kit import COMMAND, Invocation, ack_then_submit, reply, subcommand_is
-from storage.audit import Actor
+from commands.feature import Feature
+from commands.kit import (
+    Action,
+    Command,
+    Invocation,
+    crash_sentence,
+    no_arguments,
+    on_click,
+    reply,
+    run_for_user,
+)
+from storage.checklists import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff, ChecklistTemplate
 
 log = logging.getLogger(__name__)
 PRECHECK_SECONDS = 1.5  # a trigger_id lives 3 s: past this the form opens and the rules decide on submit
-CLICKS = {SIGN: "sign", UNDO: "undo", APPROVE: "approve"}
 FORMS = {NA: (NA_VIEW, "na"), NOTE: (NOTE_VIEW, "note")}
 VIEWS = {NA_VIEW: ("na", MAX_REASON), NOTE_VIEW: ("note", MAX_NOTE)}
 
+CHECKLIST = Command(
+    "checklist",
+    (
+        Action("", "", N_("The open checklists of this channel."), no_arguments, list_open),
+        Action(
+            "templates", "", N_("The checklist templates and their versions."), no_arguments, list_templates
+        ),
+        Action(
+            "start",
+            "<template>[@version] [release]",
+            N_("Post a new checklist here (role release_managers)."),
+            parse_start,
+            start,
+        ),
+        Action("show", "<id>", N_("A checklist as it stands, privately."), parse_checklist_id, show),
+        Action(
+            "diff",
+            "<template> [from] [to]",
+            N_("What changed between two template versions."),
+            parse_diff,
+            diff,
+        ),
+        Action(
+            "export",
+            "<id>",
+            N_("The checklist's record and trail as a Markdown file."),
+            parse_checklist_id,
+            export,
+        ),
+    ),
+)
+
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command(COMMAND, matchers=[subcommand_is("checklist")])
-    async def handle_checklist(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-        await ack_then_submit(ack, deps, command, context, parse_checklist_args, checklist_work)
-
-    @app.action(re.compile(f"^({SIGN}|{UNDO}|{APPROVE})$"))
-    async def handle_click(ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
-        await ack()
-        invocation = Invocation.from_action(body)
-        target = parse_click_value(action.get("value"))
-        work = partial(_click, deps, invocation, CLICKS[str(action.get("action_id"))], target)
-        _submit(deps, "checklist-click", invocation, work)
-
-    @app.action(re.compile(f"^{PAGE}_\\d+$"))
-    async def handle_page(ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
-        await ack()
-        invocation = Invocation.from_action(body)
-        target = parse_button_value(action.get("value"))
-        _submit(deps, "checklist-page", invocation, partial(_page, deps, target))
+    on_click(app, deps, re.compile(f"^({SIGN}|{UNDO}|{APPROVE})$"), clicked, "checklist-click")
+    on_click(app, deps, re.compile(f"^{PAGE}_\\d+$"), page_turned, "checklist-page")
 
     @app.action(re.compile(f"^({NA}|{NOTE})$"))
     async def handle_form_button(
@@ -66,12 +99,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             await _open_form(deps, client, body, action)
         except Exception:  # nothing may escape a listener after its ack
-            reference = log_crash(log, "opening a checklist form")
-            sentence = deps.t(
-                "Something went wrong inside IRIS and it could not finish this. The operators "
-                "can find the details under reference {reference}.",
-                reference=reference,
-            )
+            sentence = crash_sentence(deps.t, log_crash(log, "opening a checklist form"))
             await asyncio.to_thread(
                 deps.outbox.send, reply(Invocation.from_action(body), sentence, source=SOURCE)
             )
@@ -88,39 +116,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         assert target is not None
         user = body.get("user") or {}
-        act = Act(target[0], target[1], kind, str(user.get("id") or ""), text)
-        actor = Actor(user_id=act.user_id, team_id=user.get("team_id"))
-        deps.jobs.submit(
-            f"checklist-{kind}",
-            run_checklist_job,
-            deps,
-            f"checklist {kind}",
-            partial(perform, deps, act, actor),
-            partial(answer_in_channel, deps, act.checklist_id, act.user_id),
-        )
-
-
-def _submit(deps: Deps, name: str, invocation: Invocation, work: Any) -> None:
-    answer = partial(_answer, invocation)
-    deps.jobs.submit(name, run_checklist_job, deps, name, work, answer)
-
-
-def _answer(invocation: Invocation, sentence: str) -> Any:
-    return reply(invocation, sentence, source=SOURCE)
-
-
-def _click(deps: Deps, invocation: Invocation, kind: str, target: tuple[int, int, int | None] | None) -> None:
-    if target is None:
-        raise not_ours(deps)
-    checklist_id, position, signoff_id = target
-    act = Act(checklist_id, position, kind, invocation.user_id, signoff_id=signoff_id)
-    perform(deps, act, invocation.actor)
-
-
-def _page(deps: Deps, target: tuple[int, int] | None) -> None:
-    if target is None:
-        raise not_ours(deps)
-    turn_page(deps, target[0], target[1])
+        invocation = Invocation(str(user.get("id") or ""), user.get("team_id"), None, "", None, "", "")
+        act = Act(target[0], target[1], kind, invocation.user_id, text)
+        work = partial(submitted, deps, act, invocation.audit(f"checklist.{kind}"))
+        answer = partial(answer_in_channel, deps, act.checklist_id, act.user_id)
+        deps.jobs.submit(f"checklist-{kind}", run_for_user, deps, invocation, work, answer)
 
 
 def _form_problem(deps: Deps, target: tuple[int, int] | None, text: str, limit: int) -> str | None:
@@ -157,5 +157,26 @@ async def _open_form(
 
 
 def _precheck(deps: Deps, act: Act) -> ItemState | None:
-    deps.checklists.precheck(act)
-    return deps.checklists.state(act.checklist_id).item(act.position)
+    service = deps.service(ChecklistService)
+    service.precheck(act)
+    return service.state(act.checklist_id).item(act.position)
+
+
+def build(deps: Deps) -> list[object]:
+    folder = deps.config.iris.folders.checklists
+    return [
+        ChecklistService(
+            deps.engine, folder, deps.roles.holds, deps.clock, SlackPublisher(deps.t, deps.outbox)
+        )
+    ]
+
+
+FEATURE = Feature(
+    name="checklists",
+    commands=(CHECKLIST,),
+    register=register,
+    services=build,
+    cli=cli.add_commands,
+    tables=(ChecklistEvent, ChecklistSignoff, ChecklistItem, Checklist, ChecklistTemplate),
+    counted=((N_("Checklists"), Checklist),),
+)

@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import UserError
-from bot.i18n import Translator
-from commands.kit import COMMAND, quote_user_text
+from commands.kit import COMMAND, ParseContext, UsageError, quote_user_text
 
 TEMPLATE_REF = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}(@[0-9A-Za-z][0-9A-Za-z._-]{0,31})?$")
 VERSION_REF = re.compile(r"^v?[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
@@ -18,40 +17,58 @@ MAX_RELEASE = 120
 
 
 @dataclass(frozen=True)
-class ChecklistArgs:
-    action: str  # open | templates | start | show | diff | export
-    template: str | None = None
+class StartArgs:
+    template: str
     release: str = ""
-    checklist_id: int | None = None
-    versions: tuple[str, ...] = ()
 
 
-def parse_checklist_args(t: Translator, rest: str) -> ChecklistArgs:
+@dataclass(frozen=True)
+class DiffArgs:
+    template: str  # the name, without a version
+    versions: tuple[str | None, str | None] = (None, None)
+
+
+def parse_start(context: ParseContext, rest: str) -> StartArgs:
+    """`<template>[@version] [release]`."""
     words = rest.split()
     if not words:
-        return ChecklistArgs("open")
-    first, tail = words[0].lower(), words[1:]
-    if first == "templates" and not tail:
-        return ChecklistArgs("templates")
-    if first == "start" and tail:
-        return _start(t, tail[0], " ".join(tail[1:]))
-    if first in ("show", "export") and len(tail) == 1:
-        return ChecklistArgs(first, checklist_id=_checklist_id(t, tail[0]))
-    if first == "diff" and 1 <= len(tail) <= 3:
-        return ChecklistArgs("diff", template=_template(t, tail[0]), versions=_versions(t, tail[1:]))
-    raise UserError(usage(t))
-
-
-def _start(t: Translator, template: str, release: str) -> ChecklistArgs:
+        raise UsageError()
+    release = " ".join(words[1:])
     if len(release) > MAX_RELEASE:
-        raise UserError(t("A release name has at most {limit} characters.", limit=MAX_RELEASE))
-    return ChecklistArgs("start", template=_template(t, template), release=release)
+        raise UserError(context.t("A release name has at most {limit} characters.", limit=MAX_RELEASE))
+    return StartArgs(_template(context, words[0]), release)
 
 
-def _template(t: Translator, word: str) -> str:
+def parse_diff(context: ParseContext, rest: str) -> DiffArgs:
+    """`<template> [from] [to]`."""
+    words = rest.split()
+    if not 1 <= len(words) <= 3:
+        raise UsageError()
+    template = _template(context, words[0]).partition("@")[0]
+    versions = [_version(context, word) for word in words[1:]] + [None, None]
+    return DiffArgs(template, (versions[0], versions[1]))
+
+
+def parse_checklist_id(context: ParseContext, rest: str) -> int:
+    words = rest.split()
+    if len(words) != 1:
+        raise UsageError()
+    match = CHECKLIST_ID.match(words[0])
+    if match is None:
+        raise UserError(
+            context.t(
+                "`{word}` is not a checklist id; ids are numbers, as in `{command} checklist show 7`.",
+                word=quote_user_text(words[0]),
+                command=COMMAND,
+            )
+        )
+    return int(match.group(1))
+
+
+def _template(context: ParseContext, word: str) -> str:
     if not TEMPLATE_REF.match(word):
         raise UserError(
-            t(
+            context.t(
                 "`{word}` is not a template name; names look like `automation-patch` or "
                 "`automation-patch@1.1`.",
                 word=quote_user_text(word),
@@ -60,24 +77,10 @@ def _template(t: Translator, word: str) -> str:
     return word
 
 
-def _versions(t: Translator, words: list[str]) -> tuple[str, ...]:
-    for word in words:
-        if not VERSION_REF.match(word):
-            raise UserError(t("`{word}` is not a version such as `1.2`.", word=quote_user_text(word)))
-    return tuple(words)
-
-
-def _checklist_id(t: Translator, word: str) -> int:
-    match = CHECKLIST_ID.match(word)
-    if match is None:
-        raise UserError(
-            t(
-                "`{word}` is not a checklist id; ids are numbers, as in `{command} checklist show 7`.",
-                word=quote_user_text(word),
-                command=COMMAND,
-            )
-        )
-    return int(match.group(1))
+def _version(context: ParseContext, word: str) -> str:
+    if not VERSION_REF.match(word):
+        raise UserError(context.t("`{word}` is not a version such as `1.2`.", word=quote_user_text(word)))
+    return word
 
 
 def parse_button_value(value: object) -> tuple[int, int] | None:
@@ -92,12 +95,3 @@ def parse_click_value(value: object) -> tuple[int, int, int | None] | None:
     if match is None:
         return None
     return int(match.group(1)), int(match.group(2)), int(match.group(3)) if match.group(3) else None
-
-
-def usage(t: Translator) -> str:
-    return t(
-        "Usage: `{command} checklist` (open checklists here), `{command} checklist templates`, "
-        "`{command} checklist start <template>[@version] [release]`, `{command} checklist show <id>`, "
-        "`{command} checklist diff <template> [from] [to]`, `{command} checklist export <id>`.",
-        command=COMMAND,
-    )

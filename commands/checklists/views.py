@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -17,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.checklists.state import ChecklistState, ItemState
 from bot.i18n import Translator
-from commands.kit import escape_mrkdwn
+from commands.kit import escape_mrkdwn, slack_date
 
 SIGN, NA, NOTE, UNDO, APPROVE, PAGE = (
     "checklist_sign",
@@ -32,13 +31,6 @@ FRAME_BLOCKS = 3  # the headline, the context line and the page buttons
 SECTION_LIMIT = 2900  # under Slack's 3000 characters a section
 NOTES_SHOWN, NOTE_CHARS = 2, 200
 Rendered = tuple[str, list[dict[str, Any]]]
-
-
-def slack_date(moment: datetime) -> str:
-    """Shown in each reader's own time zone by Slack; the fallback is UTC."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    fallback = aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(aware.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def progress_line(t: Translator, state: ChecklistState) -> str:

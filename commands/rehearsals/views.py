@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.durations import format_duration
 from bot.i18n import N_, Translator
 from bot.rehearsals.analysis import RunResult, expected_gap
-from bot.rehearsals.durations import format_duration
 from bot.rehearsals.report import progress_bar
 from bot.rehearsals.runner import RehearsalResult
 from bot.rehearsals.scenario import Scenario, ScenarioError

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.config import load_config
+from bot.alerts.notifier import AlertNotifier
+from bot.alerts.service import AlertService
 from bot.deps import Deps
-from bot.runtime import build_deps
+from bot.runtime import build_deps, load_config
 from bot.slack.poster import OutboxPoster
 from bot.slack_standin.server import SlackStandin
-from commands.alerts.notifier import AlertNotifier
 from tests.alerts.conftest import ALERTS_YML, fixture, top_level
 
 BURST = 50
@@ -55,7 +55,7 @@ def group_payload(n: int) -> bytes:
 
 
 def drain_notifier(deps: Deps) -> None:
-    notifier = AlertNotifier(deps)
+    notifier = deps.service(AlertNotifier)
     while notifier.notify_once():
         pass
 
@@ -66,7 +66,7 @@ def test_50_new_groups_with_every_second_post_refused_arrive_complete_in_order_a
     deps, poster = iris_parts
     standin.fail_every("chat.postMessage", 2, status=429, retry_after=1)
     for n in range(BURST):
-        deps.alerts.receive("alertmanager", group_payload(n))
+        deps.service(AlertService).receive("alertmanager", group_payload(n))
     drain_notifier(deps)
     stop = threading.Event()
     runner = threading.Thread(target=poster.run, args=(stop,), daemon=True)
@@ -99,7 +99,7 @@ def test_a_group_stored_before_a_crash_is_posted_by_the_next_process(
     standin: SlackStandin, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     before, poster = make_deps(standin, sqlite_engine, tmp_path)
-    before.alerts.receive("grafana", json.dumps(fixture("grafana_firing.json")).encode())
+    before.service(AlertService).receive("grafana", json.dumps(fixture("grafana_firing.json")).encode())
     poster.close()  # the process dies here: stored and answered 200, nothing queued for Slack yet
     after, poster = make_deps(standin, sqlite_engine, tmp_path)
     drain_notifier(after)

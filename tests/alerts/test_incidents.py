@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot.alerts.service import AlertService
 from bot.deps import Deps
 from bot.slack_standin.server import SlackStandin
 from commands.alerts.incidents import MAX_LISTED, MAX_TEXT, list_incidents
@@ -44,7 +45,7 @@ def test_the_count_is_of_every_open_group_and_no_line_is_cut(deps: Deps) -> None
         data = json.loads(group_payload(n))
         data["alerts"][0]["annotations"]["summary"] = "x"
         data["groupLabels"]["note"] = f"<https://example.org/{n}|{'long ' * 30}>"
-        deps.alerts.receive("alertmanager", json.dumps(data).encode())
+        deps.service(AlertService).receive("alertmanager", json.dumps(data).encode())
     text = answer(deps)
     lines = text.split("\n")
     assert lines[0] == "60 open alert groups:"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.alerts.routing import Route, Router
-from bot.config import RouteConfig
+from bot.alerts.routing import Route, RouteConfig, Router
 
 RULES = [
     RouteConfig(

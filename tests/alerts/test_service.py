@@ -15,18 +15,25 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func
 from sqlmodel import select
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
-from bot.alerts.http import alert_routes, token_accepted
 from bot.alerts.payload import PayloadError
 from bot.alerts.routing import Router
 from bot.alerts.service import AlertService, NothingToSilenceBy
 from bot.i18n import Translator
 from commands.alerts.views import render_group
+from commands.alerts.webhooks import alert_endpoints, token_accepted
 from storage import alerts as repo
 from storage.alerts import Alert, AlertGroup
+from storage.audit import Actor, Audit
 from storage.db import read_scope
 from tests.alerts.conftest import fixture
+
+
+def by(user_id: str, action: str) -> Audit:
+    return Audit(Actor(user_id), action)
+
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -75,7 +82,8 @@ def test_an_empty_alert_token_admits_nobody(sqlite_engine: Engine) -> None:
     assert not token_accepted("Bearer ", SecretStr(""))
     assert not token_accepted("Bearer", SecretStr(""))
     assert not token_accepted(None, SecretStr(""))
-    app = Starlette(routes=alert_routes(make_service(sqlite_engine), SecretStr("")))
+    endpoints = alert_endpoints(make_service(sqlite_engine), SecretStr(""))
+    app = Starlette(routes=[Route(e.path, e.handler, methods=list(e.methods)) for e in endpoints])
 
     body = json.dumps(fixture("alertmanager_firing.json"))
 
@@ -110,8 +118,8 @@ def test_silencing_again_expires_the_silence_it_replaces(
     silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
 ) -> None:
     service, am, group_id = silencing
-    service.silence(group_id, "U1", 1, "first")
-    service.silence(group_id, "U2", 24, "second click, from a stale message")
+    service.silence(group_id, 1, "first", by("U1", "alert.silence"))
+    service.silence(group_id, 24, "second click, from a stale message", by("U2", "alert.silence"))
     assert am.created == ["silence-1", "silence-2"]
     assert am.expired == ["silence-1"]  # none is left that Unsilence could not reach
     group = group_of(engine, group_id)
@@ -130,11 +138,11 @@ def test_two_replicas_silencing_at_once_leave_no_silence_behind(
         answer = am(request)
         if request.method == "POST" and first_create:
             first_create = False
-            other_replica.silence(group_id, "U2", 4, "clicked on the other replica")
+            other_replica.silence(group_id, 4, "clicked on the other replica", by("U2", "alert.silence"))
         return answer
 
     racing = make_service(engine, meanwhile_the_other_replica_silences)
-    racing.silence(group_id, "U1", 1, "clicked here")
+    racing.silence(group_id, 1, "clicked here", by("U1", "alert.silence"))
     assert am.created == ["silence-1", "silence-2"]
     assert am.expired == ["silence-2"]  # the one recorded first is expired by the one recorded last
     assert group_of(engine, group_id).silence_id == "silence-1"
@@ -144,9 +152,9 @@ def test_unsilence_of_a_silence_alertmanager_no_longer_knows_clears_it(
     silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
 ) -> None:
     service, am, group_id = silencing
-    service.silence(group_id, "U1", 4, "before Alertmanager lost its data")
+    service.silence(group_id, 4, "before Alertmanager lost its data", by("U1", "alert.silence"))
     am.expire_answer = httpx.Response(500, text='"silence not found"')  # Alertmanager 0.25's answer
-    service.unsilence(group_id, "U1")
+    service.unsilence(group_id, by("U1", "alert.unsilence"))
     assert group_of(engine, group_id).silence_id is None
 
 
@@ -154,10 +162,10 @@ def test_unsilence_refused_otherwise_records_nothing(
     silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
 ) -> None:
     service, am, group_id = silencing
-    service.silence(group_id, "U1", 4, "kept")
+    service.silence(group_id, 4, "kept", by("U1", "alert.silence"))
     am.expire_answer = httpx.Response(503, text="unavailable")
     with pytest.raises(AlertmanagerUnavailable):
-        service.unsilence(group_id, "U1")
+        service.unsilence(group_id, by("U1", "alert.unsilence"))
     assert group_of(engine, group_id).silence_id == "silence-1"
 
 
@@ -165,7 +173,7 @@ def test_a_silence_past_its_end_offers_the_silence_buttons_again(
     silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
 ) -> None:
     service, _, group_id = silencing
-    service.silence(group_id, "U1", 1, "short")
+    service.silence(group_id, 1, "short", by("U1", "alert.silence"))
     group = group_of(engine, group_id)
     t = Translator("en")
 
@@ -214,7 +222,7 @@ def test_a_group_firing_again_after_it_resolved_is_no_longer_acknowledged(engine
     service = make_service(engine)
     data = fixture("alertmanager_firing.json")
     group_id = service.receive("alertmanager", json.dumps(data).encode()).group_id
-    service.acknowledge(group_id, "U1")
+    service.acknowledge(group_id, by("U1", "alert.ack"))
     for alert in data["alerts"]:
         alert.update(status="resolved", endsAt="2024-12-12T07:10:00Z")
     service.receive("alertmanager", json.dumps({**data, "status": "resolved"}).encode())
@@ -233,5 +241,5 @@ def test_a_group_without_labels_is_not_silenced_with_no_matchers(engine: Engine)
     data.update(groupKey="{}:{}", groupLabels={}, commonLabels={})  # group_by: [] and nothing shared
     group_id = service.receive("alertmanager", json.dumps(data).encode()).group_id
     with pytest.raises(NothingToSilenceBy):
-        service.silence(group_id, "U1", 1, "everything?")
+        service.silence(group_id, 1, "everything?", by("U1", "alert.silence"))
     assert am.created == [] and group_of(engine, group_id).silence_id is None

@@ -1,21 +1,16 @@
-"""Fixtures for the briefing tests: the shared database fixtures, with the briefing tables emptied too."""
+"""Fixtures for the briefing tests: the shared database fixtures and a translator."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from bot.i18n import Translator
 
 
 @pytest.fixture
 def brief_engine(engine: Engine) -> Engine:
-    """The `engine` fixture (SQLite and PostgreSQL); PostgreSQL is shared, so empty the briefing tables."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(
-                text("TRUNCATE briefing_answer, briefing_firing, briefing RESTART IDENTITY CASCADE")
-            )
+    """The `engine` fixture (SQLite and PostgreSQL, emptied of every feature's rows)."""
     return engine
 
 

@@ -19,9 +19,10 @@ from bot.briefings.scheduler import BriefingScheduler
 from bot.briefings.service import BriefingService, Draft, NothingLeft
 from bot.briefings.when import Schedule
 from bot.i18n import Translator
-from bot.outbox import Outbox, post_message
-from commands.briefings.views import render_firing
+from bot.outbox import Outbox
+from commands.briefings.publisher import SlackPublisher
 from storage import briefings as repo
+from storage.audit import Actor, Audit
 from storage.briefings import Briefing, BriefingFiring
 from storage.db import read_scope
 from storage.outbox import OutboxMessage
@@ -38,28 +39,28 @@ class Clock:
         return self.now
 
 
+AUDIT = Audit(Actor("UKIM"), "briefing.add")
+
+
+def _service(engine: Engine, clock: Callable[[], datetime]) -> BriefingService:
+    """The service with its real Slack publisher, writing to the outbox of `engine`."""
+    return BriefingService(
+        engine, clock, SlackPublisher(Translator("en"), Outbox(engine, lambda: None, clock))
+    )
+
+
 def _scheduler(engine: Engine, clock: Callable[[], datetime], worker: str = "w1") -> BriefingScheduler:
-    t = Translator("en")
-
-    def render(briefing: Briefing, firing: BriefingFiring, answers: dict[str, str]):  # type: ignore[no-untyped-def]
-        return post_message(briefing.channel_id, *render_firing(t, briefing, firing, answers))
-
     return BriefingScheduler(
-        BackgroundScheduler(timezone="UTC"),
-        engine,
-        Outbox(engine, lambda: None, clock),
-        render,
-        grace=GRACE,
-        clock=clock,
-        worker=worker,
+        BackgroundScheduler(timezone="UTC"), _service(engine, clock), grace=GRACE, worker=worker
     )
 
 
 def _add(engine: Engine, clock: Clock, schedule: Schedule, leads: tuple[int, ...] = (1800, 300)) -> int:
-    briefing = BriefingService(engine, clock).add(
+    briefing = _service(engine, clock).add(
         Draft(
             title="Cross-team briefing", schedule=schedule, channel_id="C0OPS", created_by="UKIM", leads=leads
-        )
+        ),
+        AUDIT,
     )
     assert briefing.id is not None
     return briefing.id
@@ -169,25 +170,25 @@ def test_start_rebuilds_one_job_per_briefing_with_stable_ids(brief_engine: Engin
 
 def test_edits_and_cancels_move_the_jobs_without_a_restart(brief_engine: Engine) -> None:
     clock = Clock(START - timedelta(hours=1))
-    service = BriefingService(brief_engine, clock)
+    service = _service(brief_engine, clock)
     briefing_id = _add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START))
     scheduler = _scheduler(brief_engine, clock)
     scheduler.start()
     service.watch(scheduler.follow)
     later = START + timedelta(days=1)
-    service.edit(briefing_id, {"schedule": Schedule(zone="Asia/Seoul", at=later), "leads": ()})
+    service.edit(briefing_id, {"schedule": Schedule(zone="Asia/Seoul", at=later), "leads": ()}, AUDIT)
     assert scheduler.jobs() == {briefing_id: f"briefing:{briefing_id}:{int(later.timestamp())}"}
     assert _job_ids(scheduler) == [f"briefing:{briefing_id}:{int(later.timestamp())}"]
-    service.cancel(briefing_id)
+    service.cancel(briefing_id, AUDIT)
     assert scheduler.jobs() == {}
     assert _job_ids(scheduler) == []
 
 
 def test_a_stale_job_from_before_an_edit_posts_nothing(brief_engine: Engine) -> None:
     clock = Clock(START - timedelta(hours=1))
-    service = BriefingService(brief_engine, clock)
+    service = _service(brief_engine, clock)
     briefing_id = _add(brief_engine, clock, Schedule(zone="Asia/Seoul", at=START), leads=())
-    service.edit(briefing_id, {"schedule": Schedule(zone="Asia/Seoul", at=START + timedelta(hours=3))})
+    service.edit(briefing_id, {"schedule": Schedule(zone="Asia/Seoul", at=START + timedelta(hours=3))}, AUDIT)
     clock.now = START  # the job another replica still holds for the old time runs
     outcome = _scheduler(brief_engine, clock).tick(briefing_id)
     assert (outcome.posted, outcome.next_fire_at) == (0, START + timedelta(hours=3))

@@ -9,7 +9,6 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.briefings.scheduler import BriefingScheduler
-from bot.briefings.service import AlreadyDone, Draft, Occurrence
+from bot.briefings.service import AlreadyDone, BriefingService, Draft, Occurrence, WrapUp
 from bot.briefings.when import Schedule
-from bot.config import load_config
 from bot.deps import Deps
-from bot.runtime import build_deps
-from commands.briefings import _show_answers, add, cancel, edit, firing_message, record_answer
-from commands.briefings.parse import BriefArgs
+from bot.runtime import build_deps, load_config
+from commands.briefings.actions import add, answered, cancel, edit
+from commands.briefings.parse import EditArgs
+from commands.briefings.views import ABSENT_ACTION, ATTEND_ACTION
 from commands.kit import Invocation
 from storage import audit
 from storage import briefings as repo
+from storage.audit import Actor, Audit
 from storage.briefings import Briefing, BriefingFiring
 from storage.db import read_scope, session_scope
 from storage.outbox import OutboxMessage
@@ -77,9 +77,21 @@ def _invocation(user: str) -> Invocation:
     )
 
 
+def _audit(user: str, action: str) -> Audit:
+    return Audit(Actor(user, "T0", "C0OPS"), action)
+
+
+def _click(deps: Deps, user: str, firing_id: int, answer: str) -> object:
+    action = {
+        "action_id": ATTEND_ACTION if answer == repo.ATTENDING else ABSENT_ACTION,
+        "value": str(firing_id),
+    }
+    return answered(deps, _invocation(user), action)
+
+
 def _posted_briefing(deps: Deps, clock: Clock, title: str = "Deploy briefing") -> tuple[int, int, int]:
     """A briefing whose 5 min reminder and start message are both posted: (id, reminder, start)."""
-    briefing = deps.briefings.add(
+    briefing = deps.service(BriefingService).add(
         Draft(
             title=title,
             schedule=Schedule(zone="Asia/Seoul", at=START),
@@ -87,16 +99,14 @@ def _posted_briefing(deps: Deps, clock: Clock, title: str = "Deploy briefing") -
             created_by="UKIM",
             leads=(300,),
             attendees=("UKIM", "ULEE", "UPARK"),
-        )
+        ),
+        _audit("UKIM", "briefing.add"),
     )
     assert briefing.id is not None
     scheduler = BriefingScheduler(
         BackgroundScheduler(timezone="UTC"),
-        deps.engine,
-        deps.outbox,
-        firing_message(deps),
+        deps.service(BriefingService),
         grace=timedelta(minutes=10),
-        clock=clock,
         worker="w",
     )
     for clock.now in (START - timedelta(minutes=5), START):
@@ -124,8 +134,8 @@ def _last_shown(engine: Engine) -> dict[int, str]:
 
 def test_a_click_on_either_message_updates_every_message_of_the_occurrence(deps: Deps, clock: Clock) -> None:
     briefing_id, reminder, start = _posted_briefing(deps, clock)
-    record_answer(deps, _invocation("UKIM"), str(start), repo.ATTENDING)
-    record_answer(deps, _invocation("ULEE"), str(reminder), repo.ABSENT)  # the earlier message
+    _click(deps, "UKIM", start, repo.ATTENDING)
+    _click(deps, "ULEE", reminder, repo.ABSENT)  # the earlier message
     both = "Attending: <@UKIM> · Can't attend: <@ULEE> · No answer yet: <@UPARK>"
     with read_scope(deps.engine) as session:
         messages = {f.message_id for f in repo.firings_of(session, briefing_id)}
@@ -136,10 +146,10 @@ def test_a_click_on_either_message_updates_every_message_of_the_occurrence(deps:
 def test_answer_and_cancel_replies_escape_the_title(deps: Deps, clock: Clock) -> None:
     briefing_id, _, start = _posted_briefing(deps, clock, title=FORGED)
     replies = [
-        record_answer(deps, _invocation("ULEE"), str(start), repo.ABSENT),
-        cancel(deps, _invocation("UKIM"), BriefArgs("cancel", briefing_id)),
+        _click(deps, "ULEE", start, repo.ABSENT),
+        cancel(deps, _invocation("UKIM"), briefing_id),
     ]
-    texts = [reply.payload["body"]["text"] for reply in replies]
+    texts = [reply.payload["body"]["text"] for reply in replies]  # type: ignore[attr-defined]
     assert all(
         "&lt;!channel&gt;" in text and "<!channel>" not in text and "<https://" not in text for text in texts
     )
@@ -156,11 +166,11 @@ def test_a_change_whose_audit_record_fails_is_not_kept(
 
     monkeypatch.setattr(audit, "record", broken)
     with pytest.raises(RuntimeError):  # the person gets an error reference and may simply try again
-        add(deps, _invocation("UKIM"), BriefArgs("add", changes={"title": "Retro", "schedule": later}))
+        add(deps, _invocation("UKIM"), {"title": "Retro", "schedule": later})
     with pytest.raises(RuntimeError):
-        edit(deps, _invocation("UKIM"), BriefArgs("edit", briefing_id, changes={"schedule": later}))
+        edit(deps, _invocation("UKIM"), EditArgs(briefing_id, {"schedule": later}))
     with pytest.raises(RuntimeError):
-        cancel(deps, _invocation("UKIM"), BriefArgs("cancel", briefing_id))
+        cancel(deps, _invocation("UKIM"), briefing_id)
     with read_scope(deps.engine) as session:
         titles = [b.title for b in session.exec(select(Briefing)).all()]
         kept = repo.get(session, briefing_id)
@@ -173,20 +183,34 @@ def test_a_click_made_while_another_is_being_recorded_waits_and_shows_both(deps:
     _, _, start = _posted_briefing(deps, clock)
     finished: list[str] = []
     others: list[threading.Thread] = []
+    service = deps.service(BriefingService)
+    slack = service.publisher
 
     def second_click() -> None:
-        deps.briefings.answer(start, "ULEE", repo.ABSENT, then=partial(_show_answers, deps))
+        service.answer(start, repo.ABSENT, _audit("ULEE", "briefing.answer"))
         finished.append("ULEE")
 
-    def first_shown(session: Session, occurrence: Occurrence, messages: list[BriefingFiring]) -> None:
-        other = threading.Thread(target=second_click)
-        others.append(other)
-        other.start()
-        other.join(timeout=1)  # it must be held back until this transaction commits
-        finished.append("UKIM")
-        _show_answers(deps, session, occurrence, messages)
+    class SecondClickMeanwhile:
+        """The first click's publisher: the second click arrives while the first holds its transaction."""
 
-    deps.briefings.answer(start, "UKIM", repo.ATTENDING, then=first_shown)
+        def firing(self, *args: object) -> int:
+            raise AssertionError("nothing fires here")
+
+        def finished(self, *args: object) -> None:
+            raise AssertionError("nothing finishes here")
+
+        def answers_changed(
+            self, session: Session, occurrence: Occurrence, messages: list[BriefingFiring]
+        ) -> None:
+            other = threading.Thread(target=second_click)
+            others.append(other)
+            other.start()
+            other.join(timeout=1)  # it must be held back until this transaction commits
+            finished.append("UKIM")
+            slack.answers_changed(session, occurrence, messages)
+
+    first = BriefingService(deps.engine, clock, SecondClickMeanwhile())
+    first.answer(start, repo.ATTENDING, _audit("UKIM", "briefing.answer"))
     others[0].join()
     assert finished == ["UKIM", "ULEE"]
     both = "Attending: <@UKIM> · Can't attend: <@ULEE> · No answer yet: <@UPARK>"
@@ -208,5 +232,5 @@ def test_done_racing_another_done_names_who_did_it(
 
     monkeypatch.setattr(repo, "mark_done", beaten)
     with pytest.raises(AlreadyDone) as caught:
-        deps.briefings.finish(briefing_id, "UKIM")
+        deps.service(BriefingService).finish(briefing_id, WrapUp(), _audit("UKIM", "briefing.done"))
     assert caught.value.by == "ULEE"

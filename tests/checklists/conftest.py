@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.checklists.rules import Act
 from bot.checklists.service import ChecklistService
 from bot.checklists.state import ChecklistState
+from storage.audit import Actor, Audit
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "checklists"
 ROLES = {"admins": {"UADMIN"}, "release_managers": {"URM"}, "approvers": {"UAPPROVER"}, "oncall": set()}
@@ -51,10 +53,19 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def service(engine: Engine, folder: Path) -> ChecklistService:
-    return ChecklistService(engine, folder, holds, clock=lambda: FROZEN)
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
 
 
 @pytest.fixture
-def publisher() -> RecordingPublisher:
-    return RecordingPublisher()
+def service(engine: Engine, folder: Path, publisher: RecordingPublisher) -> ChecklistService:
+    return ChecklistService(engine, folder, holds, lambda: FROZEN, publisher)
+
+
+def by(user_id: str, action: str) -> Audit:
+    return Audit(Actor(user_id, "T1", "C0OPS"), action)
+
+
+def act(service: ChecklistService, what: Act) -> ChecklistState:
+    """One click or form, audited as the person who made it."""
+    return service.act(what, by(what.user_id, f"checklist.{what.action}"))

@@ -7,15 +7,14 @@ from sqlalchemy import Engine, text
 from bot.checklists.export import export_markdown
 from bot.checklists.rules import Act
 from bot.checklists.service import ChecklistService
-from tests.checklists.conftest import RecordingPublisher
+from tests.checklists.conftest import act, by
 
 
 def _walked(service: ChecklistService) -> int:
-    publisher = RecordingPublisher()
-    checklist = service.start("automation-patch", "2024-12-17", "URM", "C0OPS", publisher).id
-    service.act(Act(checklist, 2, "sign", "UDEV"), publisher)
-    service.act(Act(checklist, 5, "na", "UQA", "retention already restored"), publisher)
-    service.act(Act(checklist, 3, "note", "UQA", "5/5 runs"), publisher)
+    checklist = service.start("automation-patch", "2024-12-17", "C0OPS", by("URM", "checklist.start")).id
+    act(service, Act(checklist, 2, "sign", "UDEV"))
+    act(service, Act(checklist, 5, "na", "UQA", "retention already restored"))
+    act(service, Act(checklist, 3, "note", "UQA", "5/5 runs"))
     return checklist
 
 

@@ -13,13 +13,13 @@ from bot.checklists.service import ChecklistService
 from bot.checklists.trail import verify_chain
 from storage import checklists as repo
 from storage.db import read_scope, session_scope
-from tests.checklists.conftest import FROZEN, RecordingPublisher
+from tests.checklists.conftest import FROZEN, RecordingPublisher, act, by
 
 
 def _start(
     service: ChecklistService, publisher: RecordingPublisher, reference: str = "automation-patch"
 ) -> int:
-    return service.start(reference, "2024-12-17", "URM", "C0OPS", publisher).id
+    return service.start(reference, "2024-12-17", "C0OPS", by("URM", "checklist.start")).id
 
 
 def _act(
@@ -31,7 +31,7 @@ def _act(
     user: str = "UDEV",
     text: str = "",
 ) -> None:
-    service.act(Act(checklist, position, action, user, text), publisher)
+    act(service, Act(checklist, position, action, user, text))
 
 
 def _refusal(
@@ -51,14 +51,14 @@ def _refusal(
 def test_start_takes_the_highest_version_and_records_it(
     service: ChecklistService, publisher: RecordingPublisher
 ) -> None:
-    state = service.start("automation-patch", "2024-12-17", "URM", "C0OPS", publisher)
+    state = service.start("automation-patch", "2024-12-17", "C0OPS", by("URM", "checklist.start"))
     assert (state.label, state.total, state.done, state.checklist.release) == (
         "automation-patch v1.2",
         15,
         0,
         "2024-12-17",
     )
-    older = service.start("automation-patch@1.1", "", "URM", "C0OPS", publisher)
+    older = service.start("automation-patch@1.1", "", "C0OPS", by("URM", "checklist.start"))
     assert (older.label, older.total) == ("automation-patch v1.1", 12)
     assert publisher.shown == [("started", state.id, 0), ("started", older.id, 0)]
 
@@ -67,16 +67,16 @@ def test_unknown_templates_and_versions_are_named(
     service: ChecklistService, publisher: RecordingPublisher, folder: Path
 ) -> None:
     with pytest.raises(Refused, match="There is no template nope"):
-        service.start("nope", "", "URM", "C0OPS", publisher)
+        service.start("nope", "", "C0OPS", by("URM", "checklist.start"))
     with pytest.raises(Refused, match=r"has no version 9\.9"):
-        service.start("automation-patch@9.9", "", "URM", "C0OPS", publisher)
+        service.start("automation-patch@9.9", "", "C0OPS", by("URM", "checklist.start"))
     twin = (folder / "automation-patch-v1.2.md").read_text().replace("Release approved", "Go")
     (folder / "copy.md").write_text(twin)
     with pytest.raises(Refused, match=r"Two files in the checklists folder define automation-patch v1\.2"):
-        service.start("automation-patch", "", "URM", "C0OPS", publisher)
+        service.start("automation-patch", "", "C0OPS", by("URM", "checklist.start"))
     (folder / "hotfix.md").write_text("---\nname: hotfix\n---\n")
     with pytest.raises(Refused, match=r"Template file hotfix\.md does not parse"):
-        service.start("hotfix", "", "URM", "C0OPS", publisher)
+        service.start("hotfix", "", "C0OPS", by("URM", "checklist.start"))
 
 
 def test_sign_na_note_and_undo_change_state_and_every_one_is_on_the_trail(
@@ -177,7 +177,7 @@ def test_the_approval_waits_for_every_other_item_then_completes_the_checklist(
     )
     for position in range(1, 15):
         _act(service, publisher, checklist, position, user="UADMIN")
-    state = service.act(Act(checklist, 15, "approve", "UAPPROVER"), publisher)
+    state = act(service, Act(checklist, 15, "approve", "UAPPROVER"))
     assert state.complete and state.checklist.approved_by == "UAPPROVER" and state.done == 15
     assert publisher.shown[-1] == ("completed", checklist, 15)
     assert _refusal(service, publisher, checklist, 1, "undo", user="UADMIN") == (
@@ -239,13 +239,13 @@ def test_a_stale_undo_does_not_take_the_sign_off_given_after_its_message(
     _act(service, publisher, checklist, 2, "undo")
     _act(service, publisher, checklist, 2, user="UOTHER")
     with pytest.raises(Stale) as caught:
-        service.act(Act(checklist, 2, "undo", "UADMIN", signoff_id=first.standing.signoff_id), publisher)
+        act(service, Act(checklist, 2, "undo", "UADMIN", signoff_id=first.standing.signoff_id))
     assert str(caught.value) == (
         "Item 2 was signed again by <@UOTHER> since that message; the message now shows it."
     )
     now = service.state(checklist).item(2)
     assert now and now.standing and now.standing.user_id == "UOTHER"
-    service.act(Act(checklist, 2, "undo", "UADMIN", signoff_id=now.standing.signoff_id), publisher)
+    act(service, Act(checklist, 2, "undo", "UADMIN", signoff_id=now.standing.signoff_id))
     assert service.state(checklist).item(2).standing is None  # type: ignore[union-attr]
 
 
@@ -253,8 +253,8 @@ def test_turning_to_a_page_shows_that_page_and_a_stale_click_follows_the_work(
     service: ChecklistService, publisher: RecordingPublisher
 ) -> None:
     checklist = _start(service, publisher)
-    service.show_again(checklist, publisher, page=0)
-    service.show_again(checklist, publisher)
+    service.show_again(checklist, page=0)
+    service.show_again(checklist)
     assert publisher.chosen_pages == [0]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from bot.checklists.rules import Act
 from bot.checklists.service import ChecklistService
-from tests.checklists.conftest import RecordingPublisher
+from tests.checklists.conftest import act, by
 from tests.e2e.conftest import iris_command
 
 
@@ -28,11 +28,10 @@ def _verify(url: str, checklist: str, tmp_path: Path) -> subprocess.CompletedPro
 
 
 def _walked(service: ChecklistService) -> int:
-    publisher = RecordingPublisher()
-    checklist = service.start("automation-patch", "2024-12-17", "URM", "C0OPS", publisher).id
+    checklist = service.start("automation-patch", "2024-12-17", "C0OPS", by("URM", "checklist.start")).id
     for position, user in ((2, "UDEV"), (3, "UQA"), (4, "UDEV")):
-        service.act(Act(checklist, position, "sign", user), publisher)
-    service.act(Act(checklist, 3, "note", "UQA", "mean recovery 3 min 05 s"), publisher)
+        act(service, Act(checklist, position, "sign", user))
+    act(service, Act(checklist, 3, "note", "UQA", "mean recovery 3 min 05 s"))
     return checklist
 
 

@@ -10,12 +10,8 @@ import pytest
 from bot.checklists.state import ChecklistState, ItemState, Note, Standing
 from bot.errors import UserError
 from bot.i18n import Translator
-from commands.checklists.parse import (
-    ChecklistArgs,
-    parse_button_value,
-    parse_checklist_args,
-    parse_click_value,
-)
+from commands.checklists import CHECKLIST
+from commands.checklists.parse import DiffArgs, StartArgs, parse_button_value, parse_click_value
 from commands.checklists.views import (
     MESSAGE_BLOCKS,
     item_line,
@@ -24,10 +20,12 @@ from commands.checklists.views import (
     render_readonly,
     shown_page,
 )
+from commands.kit import ParseContext, read
 from storage.checklists import Checklist
 
 T = Translator("en")
 AT = datetime(2024, 12, 16, 7, 0, tzinfo=UTC)
+CONTEXT = ParseContext(T, "Asia/Seoul", AT)
 
 
 def _state(
@@ -71,22 +69,23 @@ def _state(
 @pytest.mark.parametrize(
     ("rest", "expected"),
     [
-        ("", ChecklistArgs("open")),
-        ("templates", ChecklistArgs("templates")),
+        ("", ("", None)),
+        ("templates", ("templates", None)),
         (
             "START automation-patch@1.1 2024-12-17 prod",
-            ChecklistArgs("start", template="automation-patch@1.1", release="2024-12-17 prod"),
+            ("start", StartArgs(template="automation-patch@1.1", release="2024-12-17 prod")),
         ),
-        ("show #7", ChecklistArgs("show", checklist_id=7)),
-        ("export 12", ChecklistArgs("export", checklist_id=12)),
+        ("show #7", ("show", 7)),
+        ("export 12", ("export", 12)),
         (
             "diff automation-patch v1.1 1.2",
-            ChecklistArgs("diff", template="automation-patch", versions=("v1.1", "1.2")),
+            ("diff", DiffArgs(template="automation-patch", versions=("v1.1", "1.2"))),
         ),
     ],
 )
-def test_commands_parse(rest: str, expected: ChecklistArgs) -> None:
-    assert parse_checklist_args(T, rest) == expected
+def test_commands_parse(rest: str, expected: tuple[str, object]) -> None:
+    action, args = read(CHECKLIST, CONTEXT, rest)
+    assert (action.word, args) == expected
 
 
 @pytest.mark.parametrize(
@@ -104,7 +103,7 @@ def test_commands_parse(rest: str, expected: ChecklistArgs) -> None:
 )
 def test_bad_commands_are_one_sentence(rest: str, start: str) -> None:
     with pytest.raises(UserError) as caught:
-        parse_checklist_args(T, rest)
+        read(CHECKLIST, CONTEXT, rest)
     assert caught.value.sentence.startswith(start)
 
 

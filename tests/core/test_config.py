@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, load_iris_yml, load_settings, require_slack_credentials
+from bot.alerts.routing import ROUTES
+from bot.config import ConfigError, load_iris_yml, load_settings, require_slack_credentials
+from bot.runtime import load_config
+from commands.registry import config_sections
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "iris.example.yml"
 
@@ -97,7 +100,7 @@ def test_iris_yml_mistakes_name_the_key(tmp_path: Path, text: str, sentence: str
     path = tmp_path / "iris.yml"
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
-        load_iris_yml(path)
+        load_iris_yml(path, config_sections())
     assert str(caught.value).startswith(sentence)
 
 
@@ -105,17 +108,18 @@ def test_folders_are_relative_to_the_config_file(tmp_path: Path) -> None:
     path = tmp_path / "conf" / "iris.yml"
     path.parent.mkdir()
     path.write_text("folders: {scenarios: rehearsals, checklists: /srv/checklists}\n")
-    config = load_iris_yml(path)
+    config, _ = load_iris_yml(path)
     assert config.folders.scenarios == tmp_path / "conf" / "rehearsals"
     assert config.folders.checklists == Path("/srv/checklists")
 
 
 def test_the_example_config_is_valid_and_documents_every_key() -> None:
-    config = load_config({"IRIS_CONFIG": str(EXAMPLE)}).iris
-    text = EXAMPLE.read_text()
+    loaded = load_config({"IRIS_CONFIG": str(EXAMPLE)})
+    config, text = loaded.iris, EXAMPLE.read_text()
     for section in type(config).model_fields:
         assert f"{section}:" in text
         value = getattr(config, section)
         for key in getattr(type(value), "model_fields", {}):
             assert f"{key}:" in text, f"iris.example.yml does not document {section}.{key}"
-    assert config.roles.admins and config.routes
+    assert config.roles.admins and ROUTES.of(loaded)
+    assert set(loaded.sections) == {section.key for section in config_sections()}

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.errors import UserError
 from bot.i18n import Translator
 from bot.status import DeadLetter, StatusReport, format_uptime
-from commands.help import USAGE, answer_unknown, render_help
-from commands.kit import escape_mrkdwn, quote_user_text, split_subcommand
-from commands.status import parse_status_args, render_status
+from commands.help import answer_unknown, render_help, usage_lines
+from commands.kit import ParseContext, escape_mrkdwn, quote_user_text, read, split_subcommand
+from commands.registry import all_commands
+from commands.status import STATUS, render_status
 
 T = Translator("en")
+CONTEXT = ParseContext(T, "Asia/Seoul", datetime(2024, 12, 12, tzinfo=UTC))
+COMMANDS = all_commands()
 
 
 @pytest.mark.parametrize(
@@ -39,29 +43,30 @@ def test_user_text_cannot_mention_link_or_break_out_of_code() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rest", "ids", "wants"),
+    ("rest", "action", "ids"),
     [
-        ("", None, False),
-        ("retry all", [], True),
-        ("retry 3 14", [3, 14], True),
-        ("RETRY 7", [7], True),
+        ("", "", None),
+        ("retry all", "retry", None),
+        ("retry 3 14", "retry", [3, 14]),
+        ("RETRY 7", "retry", [7]),
     ],
 )
-def test_status_arguments(rest: str, ids: list[int] | None, wants: bool) -> None:
-    args = parse_status_args(T, rest)
-    assert (args.retry, args.wants_retry) == (ids, wants)
+def test_status_arguments(rest: str, action: str, ids: list[int] | None) -> None:
+    chosen, args = read(STATUS, CONTEXT, rest)
+    assert (chosen.word, args) == (action, ids)
 
 
 @pytest.mark.parametrize("rest", ["retry", "retry soon", "retry 3 all", "verbose"])
 def test_bad_status_arguments_are_a_sentence(rest: str) -> None:
     with pytest.raises(UserError) as caught:
-        parse_status_args(T, rest)
+        read(STATUS, CONTEXT, rest)
     assert caught.value.sentence.endswith(".")
 
 
 def test_help_covers_every_subcommand_within_block_kit_limits() -> None:
-    body = render_help(T)
-    assert [u.name for u in USAGE] == [
+    body = render_help(T, COMMANDS)
+    words = list(dict.fromkeys(synopsis.split()[0] for synopsis, _, _ in usage_lines(COMMANDS)))
+    assert words == [
         "help",
         "status",
         "rehearse",
@@ -72,15 +77,16 @@ def test_help_covers_every_subcommand_within_block_kit_limits() -> None:
         "note",
         "report",
     ]
-    for usage in USAGE:
-        assert f"`/iris {usage.name}" in body["text"]
+    for synopsis, _, _ in usage_lines(COMMANDS):
+        assert f"`/iris {escape_mrkdwn(synopsis)}`" in body["text"]
     assert "&lt;id&gt;" in body["text"]  # angle brackets in synopses are not read as Slack links
     assert len(body["blocks"]) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in body["blocks"] if b["type"] == "section")
 
 
 def test_unknown_and_planned_subcommands_are_told_apart() -> None:
-    assert answer_unknown(T, "report")["text"].startswith("`/iris report` is not available yet")
-    assert answer_unknown(T, "deploy")["text"].startswith("IRIS does not know `/iris deploy`")
+    assert answer_unknown(T, COMMANDS, "report")["text"].startswith("`/iris report` is not available yet")
+    assert answer_unknown(T, COMMANDS, "deploy")["text"].startswith("IRIS does not know `/iris deploy`")
 
 
 def test_status_renders_dead_letters_escaped() -> None:

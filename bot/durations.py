@@ -1,4 +1,9 @@
-"""Durations as people write them in scenario files (250ms, 3m30s, 1h) and as they read them back."""
+"""The one duration grammar of IRIS: `250ms`, `30s`, `3m30s`, `1h30m`, `2d`, in files and in Slack alike.
+
+Units come in this order, each at most once, each with a whole or decimal amount. Files (scenarios,
+iris.yml) also take a bare number as seconds, as YAML writes it; what a person types in Slack needs a
+unit, because `in 30` could mean anything.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +13,41 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-# Units in the only order people write them; each may appear once ("3m30s", not "30s3m").
-_DURATION = re.compile(
-    r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?!s))?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+(?:\.\d+)?)ms)?"
+_AMOUNT = r"\d+(?:\.\d+)?"
+_GRAMMAR = re.compile(
+    rf"(?:(?P<d>{_AMOUNT})d)?(?:(?P<h>{_AMOUNT})h)?(?:(?P<m>{_AMOUNT})m(?!s))?"
+    rf"(?:(?P<s>{_AMOUNT})s)?(?:(?P<ms>{_AMOUNT})ms)?",
+    re.IGNORECASE,
 )
-_SECONDS_PER_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_SECONDS_PER_UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _EXAMPLES = "250ms, 30s, 3m30s or 1h"
 
 
+def read_duration(text: str) -> float | None:
+    """Seconds written in `text` ("-" in front makes them negative), or None when it is not a duration."""
+    body = text.strip()
+    sign = -1.0 if body.startswith("-") else 1.0
+    body = body.removeprefix("-")
+    match = _GRAMMAR.fullmatch(body)
+    if not body or match is None:
+        return None
+    amounts = match.groupdict().items()
+    return sign * sum(float(amount) * _SECONDS_PER_UNIT[unit.lower()] for unit, amount in amounts if amount)
+
+
 def parse_duration(value: str | int | float) -> float:
-    """Seconds in `value`: "250ms", "1.5s", "3m30s", "1h30m", or a bare number of seconds."""
+    """A duration in a file: the grammar, or a bare number of seconds; 0 or more. ValueError otherwise."""
     if isinstance(value, bool):  # bool is an int, but `cooldown: true` is surely a mistake
         raise ValueError(f"{value!r} is not a duration such as {_EXAMPLES}")
     if isinstance(value, int | float):
         return _non_negative(float(value), value)
-    text = value.strip()
     try:
-        seconds = float(text)
+        seconds: float | None = float(value.strip())
     except ValueError:
-        seconds = _parse_units(text, value)
+        seconds = read_duration(value)
+    if seconds is None:
+        raise ValueError(f"{value!r} is not a duration such as {_EXAMPLES}")
     return _non_negative(seconds, value)
-
-
-def _parse_units(text: str, original: str) -> float:
-    sign = -1.0 if text.startswith("-") else 1.0  # so "-1s" is called negative, not garbage
-    match = _DURATION.fullmatch(text.removeprefix("-"))
-    if not text.removeprefix("-") or match is None:
-        raise ValueError(f"{original!r} is not a duration such as {_EXAMPLES}")
-    amounts = match.groupdict().items()
-    return sign * sum(float(amount) * _SECONDS_PER_UNIT[unit] for unit, amount in amounts if amount)
 
 
 def _non_negative(seconds: float, original: object) -> float:
@@ -69,4 +79,4 @@ def _duration_input(value: Any) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(_duration_input)]
-"""A pydantic field type: accepts what parse_duration accepts and stores seconds as a float."""
+"""A pydantic field type for files: accepts what parse_duration accepts and stores seconds as a float."""

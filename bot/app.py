@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-import commands
 from bot.deps import Deps
+from commands.registry import register_all
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def create_app(deps: Deps) -> AsyncApp:
         request_verification_enabled=not settings.socket_mode,
         logger=bolt_log,
     )
-    commands.register_all(app, deps)
+    register_all(app, deps)
     app.error(_listener_crashed)
     return app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from bot.rehearsals.durations import Duration, format_duration, parse_duration
+from bot.durations import Duration, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

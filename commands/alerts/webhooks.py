@@ -1,18 +1,19 @@
-"""POST /alerts/alertmanager and /alerts/grafana: bearer token, validation, store, 200."""
+"""The alerts' HTTP face: POST /alerts/alertmanager and /alerts/grafana; bearer token, validation, store."""
 
 from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 
 from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from bot.alerts.payload import PayloadError
 from bot.alerts.service import AlertService
+from commands.feature import Endpoint
 
 log = logging.getLogger(__name__)
 ALERT_PATHS = {"/alerts/alertmanager": "alertmanager", "/alerts/grafana": "grafana"}
@@ -29,8 +30,8 @@ def token_accepted(header: str | None, token: SecretStr) -> bool:
     return hmac.compare_digest(given.strip().encode(), expected)
 
 
-def alert_routes(service: AlertService, token: SecretStr | None) -> list[Route]:
-    def endpoint(source: str):  # type: ignore[no-untyped-def]
+def alert_endpoints(service: AlertService, token: SecretStr | None) -> list[Endpoint]:
+    def endpoint(source: str) -> Callable[[Request], Awaitable[Response]]:
         async def receive(request: Request) -> Response:
             if token is None or not token.get_secret_value():
                 return _error(503, "Alert webhooks are off: IRIS_ALERT_TOKEN is not set on this IRIS.")
@@ -46,7 +47,10 @@ def alert_routes(service: AlertService, token: SecretStr | None) -> list[Route]:
 
         return receive
 
-    return [Route(path, endpoint(source), methods=["POST"]) for path, source in ALERT_PATHS.items()]
+    return [
+        Endpoint(path, endpoint(source), max_body=MAX_ALERT_BODY_BYTES)
+        for path, source in ALERT_PATHS.items()
+    ]
 
 
 def _error(status: int, reason: str) -> Response:

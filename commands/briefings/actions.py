@@ -1,0 +1,151 @@
+"""The work behind `/iris brief …` and the Attending / Can't attend buttons, run after the ack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from bot.briefings.service import AlreadyDone, BriefingService, Draft, NotFound, NothingLeft, NotStarted
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.permissions import record_refusal
+from commands.briefings.parse import DoneArgs, EditArgs
+from commands.briefings.publisher import SOURCE
+from commands.briefings.views import ABSENT_ACTION, render_confirmation, render_list
+from commands.kit import COMMAND, Invocation, escape_mrkdwn, reply
+from storage import briefings as repo
+from storage.briefings import Briefing
+from storage.outbox import NewMessage
+
+DEFAULT_LEADS = (15 * 60,)
+
+
+def add(deps: Deps, invocation: Invocation, changes: dict[str, Any]) -> NewMessage:
+    changes = dict(changes)
+    changes.setdefault("leads", DEFAULT_LEADS)
+    channel = changes.pop("channel_id", None) or deps.config.iris.channels.briefings or invocation.channel_id
+    if not channel:
+        raise UserError(deps.t("Say where to post it with `channel=#ops`."))
+    draft = Draft(channel_id=channel, created_by=invocation.user_id, **changes)
+    try:
+        briefing = _service(deps).add(draft, invocation.audit("briefing.add", title=changes["title"]))
+    except NothingLeft:
+        raise UserError(
+            deps.t(
+                "That time passed before the briefing could be saved, so nothing was "
+                "scheduled; give a time further in the future."
+            )
+        ) from None
+    return reply(invocation, render_confirmation(deps.t, briefing, deps.clock()), source=SOURCE)
+
+
+def list_upcoming(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
+    briefings, total = _service(deps).upcoming()
+    return reply(invocation, render_list(deps.t, briefings, deps.clock(), total=total), source=SOURCE)
+
+
+def cancel(deps: Deps, invocation: Invocation, briefing_id: int) -> NewMessage:
+    _require_owner(deps, invocation, briefing_id, "briefing.cancel")
+    with _known(deps, briefing_id):
+        briefing = _service(deps).cancel(briefing_id, invocation.audit("briefing.cancel"))
+    answer = deps.t(
+        "Cancelled `{id}` *{title}*; nothing more will be posted for it.",
+        id=briefing.id,
+        title=escape_mrkdwn(briefing.title),
+    )
+    return reply(invocation, answer, source=SOURCE)
+
+
+def edit(deps: Deps, invocation: Invocation, args: EditArgs) -> NewMessage:
+    _require_owner(deps, invocation, args.briefing_id, "briefing.edit")
+    audit = invocation.audit("briefing.edit", changed=sorted(args.changes))
+    try:
+        with _known(deps, args.briefing_id):
+            briefing = _service(deps).edit(args.briefing_id, args.changes, audit)
+    except NothingLeft:
+        raise UserError(
+            deps.t(
+                "After that change `{id}` would have nothing left to post; give a time in the future.",
+                id=args.briefing_id,
+            )
+        ) from None
+    return reply(invocation, render_confirmation(deps.t, briefing, deps.clock()), source=SOURCE)
+
+
+def done(deps: Deps, invocation: Invocation, args: DoneArgs) -> NewMessage:
+    """Post the recording and notes in the briefing's thread and DM them to exactly the absentees."""
+    _require_owner(deps, invocation, args.briefing_id, "briefing.done")
+    try:
+        with _known(deps, args.briefing_id):
+            occurrence = _service(deps).finish(
+                args.briefing_id, args.wrap_up, invocation.audit("briefing.done")
+            )
+    except NotStarted:
+        raise UserError(
+            deps.t("`{id}` has not started yet; `done` is for after it.", id=args.briefing_id)
+        ) from None
+    except AlreadyDone as exc:
+        raise UserError(
+            deps.t("`{id}` was already marked done by <@{user}>.", id=args.briefing_id, user=exc.by)
+        ) from None
+    people = ", ".join(f"<@{u}>" for u in occurrence.absentees) or deps.t("nobody")
+    answer = deps.t(
+        "Posted in the briefing's thread and sent to those who were absent: {people}.", people=people
+    )
+    return reply(invocation, answer, source=SOURCE)
+
+
+def answered(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
+    """Attending or Can't attend on a reminder or start message; the value is the firing's id."""
+    value = str(action.get("value", ""))
+    answer = repo.ABSENT if action.get("action_id") == ABSENT_ACTION else repo.ATTENDING
+    if not value.isdigit():
+        raise UserError(deps.t("That button does not belong to a briefing IRIS knows."))
+    try:
+        occurrence = _service(deps).answer(int(value), answer, invocation.audit("briefing.answer"))
+    except NotFound:
+        raise UserError(
+            deps.t("This briefing was cancelled or is unknown; your answer was not recorded.")
+        ) from None
+    title = escape_mrkdwn(occurrence.briefing.title)
+    if answer == repo.ATTENDING:
+        return reply(invocation, deps.t("Noted: you are attending *{title}*.", title=title), source=SOURCE)
+    sentence = deps.t(
+        "Noted: you cannot attend *{title}*; you will get the recording and notes.", title=title
+    )
+    return reply(invocation, sentence, source=SOURCE)
+
+
+def _service(deps: Deps) -> BriefingService:
+    return deps.service(BriefingService)
+
+
+@contextmanager
+def _known(deps: Deps, briefing_id: int) -> Iterator[None]:
+    """A briefing that is cancelled or unknown is named, with where the ids are."""
+    try:
+        yield
+    except NotFound:
+        raise UserError(
+            deps.t(
+                "There is no scheduled briefing `{id}`; `{command} brief list` shows the ids.",
+                id=briefing_id,
+                command=COMMAND,
+            )
+        ) from None
+
+
+def _require_owner(deps: Deps, invocation: Invocation, briefing_id: int, action: str) -> Briefing:
+    with _known(deps, briefing_id):
+        briefing = _service(deps).get(briefing_id)
+    if invocation.user_id == briefing.created_by or deps.roles.holds(invocation.user_id, "admins"):
+        return briefing
+    record_refusal(deps.engine, invocation.audit(action), str(briefing.id), needed="creator or admins")
+    raise UserError(
+        deps.t(
+            "Only <@{user}>, who scheduled `{id}`, or an IRIS admin can do that.",
+            user=briefing.created_by,
+            id=briefing.id,
+        )
+    )
