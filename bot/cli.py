@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -10,15 +11,13 @@ from zoneinfo import ZoneInfo
 
 from bot import __version__
 from bot.config import Config, ConfigError, require_slack_credentials
-from bot.errors import CliError
+from bot.errors import BAD_INPUT, CliError
 from bot.runtime import load_config, serve
 from bot.slack.manifest import ManifestError, dump_manifest, load_manifest, render_manifest
 from commands import registry
 from storage import audit
 from storage.db import DatabaseUnavailable, check_reachable, open_engine, safe_url, session_scope
 from storage.migrate import upgrade
-
-USAGE_ERROR = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,9 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except (CliError, ConfigError, DatabaseUnavailable, ManifestError) as exc:
         print(f"iris: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `iris … | head` stopped reading: end quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush must not fail too
+        return 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade", help="apply pending schema migrations").set_defaults(run=run_db_upgrade)
     trail = db.add_parser("audit", help="print the audit trail")
-    trail.add_argument("--since", required=True, type=_parse_since, help="ISO date or time, e.g. 2024-12-12")
+    since = "ISO date or time, e.g. 2026-12-01 or 2026-12-01T09:00"
+    trail.add_argument("--since", required=True, type=_parse_since, help=since)
     trail.add_argument("--limit", type=int, default=1000)
     trail.set_defaults(run=run_db_audit)
 
@@ -86,7 +89,7 @@ def _parse_since(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO date such as 2024-12-12") from None
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO date such as 2026-12-01") from None
 
 
 def _config() -> Config:

@@ -282,7 +282,7 @@ def require_slack_credentials(settings: Settings) -> None:
     """`iris serve` needs a bot token, and a signing secret unless it uses Socket Mode."""
     if settings.slack_bot_token is None:
         raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see README, "
+            "SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see docs/setup.md, "
             "'Slack app setup') and export its bot token."
         )
     if not settings.socket_mode and settings.slack_signing_secret is None:

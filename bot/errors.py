@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
+from collections.abc import Sequence
 
 
 class UserError(Exception):
@@ -27,8 +29,19 @@ class Refused(Exception):
         self.values = values
 
 
+BAD_INPUT = 2  # the exit code of every refusal on the command line
+
+
 class CliError(Exception):
     """A sentence for the terminal; the `iris` command exits with code 2."""
+
+
+def problems_in_terminal(heading: str, problems: Sequence[str]) -> int:
+    """A file that does not parse: the heading, then each problem indented, on standard error; code 2."""
+    print(heading, file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return BAD_INPUT
 
 
 def new_reference() -> str:

@@ -245,7 +245,7 @@ def check_app_token(settings: Settings) -> None:
         if error in REJECTED_APP_TOKEN_ERRORS:
             raise ConfigError(
                 f"SLACK_APP_TOKEN was rejected by Slack ({error}): create a new app-level token with "
-                "the connections:write scope (see README, 'Slack app setup') and export it."
+                "the connections:write scope (see docs/setup.md, 'Slack app setup') and export it."
             ) from None
         log.warning("checking SLACK_APP_TOKEN: Slack answered %s; starting anyway", error or "an error")
     except (SlackRequestError, OSError) as exc:  # Slack unreachable now is no reason not to start

@@ -16,7 +16,8 @@ from bot.config import Section
 from bot.deps import Deps, Services
 from commands import alerts, briefings, checklists, help, rehearsals, reports, status
 from commands.feature import Background, Endpoint, Feature, Subparsers
-from commands.kit import Command, register_command
+from commands.help import usage_lines
+from commands.kit import COMMAND, Command, register_command
 
 FEATURES: tuple[Feature, ...] = (
     status.FEATURE,
@@ -81,3 +82,22 @@ def tables(features: tuple[Feature, ...] = FEATURES) -> list[type[SQLModel]]:
 
 def counted(features: tuple[Feature, ...] = FEATURES) -> tuple[tuple[str, type[SQLModel]], ...]:
     return tuple(entry for feature in features for entry in feature.counted)
+
+
+def command_table(features: tuple[Feature, ...] = FEATURES) -> str:
+    """The README's command table, in Markdown, from the same declarations as /iris help.
+
+    scripts/command_table.py writes it into README.md; tests/core/test_registry.py checks it is there.
+    """
+    rows = ["| command | what it does | reference |", "|---|---|---|"]
+    synopsis, summary, _ = usage_lines([])[0]
+    rows.append(f"| `{COMMAND} {synopsis}` | {summary} | |")
+    for feature in features:
+        for command in feature.commands:
+            later = "" if command.available else " *(not available yet)*"
+            for synopsis, summary in command.synopses():
+                shown = synopsis.replace("|", "\\|")
+                rows.append(
+                    f"| `{COMMAND} {shown}` | {summary}{later} | [{feature.name}](docs/{feature.name}.md) |"
+                )
+    return "\n".join(rows) + "\n"

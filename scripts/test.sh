@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh checkout: a virtualenv with IRIS and its test tools,
-# PostgreSQL started (or installed) for the repository tests, ruff (format and lint), mypy, the import
-# contracts (pyproject.toml), then pytest.
+# PostgreSQL started (or installed) for the repository tests, a real Alertmanager, ruff (format and
+# lint), mypy, the import contracts (pyproject.toml), then pytest on both CPUs (pytest-xdist).
+#
+#   bash scripts/test.sh               everything, as CI runs it (.ci/run)
+#   bash scripts/test.sh --fast        the loop between commits: no `e2e` or `slow` tests
+#   bash scripts/test.sh -k outbox     further arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+selection=()
+if [ "${1:-}" = "--fast" ]; then
+    shift
+    selection=(-m "not e2e and not slow")
+fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
@@ -19,4 +29,4 @@ eval "$alertmanager_env"
 .venv/bin/ruff check .
 .venv/bin/mypy bot commands storage
 .venv/bin/lint-imports --no-cache
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n 2 "${selection[@]}" "$@"

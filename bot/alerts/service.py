@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,12 +18,22 @@ from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
 from bot.alerts.payload import parse_notification
 from bot.alerts.routing import Router
 from storage import alerts as repo
-from storage.alerts import AlertGroup, Ingested
+from storage import outbox as outbox_repo
+from storage.alerts import Alert, AlertGroup, Ingested
 from storage.audit import Audit
 from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 SILENCE_HOURS = (1, 4, 24)
+
+
+@dataclass(frozen=True)
+class OpenGroup:
+    """A firing group as /iris incidents lists it: its alerts, and where Slack shows it (channel, ts)."""
+
+    group: AlertGroup
+    alerts: list[Alert]
+    posted: tuple[str | None, str] | None
 
 
 class NoSuchGroup(Exception):
@@ -152,6 +163,20 @@ class AlertService:
                 group = self._group(session, group_id)
         self.changes.set()
         return group
+
+    def open_groups(self, limit: int) -> tuple[int, list[OpenGroup]]:
+        """How many groups are firing, and the first `limit` of them with their alerts and Slack message."""
+        with read_scope(self.engine) as session:
+            total = repo.count_open_groups(session)
+            shown = [self._open(session, group) for group in repo.open_groups(session, limit)]
+        return total, shown
+
+    @staticmethod
+    def _open(session: Session, group: AlertGroup) -> OpenGroup:
+        assert group.id is not None
+        posted = outbox_repo.get(session, group.message_id) if group.message_id else None
+        where = (posted.slack_channel, posted.slack_ts) if posted and posted.slack_ts else None
+        return OpenGroup(group, repo.alerts_of(session, group.id), where)
 
     @staticmethod
     def _group(session: Session, group_id: int) -> AlertGroup:

@@ -31,9 +31,14 @@ MAX_LEAD = timedelta(days=30)
 MIN_GAP = timedelta(minutes=15)
 MAX_LEADS = 5
 EXAMPLES = (
-    "`2024-12-12 16:00`, `today 16:00`, `tomorrow 09:30`, `in 2h`, `every weekday 09:30`, "
+    "`{date} 16:00`, `today 16:00`, `tomorrow 09:30`, `in 2h`, `every weekday 09:30`, "
     '`every mon,thu 10:00`, `cron="0 16 * * 1-5"`'
 )
+
+
+def examples(now: datetime) -> str:
+    """How times are written, with a dated example a week from `now`, so it can be typed as shown."""
+    return EXAMPLES.format(date=(now + timedelta(days=7)).strftime("%Y-%m-%d"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,10 @@ def parse_when(
     if cron is not None:
         if words:
             raise UserError(
-                t("Give either a time or `cron=…`, not both. Times look like {examples}.", examples=EXAMPLES)
+                t(
+                    "Give either a time or `cron=…`, not both. Times look like {examples}.",
+                    examples=examples(moment),
+                )
             )
         schedule = Schedule(zone=zone, rule=_cron(t, cron))
     else:
@@ -81,11 +89,13 @@ def _schedule(t: Translator, words: str, zone: ZoneInfo, now: datetime, typed: s
     local_today = now.astimezone(zone).date()
     if match := DATE_TIME.match(words):
         year, month, day, hour, minute = (int(g) for g in match.groups())
-        return Schedule(zone=zone.key, at=_local(t, words, zone, year, month, day, hour, minute))
+        return Schedule(zone=zone.key, at=_local(t, words, zone, now, year, month, day, hour, minute))
     if match := DAY_TIME.match(words):
         on = local_today + timedelta(days=1 if match.group(1) == "tomorrow" else 0)
         hour, minute = int(match.group(2)), int(match.group(3))
-        return Schedule(zone=zone.key, at=_local(t, words, zone, on.year, on.month, on.day, hour, minute))
+        return Schedule(
+            zone=zone.key, at=_local(t, words, zone, now, on.year, on.month, on.day, hour, minute)
+        )
     if match := IN.match(words):
         return Schedule(zone=zone.key, at=now + parse_duration(t, match.group(1)))
     if match := EVERY.match(words):
@@ -96,14 +106,22 @@ def _schedule(t: Translator, words: str, zone: ZoneInfo, now: datetime, typed: s
         t(
             "IRIS cannot read `{when}` as a time. Times look like {examples} (in {zone}).",
             when=_quote(typed),
-            examples=EXAMPLES,
+            examples=examples(now),
             zone=zone.key,
         )
     )
 
 
 def _local(
-    t: Translator, words: str, zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int
+    t: Translator,
+    words: str,
+    zone: ZoneInfo,
+    now: datetime,
+    year: int,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
 ) -> datetime:
     hour, minute = _clock(t, words, hour, minute)
     try:
@@ -114,7 +132,7 @@ def _local(
             t(
                 "`{when}` is not a date on the calendar. Times look like {examples}.",
                 when=_quote(words),
-                examples=EXAMPLES,
+                examples=examples(now),
             )
         ) from None
 
@@ -163,7 +181,7 @@ def _check_future(t: Translator, schedule: Schedule, typed: str, now: datetime) 
                 when=_quote(typed),
                 now=now.astimezone(ZoneInfo(schedule.zone)).strftime("%Y-%m-%d %H:%M"),
                 zone=schedule.zone,
-                examples=EXAMPLES,
+                examples=examples(now),
             )
         )
     if first is None or first - now > MAX_AHEAD:
@@ -171,7 +189,7 @@ def _check_future(t: Translator, schedule: Schedule, typed: str, now: datetime) 
             t(
                 "`{when}` does not happen in the next five years; pick a nearer time such as {examples}.",
                 when=_quote(typed),
-                examples=EXAMPLES,
+                examples=examples(now),
             )
         )
     if schedule.recurring and _shortest_gap(schedule, first) < MIN_GAP:

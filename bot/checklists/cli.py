@@ -9,10 +9,11 @@ from pathlib import Path
 from bot.checklists.template import TemplateError, load_template
 from bot.checklists.trail import verify_record
 from bot.config import load_settings
+from bot.errors import BAD_INPUT, problems_in_terminal
 from storage import checklists as repo
 from storage.db import check_reachable, open_engine, read_scope
 
-INTACT, TAMPERED, BAD_INPUT = 0, 1, 2
+INTACT, TAMPERED = 0, 1
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,10 +57,7 @@ def check_from_terminal(path: Path) -> int:
     try:
         template = load_template(path)
     except TemplateError as exc:
-        print(f"{path.name}: {len(exc.errors)} problem(s)", file=sys.stderr)
-        for error in exc.errors:
-            print(f"  {error}", file=sys.stderr)
-        return BAD_INPUT
+        return problems_in_terminal(f"{path.name}: {len(exc.errors)} problem(s)", exc.errors)
     print(
         f"{template.label}: {len(template.items)} items in {len(template.sections)} sections, "
         f"content hash {template.content_hash[:12]}"

@@ -11,11 +11,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from bot.errors import problems_in_terminal
 from bot.rehearsals.report import progress_line, summary
 from bot.rehearsals.runner import Progress, Rehearsal
 from bot.rehearsals.scenario import ScenarioError, load_scenario
-
-INVALID = 2
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,10 +41,7 @@ def rehearse_from_terminal(path: Path, *, runs: int | None, as_json: bool, check
     try:
         scenario = load_scenario(path)
     except ScenarioError as exc:
-        print(f"iris: {path} is not a valid scenario:", file=sys.stderr)
-        for error in exc.errors:
-            print(f"  {error}", file=sys.stderr)
-        return INVALID
+        return problems_in_terminal(f"iris: {path} is not a valid scenario:", exc.errors)
     if check_only:
         print(f"{path}: valid. {scenario.summary()}")
         return 0

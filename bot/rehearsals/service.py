@@ -21,7 +21,7 @@ from bot.rehearsals.scenario import Scenario, ScenarioError, find_scenarios, sce
 from bot.rehearsals.targets import kill_leftover_targets
 from storage import rehearsals as repo
 from storage.audit import Audit
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.rehearsals import Rehearsal as RehearsalRecord
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ class Publisher(Protocol):
     def interrupted(self, records: list[RehearsalRecord]) -> None:
         """Rehearsals a restart cut off: wherever they were shown must stop saying "running"."""
         ...
+
+
+class NoSuchRehearsal(Exception):
+    """No rehearsal has this id."""
 
 
 class ShuttingDown(Exception):
@@ -89,6 +93,17 @@ class RehearsalService:
         if not self._folder.is_dir():
             return []
         return find_scenarios(self._folder)
+
+    def shown(self, rehearsal_id: str | None, limit: int = 10) -> list[RehearsalRecord]:
+        """One rehearsal (NoSuchRehearsal when unknown), or the running ones and then the latest."""
+        with read_scope(self._engine) as session:
+            if rehearsal_id is not None:
+                found = repo.get(session, rehearsal_id)
+                if found is None:
+                    raise NoSuchRehearsal(rehearsal_id)
+                return [found]
+            records = repo.running(session) + repo.recent(session)
+        return list({record.id: record for record in records}.values())[:limit]
 
     def scenario(self, name: str) -> Scenario:
         return scenario_by_name(self._folder, name)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
-
+from bot.alerts.service import AlertService, OpenGroup
 from bot.deps import Deps
 from bot.i18n import Translator
 from commands.alerts.views import clock_time, group_title, labels_line, link, silence_active
 from commands.kit import Invocation, reply
-from storage import outbox as outbox_repo
-from storage.alerts import AlertGroup, alerts_of, count_open_groups, open_groups
-from storage.db import read_scope
 from storage.outbox import NewMessage
 
 MAX_LISTED = 25
@@ -21,9 +17,8 @@ MAX_TEXT = 3900  # one ephemeral message, well inside Slack's limit
 
 
 def list_incidents(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
-    with read_scope(deps.engine) as session:
-        total = count_open_groups(session)
-        lines = [_group_line(deps, session, group) for group in open_groups(session, MAX_LISTED)]
+    total, shown = deps.service(AlertService).open_groups(MAX_LISTED)
+    lines = [_group_line(deps, found) for found in shown]
     if not lines:
         return reply(invocation, deps.t("No alert group is firing."), source="incidents")
     return reply(
@@ -31,13 +26,11 @@ def list_incidents(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
     )
 
 
-def _group_line(deps: Deps, session: Session, group: AlertGroup) -> str:
+def _group_line(deps: Deps, found: OpenGroup) -> str:
     tz, now = ZoneInfo(deps.config.settings.iris_timezone), deps.clock()
-    assert group.id is not None
-    alerts = alerts_of(session, group.id)
+    group, alerts = found.group, found.alerts
     firing = sum(1 for a in alerts if a.status == "firing")
-    posted = outbox_repo.get(session, group.message_id) if group.message_id else None
-    where = _permalink(posted.slack_channel, posted.slack_ts) if posted and posted.slack_ts else ""
+    where = _permalink(*found.posted) if found.posted else ""
     silenced_by = group.silenced_by if silence_active(group, now) else None
     line = deps.t(
         "• *{title}* {labels} — {firing} of {total} firing since {since}{state}",

@@ -8,12 +8,11 @@ from typing import Any
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.rehearsals.scenario import Scenario, ScenarioError
-from bot.rehearsals.service import RehearsalService, ShuttingDown, StartRequest
+from bot.rehearsals.service import NoSuchRehearsal, RehearsalService, ShuttingDown, StartRequest
 from commands.kit import COMMAND, Invocation, escape_mrkdwn, quote_user_text, reply, require_role
 from commands.rehearsals.parse import StartArgs
 from commands.rehearsals.views import render_list, render_plan, render_records
 from storage import rehearsals as repo
-from storage.db import read_scope
 from storage.outbox import NewMessage
 
 ROLE = "release_managers"
@@ -26,16 +25,11 @@ def list_scenarios(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
 
 
 def show_status(deps: Deps, invocation: Invocation, rehearsal_id: str | None) -> NewMessage:
-    with read_scope(deps.engine) as session:
-        if rehearsal_id is None:
-            records = repo.running(session) + repo.recent(session)
-        else:
-            found = repo.get(session, rehearsal_id)
-            if found is None:
-                raise UserError(deps.t("There is no rehearsal `{id}`.", id=rehearsal_id))
-            records = [found]
-    unique = list({record.id: record for record in records}.values())[:10]
-    return reply(invocation, render_records(deps.t, unique), source=SOURCE)
+    try:
+        records = deps.service(RehearsalService).shown(rehearsal_id)
+    except NoSuchRehearsal:
+        raise UserError(deps.t("There is no rehearsal `{id}`.", id=rehearsal_id)) from None
+    return reply(invocation, render_records(deps.t, records), source=SOURCE)
 
 
 def start(deps: Deps, invocation: Invocation, args: StartArgs) -> NewMessage:

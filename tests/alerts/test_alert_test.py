@@ -12,6 +12,8 @@ from tests.alerts.conftest import ONCALL, TOKEN, alerting_env, top_level
 from tests.alerts.real_alertmanager import RealAlertmanager
 from tests.e2e.conftest import SIGNING_SECRET, IrisServer
 
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
+
 ROUTED_YML = """\
 channels:
   incidents: C0INC

@@ -17,6 +17,8 @@ from tests.alerts.conftest import ONCALL, TOKEN, alerting_env, group_ids, thread
 from tests.alerts.real_alertmanager import RealAlertmanager
 from tests.e2e.conftest import SIGNING_SECRET, IrisServer, eventually
 
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
+
 RETRY = {"alertname": "RetryBurst", "severity": "warning"}
 
 

@@ -15,6 +15,8 @@ from storage.db import read_scope
 from tests.alerts.conftest import ONCALL, alerting_env, fixture, send, thread, top_level
 from tests.e2e.conftest import IrisServer, database_of, driving, free_port, running
 
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
+
 
 @pytest.fixture
 def unreachable_am(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:

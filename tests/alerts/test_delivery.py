@@ -60,6 +60,7 @@ def drain_notifier(deps: Deps) -> None:
         pass
 
 
+@pytest.mark.slow  # 50 posts at Slack's pace of one a second
 def test_50_new_groups_with_every_second_post_refused_arrive_complete_in_order_at_slacks_pace(
     iris_parts: tuple[Deps, OutboxPoster], standin: SlackStandin
 ) -> None:

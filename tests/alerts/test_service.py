@@ -25,6 +25,7 @@ from bot.i18n import Translator
 from commands.alerts.views import render_group
 from commands.alerts.webhooks import alert_endpoints, token_accepted
 from storage import alerts as repo
+from storage import audit
 from storage.alerts import Alert, AlertGroup
 from storage.audit import Actor, Audit
 from storage.db import read_scope
@@ -243,3 +244,28 @@ def test_a_group_without_labels_is_not_silenced_with_no_matchers(engine: Engine)
     with pytest.raises(NothingToSilenceBy):
         service.silence(group_id, 1, "everything?", by("U1", "alert.silence"))
     assert am.created == [] and group_of(engine, group_id).silence_id is None
+
+
+def test_an_acknowledgement_and_its_audit_row_commit_together_or_not_at_all(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service(engine)
+    group_id = service.receive(
+        "alertmanager", json.dumps(fixture("alertmanager_firing.json")).encode()
+    ).group_id
+    real_record = audit.record
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("audit table unavailable")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        service.acknowledge(group_id, by("U1", "alert.ack"))
+    assert group_of(engine, group_id).acked_by is None
+    monkeypatch.setattr(audit, "record", real_record)
+    service.acknowledge(group_id, by("U2", "alert.ack"))
+    with read_scope(engine) as session:
+        trail = [
+            (e.action, e.target, e.actor) for e in audit.since(session, datetime(2000, 1, 1, tzinfo=UTC))
+        ]
+    assert trail == [("alert.ack", str(group_id), "U2")] and group_of(engine, group_id).acked_by == "U2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
@@ -13,6 +14,8 @@ from storage.alerts import Alert, AlertGroup
 from storage.db import read_scope
 from tests.alerts.conftest import TOKEN, block_text, fixture, group_ids, send, thread, top_level
 from tests.e2e.conftest import IrisServer
+
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
 
 
 def _stored(engine: Engine) -> tuple[int, int]:

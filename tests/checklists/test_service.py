@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from bot.checklists.rules import Act, Refused, Stale
 from bot.checklists.service import ChecklistService
 from bot.checklists.trail import verify_chain
+from storage import audit
 from storage import checklists as repo
 from storage.db import read_scope, session_scope
 from tests.checklists.conftest import FROZEN, RecordingPublisher, act, by
@@ -267,3 +269,39 @@ def test_losing_the_insert_race_to_an_n_a_says_n_a(
     with session_scope(engine) as session, pytest.raises(Stale) as caught:
         ChecklistService._sign(session, checklist, Act(checklist, 3, "sign", "UDEV"), FROZEN)
     assert str(caught.value) == "Item 3 was already marked N/A by <@UQA>; the message now shows it."
+
+
+def test_every_act_is_audited_in_its_own_transaction_and_a_refusal_on_its_own(
+    service: ChecklistService, publisher: RecordingPublisher, engine: Engine
+) -> None:
+    checklist = _start(service, publisher)
+    _act(service, publisher, checklist, 2)
+    _act(service, publisher, checklist, 5, "na", text="APM retention is back already")
+    _refusal(service, publisher, checklist, 2, user="UOTHER")
+    with read_scope(engine) as session:
+        trail = [
+            (e.action, e.target, e.actor, e.outcome)
+            for e in audit.since(session, datetime(2000, 1, 1, tzinfo=UTC))
+        ]
+    assert trail == [
+        ("checklist.start", str(checklist), "URM", "ok"),
+        ("checklist.sign", f"{checklist}:2", "UDEV", "ok"),
+        ("checklist.na", f"{checklist}:5", "UDEV", "ok"),
+        ("checklist.sign", f"{checklist}:2", "UOTHER", "refused"),
+    ]
+
+
+def test_a_sign_off_whose_audit_row_fails_is_not_kept(
+    service: ChecklistService, publisher: RecordingPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checklist = _start(service, publisher)
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("audit table unavailable")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        _act(service, publisher, checklist, 2)
+    item = service.state(checklist).item(2)
+    assert item is not None and item.standing is None
+    assert publisher.shown == [("started", checklist, 0)]  # nothing was shown as signed either

@@ -28,6 +28,8 @@ from tests.e2e.conftest import (
     server_env,
 )
 
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
+
 AUDIT_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 RM, APPROVER, DEV, OTHER, OWNER = "URELMGR1", "UAPPROVER1", "UDEV1", "UOTHER1", "UOWNER1"
 HOTFIX = f"""\

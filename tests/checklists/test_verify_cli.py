@@ -6,12 +6,15 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from bot.checklists.rules import Act
 from bot.checklists.service import ChecklistService
 from tests.checklists.conftest import act, by
 from tests.e2e.conftest import iris_command
+
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
 
 
 def _verify(url: str, checklist: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

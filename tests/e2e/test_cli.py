@@ -15,6 +15,8 @@ from bot.slack_standin.server import SlackStandin
 from storage.migrate import head_revision
 from tests.e2e.conftest import SCHEMA, iris_command, server_env
 
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
+
 
 def run_iris(
     *args: str, env: dict[str, str], cwd: Path, timeout: float = 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -13,6 +14,8 @@ from storage import outbox
 from storage.db import session_scope
 from storage.outbox import OutboxMessage
 from tests.e2e.conftest import IrisServer, eventually
+
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
 
 CHANNELS = ("C0OPS", "C0INCIDENT")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import Engine
 
 from bot.outbox import Outbox, post_message
@@ -13,6 +14,8 @@ from storage import audit, outbox
 from storage.clock import utcnow
 from storage.db import session_scope
 from tests.e2e.conftest import ADMIN, eventually
+
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
 
 
 def _dead_message(engine: Engine, channel: str, text: str) -> int:

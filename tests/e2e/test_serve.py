@@ -17,6 +17,8 @@ from storage.db import session_scope
 from storage.migrate import head_revision
 from tests.e2e.conftest import ADMIN, SIGNING_SECRET, IrisServer, server_env
 
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
+
 SUBCOMMANDS = [
     "help",
     "status",

@@ -6,11 +6,14 @@ import signal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
 from tests.e2e.conftest import IrisServer, eventually, free_port, server_env
 from tests.e2e.test_cli import run_iris
+
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
 
 
 def _socket_mode_env(standin: SlackStandin, workdir: Path, **overrides: str) -> dict[str, str]:

@@ -6,8 +6,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import iris_command
 from tests.rehearsals.test_runner import write_scenario
+
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
 
 
 def iris(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,8 @@ from tests.e2e.conftest import (
 )
 from tests.rehearsals.test_runner import HANGS, _alive, write_scenario
 
+pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
+
 
 @pytest.fixture
 def rehearsing_iris(standin: SlackStandin, tmp_path: Path, upstream: str) -> Iterator[IrisServer]:
