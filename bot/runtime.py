@@ -6,6 +6,7 @@ Everything here loops over commands.registry.FEATURES; no feature is named in th
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -197,6 +198,10 @@ def make_lifespan(running: Running) -> Callable[[Starlette], AbstractAsyncContex
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await running.start()
+        # Everything built at start lives as long as the process: out of the collector's sight, so a
+        # full collection while serving walks only what requests made (a pause of tens of ms less).
+        gc.collect()
+        gc.freeze()
         log.info("IRIS is serving")
         try:
             yield

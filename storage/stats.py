@@ -9,7 +9,9 @@ from sqlmodel import Session, SQLModel, select
 
 
 def stored_counts(session: Session, counted: Sequence[tuple[str, type[SQLModel]]]) -> list[tuple[str, int]]:
-    """(label, rows) per (label, table); the label is an English message id the caller translates."""
-    return [
-        (label, int(session.exec(select(func.count()).select_from(table)).one())) for label, table in counted
-    ]
+    """(label, rows) per (label, table), in one statement; the label is an English message id."""
+    if not counted:
+        return []
+    counts = [select(func.count()).select_from(table).scalar_subquery() for _, table in counted]
+    row = session.exec(select(*counts)).one()
+    return [(label, int(n)) for (label, _), n in zip(counted, row, strict=True)]
