@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from bot import __version__
 from bot.config import Config, ConfigError, require_slack_credentials
 from bot.errors import BAD_INPUT, CliError
-from bot.runtime import load_config, serve
 from bot.slack.manifest import ManifestError, dump_manifest, load_manifest, render_manifest
 from commands import registry
+from commands.registry import load_config
 from storage import audit
 from storage.db import DatabaseUnavailable, check_reachable, open_engine, safe_url, session_scope
 from storage.migrate import upgrade
@@ -93,10 +93,12 @@ def _parse_since(value: str) -> datetime:
 
 
 def _config() -> Config:
-    return load_config()  # bot.runtime's: with every feature's section of iris.yml
+    return load_config()  # with every feature's own section of iris.yml
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from bot.runtime import serve  # noqa: PLC0415  (only `iris serve` pays for the server stack's imports)
+
     config = _config()
     require_slack_credentials(config.settings)
     port = args.port if args.port is not None else config.settings.iris_port
@@ -148,7 +150,8 @@ def run_db_audit(args: argparse.Namespace) -> int:
 
 
 def run_manifest(args: argparse.Namespace) -> int:
-    rendered = render_manifest(load_manifest(), url=args.url, socket_mode=args.socket_mode)
+    hint = registry.usage_hint()
+    rendered = render_manifest(load_manifest(), url=args.url, socket_mode=args.socket_mode, usage_hint=hint)
     sys.stdout.write(dump_manifest(rendered))
     return 0
 

@@ -24,7 +24,6 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from bot import config as settings_module
 from bot.app import create_app
 from bot.config import Config, ConfigError, Settings
 from bot.deps import Deps, Services
@@ -49,9 +48,12 @@ from storage.migrate import upgrade
 log = logging.getLogger(__name__)
 IDENTITY_REFRESH_JOB = "iris:identity-refresh"
 HTTP_STOP_TIMEOUT_S = 5
+SOCKET_CLOSE_TIMEOUT_S = 3.0
+# After HTTP's 5 s and Socket Mode's 3 s, what is left of a 30 s kill grace period for the rest.
+DRAIN_BUDGET_S = 20.0
 JOBS_STOP_TIMEOUT_S = 10.0
 POSTER_STOP_TIMEOUT_S = 10.0
-SOCKET_CLOSE_TIMEOUT_S = 3.0
+POSTER_STOP_AT_LEAST_S = 2.0  # even when the budget is spent, the poster may finish what it is sending
 # Slack's answers meaning the token itself is bad: retrying cannot help, a person must act.
 REJECTED_APP_TOKEN_ERRORS = frozenset(
     {
@@ -63,11 +65,6 @@ REJECTED_APP_TOKEN_ERRORS = frozenset(
         "missing_scope",
     }
 )
-
-
-def load_config(environ: dict[str, str] | None = None) -> Config:
-    """Settings and iris.yml, with every feature's own section of it (Feature.config)."""
-    return settings_module.load_config(environ, registry.config_sections())
 
 
 def prepare_database(url: str) -> Engine:
@@ -172,23 +169,27 @@ class Running:
     def _drain_and_stop(self) -> None:
         """Let running jobs finish (their answers reach the outbox), then stop delivering cleanly.
 
-        Every wait is bounded, so the whole stop fits inside a usual 30 s kill grace period; the
-        poster's close() always runs, because it hands claimed messages back to other replicas.
+        Every wait takes its share of one budget, so the whole stop fits inside a usual 30 s kill
+        grace period; the poster's close() always runs, because it hands claimed messages back to
+        other replicas.
         """
+        deadline = time.monotonic() + DRAIN_BUDGET_S
+
+        def left(at_most: float) -> float:
+            return max(0.0, min(at_most, deadline - time.monotonic()))
+
         self.scheduler.shutdown(wait=False)
         for part in reversed(self.parts):
             part.close()
-        self.deps.jobs.shutdown(timeout=JOBS_STOP_TIMEOUT_S)
+        self.deps.jobs.shutdown(timeout=left(JOBS_STOP_TIMEOUT_S))
         for part in reversed(self.parts):
-            part.stop()
+            part.stop(left(DRAIN_BUDGET_S))
         self._stop.set()
         self.poster.wake()
-        self._poster_thread.join(timeout=POSTER_STOP_TIMEOUT_S)
+        waited = max(POSTER_STOP_AT_LEAST_S, left(POSTER_STOP_TIMEOUT_S))
+        self._poster_thread.join(timeout=waited)
         if self._poster_thread.is_alive():
-            log.warning(
-                "the outbox poster did not stop within %.0f s; releasing its claims anyway",
-                POSTER_STOP_TIMEOUT_S,
-            )
+            log.warning("the outbox poster did not stop within %.0f s; releasing its claims anyway", waited)
         self.poster.close()
         self.deps.slack.close()
         self.deps.engine.dispose()

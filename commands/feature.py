@@ -35,8 +35,8 @@ class Background(Protocol):
     def close(self) -> None:
         """Take no new work; called before IRIS waits for the jobs already running."""
 
-    def stop(self) -> None:
-        """End and release everything, within a few seconds; called after the jobs are done."""
+    def stop(self, timeout: float) -> None:
+        """End and release everything within `timeout` seconds; called after the jobs are done."""
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,10 @@ def register_command(app: AsyncApp, deps: Deps, subcommand: Command) -> None:
         except UserError as exc:
             await ack(response_type="ephemeral", text=exc.sentence)
             return
+        except Exception:  # a parsing bug still gets an answer, within Slack's 3 s
+            reference = log_crash(log, f"reading /iris {subcommand.word}")
+            await ack(response_type="ephemeral", text=crash_sentence(deps.t, reference))
+            return
         await ack()
         observe_ack(deps, context, invocation.subcommand)
         work = partial(action.run, deps, invocation, args)

@@ -12,7 +12,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from slack_bolt.async_app import AsyncApp
 from sqlmodel import SQLModel
 
-from bot.config import Section
+from bot import config as bot_config
+from bot.config import Config, Section
 from bot.deps import Deps, Services
 from commands import alerts, briefings, checklists, help, rehearsals, reports, status
 from commands.feature import Background, Endpoint, Feature, Subparsers
@@ -50,6 +51,11 @@ def config_sections(features: tuple[Feature, ...] = FEATURES) -> tuple[Section[A
     return tuple(section for feature in features for section in feature.config)
 
 
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    """Settings and iris.yml, with every feature's own section of it (Feature.config)."""
+    return bot_config.load_config(environ, config_sections())
+
+
 def build_services(deps: Deps, features: tuple[Feature, ...] = FEATURES) -> Services:
     """Each feature's services, built in order from the core's deps."""
     services = deps.services
@@ -82,6 +88,11 @@ def tables(features: tuple[Feature, ...] = FEATURES) -> list[type[SQLModel]]:
 
 def counted(features: tuple[Feature, ...] = FEATURES) -> tuple[tuple[str, type[SQLModel]], ...]:
     return tuple(entry for feature in features for entry in feature.counted)
+
+
+def usage_hint(features: tuple[Feature, ...] = FEATURES) -> str:
+    """The slash command's usage hint in the Slack app manifest: every subcommand word, help first."""
+    return " | ".join(["help", *(command.word for command in all_commands(features))])
 
 
 def command_table(features: tuple[Feature, ...] = FEATURES) -> str:

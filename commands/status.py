@@ -38,7 +38,7 @@ def parse_retry(context: ParseContext, rest: str) -> list[int] | None:
     words = rest.split()
     if words == ["all"]:
         return None
-    if not words or not all(w.isdigit() and len(w) <= 12 for w in words):
+    if not words or not all(w.isascii() and w.isdigit() and len(w) <= 12 for w in words):
         raise UserError(
             context.t(
                 "Say which dead messages to retry: `{command} status retry 12 15` or "
@@ -64,6 +64,7 @@ def retry(deps: Deps, invocation: Invocation, ids: list[int] | None) -> NewMessa
     target = "all" if ids is None else ",".join(map(str, ids))
     require_role(deps, invocation, "admins", "outbox.retry", target)
     requeued = retry_dead(deps.engine, ids, invocation.audit("outbox.retry"), deps.clock())
+    deps.outbox.wake()  # requeued rows are not sent through send_in, whose commit would wake it
     if not requeued:
         return reply(invocation, deps.t("There were no dead messages to retry."), source=SOURCE)
     shown = ", ".join(f"#{i}" for i in requeued)

@@ -43,6 +43,10 @@ class Busy(Exception):
     """An alert test is already running."""
 
 
+class ShuttingDown(Exception):
+    """IRIS is stopping: no alert test starts in this process any more."""
+
+
 class AlertTest:
     """One run of the default suite; `cases()` runs them in order and always cleans up."""
 
@@ -315,6 +319,8 @@ class AlertTester:
 
     def start(self, timeout: float, audit: Audit, reply_to: str) -> AlertTest:
         """Start a run (audited); Busy while one runs. `reply_to` tells the reporter where the results go."""
+        if self._stop.is_set():
+            raise ShuttingDown()
         if not self._running.acquire(blocking=False):
             raise Busy()
         try:

@@ -113,9 +113,9 @@ class InBackground:
         for part in self.closing:
             part.close()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float) -> None:
         """Its pass is one short transaction; what it queued, the poster still sends."""
         self._stop.set()
         self.notifier.service.changes.set()
-        self._thread.join(timeout=STOP_TIMEOUT_S)
+        self._thread.join(timeout=min(STOP_TIMEOUT_S, timeout))
         self.notifier.service.alertmanager.close()

@@ -104,7 +104,7 @@ def _span(span: str, names: dict[str, int], label: str) -> tuple[int, int]:
 
 
 def _value(word: str, names: dict[str, int], label: str) -> int:
-    if word.isdigit():
+    if word.isascii() and word.isdigit():
         return int(word)
     if word[:3] in names:
         return names[word[:3]]

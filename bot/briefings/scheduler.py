@@ -183,5 +183,5 @@ class InBackground:
     def close(self) -> None:
         """Nothing to refuse: the scheduler itself is shut down by IRIS before the jobs are waited for."""
 
-    def stop(self) -> None:
+    def stop(self, timeout: float) -> None:
         """Nothing to release: every firing is claimed and queued in one transaction."""

@@ -224,7 +224,9 @@ def parse_duration(t: Translator, text: str) -> timedelta:
                 text=_quote(text),
             )
         )
-    if not 0 < seconds <= MAX_AHEAD.total_seconds():  # and `in 9999999999d` never reaches timedelta
+    # Whole seconds from one up: `remind=500ms` would remind at the start itself. And `in 9999999999d`
+    # never reaches timedelta.
+    if not (1 <= seconds <= MAX_AHEAD.total_seconds() and seconds.is_integer()):
         raise UserError(
             t(
                 "`{text}` is not a usable duration; use one up to five years, such as `30m` or `2h`.",

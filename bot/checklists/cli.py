@@ -29,7 +29,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def verify_from_terminal(checklist_id: str) -> int:
     """Exit 0 when the trail is intact, 1 naming the first altered or removed event, 2 on bad input."""
-    if not checklist_id.isdigit():
+    if not (checklist_id.isascii() and checklist_id.isdigit()):
         print(
             f"iris: {checklist_id!r} is not a checklist id (a number, as in /iris checklist show 7).",
             file=sys.stderr,

@@ -74,4 +74,4 @@ def _likeness(old: str, new: str) -> float:
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     """Natural order for version labels: 1.2 < 1.10, numbers before words."""
     parts = re.split(r"[._-]", version)
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in parts)
+    return tuple((0, int(part)) if part.isascii() and part.isdigit() else (1, part) for part in parts)

@@ -149,7 +149,12 @@ class ServerConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         for name, value in self._headers:
             lowered = name.lower()
-            if lowered == "content-length" and value.isdigit() and int(value) > self._max_body:
+            if (
+                lowered == "content-length"
+                and value.isascii()
+                and value.isdigit()
+                and int(value) > self._max_body
+            ):
                 self._too_large = True
             elif lowered == "expect" and value.lower() == "100-continue" and self._transport is not None:
                 self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")

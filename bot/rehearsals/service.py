@@ -283,5 +283,5 @@ class InBackground:
     def close(self) -> None:
         self.service.close()  # a queued job must not start a rehearsal from here on
 
-    def stop(self) -> None:
-        self.service.shutdown(timeout=self.STOP_TIMEOUT_S)  # ends targets and proxies
+    def stop(self, timeout: float) -> None:
+        self.service.shutdown(timeout=min(self.STOP_TIMEOUT_S, timeout))  # ends targets and proxies

@@ -22,14 +22,21 @@ def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def render_manifest(manifest: dict[str, Any], *, url: str | None, socket_mode: bool) -> dict[str, Any]:
-    """HTTP mode points every request URL at URL/slack/events; Socket Mode removes them."""
+def render_manifest(
+    manifest: dict[str, Any], *, url: str | None, socket_mode: bool, usage_hint: str | None = None
+) -> dict[str, Any]:
+    """HTTP mode points every request URL at URL/slack/events; Socket Mode removes them.
+
+    `usage_hint`, from the features' declarations, replaces the one in manifest.yml.
+    """
     if not socket_mode and url is None:
         raise ManifestError("Give --url https://your-host (where iris serve is reachable) or --socket-mode.")
     events_url = _events_url(url) if url else None
     rendered = yaml.safe_load(yaml.safe_dump(manifest))  # a deep copy
     for command in rendered["features"]["slash_commands"]:
         _set_or_drop(command, "url", events_url, socket_mode)
+        if usage_hint is not None:
+            command["usage_hint"] = usage_hint
     _set_or_drop(rendered["settings"]["interactivity"], "request_url", events_url, socket_mode)
     rendered["settings"]["socket_mode_enabled"] = socket_mode
     return rendered

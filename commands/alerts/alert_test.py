@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.alerts.alert_test import AlertTest, AlertTester, Busy, CaseResult
+from bot.alerts.alert_test import AlertTest, AlertTester, Busy, CaseResult, ShuttingDown
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.i18n import N_, Translator
@@ -54,6 +54,8 @@ def start_alert_test(deps: Deps, invocation: Invocation, timeout: int) -> NewMes
         raise UserError(
             deps.t("An alert test is already running; its results will be posted when it ends.")
         ) from None
+    except ShuttingDown:
+        raise UserError(deps.t("IRIS is restarting; start the alert test again in a minute.")) from None
     answer = deps.t(
         "Running {n} alert tests (run `{run}`) through {path}; the results will appear here. Each case "
         "waits up to {timeout} s.",

@@ -23,7 +23,7 @@ ROLE = "oncall"
 def group_id_of(action: Mapping[str, Any]) -> int:
     """The button's value; anything but digits (a forged payload) names no group."""
     text = str(action.get("value") or "")
-    return int(text) if text.isdigit() else -1
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else -1
 
 
 def acknowledge(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:

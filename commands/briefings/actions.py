@@ -100,7 +100,7 @@ def answered(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> N
     """Attending or Can't attend on a reminder or start message; the value is the firing's id."""
     value = str(action.get("value", ""))
     answer = repo.ABSENT if action.get("action_id") == ABSENT_ACTION else repo.ATTENDING
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
         raise UserError(deps.t("That button does not belong to a briefing IRIS knows."))
     try:
         occurrence = _service(deps).answer(int(value), answer, invocation.audit("briefing.answer"))

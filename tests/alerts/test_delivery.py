@@ -14,9 +14,10 @@ from sqlalchemy import Engine
 from bot.alerts.notifier import AlertNotifier
 from bot.alerts.service import AlertService
 from bot.deps import Deps
-from bot.runtime import build_deps, load_config
+from bot.runtime import build_deps
 from bot.slack.poster import OutboxPoster
 from bot.slack_standin.server import SlackStandin
+from commands.registry import load_config
 from tests.alerts.conftest import ALERTS_YML, fixture, top_level
 
 BURST = 50

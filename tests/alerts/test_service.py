@@ -17,6 +17,7 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from bot.alerts.alert_test import AlertTester, ShuttingDown
 from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
 from bot.alerts.payload import PayloadError
 from bot.alerts.routing import Router
@@ -269,3 +270,16 @@ def test_an_acknowledgement_and_its_audit_row_commit_together_or_not_at_all(
             (e.action, e.target, e.actor) for e in audit.since(session, datetime(2000, 1, 1, tzinfo=UTC))
         ]
     assert trail == [("alert.ack", str(group_id), "U2")] and group_of(engine, group_id).acked_by == "U2"
+
+
+def test_no_alert_test_starts_once_iris_is_stopping(engine: Engine) -> None:
+    class Reporter:
+        def results(self, test: object, results: object) -> None:
+            raise AssertionError("nothing may run")
+
+    tester = AlertTester(make_service(engine), Reporter(), None, None)
+    tester.close()
+    with pytest.raises(ShuttingDown):
+        tester.start(5.0, by("U1", "alert.test"), "https://hooks.example/1")
+    with read_scope(engine) as session:
+        assert audit.since(session, datetime(2000, 1, 1, tzinfo=UTC)) == []  # nothing was started

@@ -20,11 +20,12 @@ from bot.briefings.scheduler import BriefingScheduler
 from bot.briefings.service import AlreadyDone, BriefingService, Draft, Occurrence, WrapUp
 from bot.briefings.when import Schedule
 from bot.deps import Deps
-from bot.runtime import build_deps, load_config
+from bot.runtime import build_deps
 from commands.briefings.actions import add, answered, cancel, edit
 from commands.briefings.parse import EditArgs
 from commands.briefings.views import ABSENT_ACTION, ATTEND_ACTION
 from commands.kit import Invocation
+from commands.registry import load_config
 from storage import audit
 from storage import briefings as repo
 from storage.audit import Actor, Audit

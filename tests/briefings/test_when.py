@@ -172,3 +172,16 @@ def test_durations_combine_units(t: Translator) -> None:
 def test_a_rule_repeating_more_often_than_every_15_minutes_is_refused(t: Translator, cron: str) -> None:
     with pytest.raises(UserError, match="repeats more often than every 15 minutes"):
         parse_when(t, "", SEOUL, cron=cron)
+
+
+@pytest.mark.parametrize("text", ["500ms", "1.5s", "0.5m0.2s"])
+def test_a_reminder_or_start_is_a_whole_number_of_seconds_away(t: Translator, text: str) -> None:
+    with pytest.raises(UserError, match="is not a usable duration"):
+        parse_duration(t, text)
+    with pytest.raises(UserError, match="is not a usable duration"):
+        parse_leads(t, f"30m,{text}")
+
+
+def test_decimal_amounts_that_make_whole_seconds_are_read_as_written(t: Translator) -> None:
+    assert parse_duration(t, "1.5h") == timedelta(minutes=90)
+    assert parse_leads(t, "0.5m,1.5m") == (90, 30)

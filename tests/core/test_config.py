@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.alerts.routing import ROUTES
+from bot.briefings.scheduler import BRIEFINGS
 from bot.config import ConfigError, load_iris_yml, load_settings, require_slack_credentials
-from bot.runtime import load_config
-from commands.registry import config_sections
+from commands.registry import config_sections, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "iris.example.yml"
 
@@ -122,4 +122,13 @@ def test_the_example_config_is_valid_and_documents_every_key() -> None:
         for key in getattr(type(value), "model_fields", {}):
             assert f"{key}:" in text, f"iris.example.yml does not document {section}.{key}"
     assert config.roles.admins and ROUTES.of(loaded)
-    assert set(loaded.sections) == {section.key for section in config_sections()}
+    assert BRIEFINGS.of(loaded).grace_seconds == 600
+
+
+def test_a_features_own_section_is_validated_and_read_back_typed(tmp_path: Path) -> None:
+    path = tmp_path / "iris.yml"
+    path.write_text("briefings: {grace_seconds: 90}\n")
+    assert BRIEFINGS.of(load_config({"IRIS_CONFIG": str(path)})).grace_seconds == 90
+    path.write_text("briefings: {grace_seconds: -1}\n")
+    with pytest.raises(ConfigError, match=r"^iris\.yml: briefings\.grace_seconds: Input should be greater"):
+        load_config({"IRIS_CONFIG": str(path)})

@@ -13,9 +13,18 @@ from sqlmodel import SQLModel
 import storage
 from bot.config import IrisConfig
 from bot.i18n import Translator
+from bot.slack.manifest import load_manifest
 from commands.help import usage_lines
 from commands.kit import usage_sentence
-from commands.registry import FEATURES, all_commands, command_table, config_sections, counted, tables
+from commands.registry import (
+    FEATURES,
+    all_commands,
+    command_table,
+    config_sections,
+    counted,
+    tables,
+    usage_hint,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -69,6 +78,8 @@ def test_help_usage_and_the_readme_table_say_the_same_from_one_source() -> None:
         for synopsis, _ in command.synopses():
             assert synopsis in helped and f"`/iris {synopsis}`" in sentence
     assert command_table() in README.read_text(encoding="utf-8"), "run scripts/command_table.py"
+    [command] = load_manifest()["features"]["slash_commands"]
+    assert command["usage_hint"] == usage_hint(), "manifest.yml's usage_hint: every subcommand word"
 
 
 def test_the_import_contracts_hold_each_feature_to_its_layer() -> None:
