@@ -34,7 +34,7 @@ from bot.rehearsals.targets import MARKER_ENV
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_FILE = BENCH_DIR / "results" / "rehearsal_proxy.json"
-TENACITY_TARGET = BENCH_DIR.parent / "tests" / "rehearsal" / "targets" / "tenacity_retry.py"
+TENACITY_TARGET = BENCH_DIR.parent / "tests" / "rehearsals" / "targets" / "tenacity_retry.py"
 CONCURRENCY = 50  # the target's; c=1 is measured alongside, as the proxy's cost without queueing
 CONCURRENCIES = (1, CONCURRENCY)
 DEFAULT_REQUESTS, DEFAULT_ROUNDS = 5000, 5
