@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _later(commands, "demo", "everything end to end on this machine, no Slack account needed")
     registry.add_cli(commands)
+    parser.set_defaults(load_config=load_config)  # a feature's command reads iris.yml with every section
     return parser
 
 

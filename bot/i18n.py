@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -30,6 +31,12 @@ def load_catalog(lang: str) -> gettext.NullTranslations:
 def N_(message: str) -> str:
     """Mark a message id for extraction where it is defined; translate it where it is shown."""
     return message
+
+
+@cache
+def translator(lang: str) -> Translator:
+    """The one translator of a language in this process: the catalog is compiled once."""
+    return Translator(lang)
 
 
 class Translator:

@@ -58,7 +58,9 @@ class Feature:
     register: Callable[[AsyncApp, Deps], None] | None = None  # its buttons and forms
     services: Callable[[Deps], Sequence[object]] | None = None  # built once; handlers ask deps.service()
     background: Callable[[Deps, BaseScheduler], Background] | None = None
-    cli: Callable[[Subparsers], None] | None = None  # adds its `iris …` commands
+    cli: Callable[[Subparsers], None] | None = (
+        None  # adds its `iris …` commands; args.load_config() reads iris.yml
+    )
     endpoints: Callable[[Deps], Sequence[Endpoint]] | None = None
     tables: tuple[type[SQLModel], ...] = ()  # every table it owns, children before parents
     counted: tuple[tuple[str, type[SQLModel]], ...] = ()  # (English label, table) for /iris status

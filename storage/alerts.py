@@ -20,6 +20,27 @@ from storage.clock import as_utc, utcnow
 from storage.outbox import OutboxMessage
 
 
+class AlertTestRun(SQLModel, table=True):
+    """One run of `/iris alert-test`: who started it, how, and each case's outcome (for the day's report)."""
+
+    __tablename__ = "alert_test_run"
+    __table_args__ = (
+        UniqueConstraint("run_id", name="uq_alert_test_run_run_id"),
+        Index("ix_alert_test_run_started_at", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=16)
+    started_by: str = Field(max_length=32)
+    via: str = Field(max_length=16)  # alertmanager | webhook
+    started_at: datetime
+    ended_at: datetime | None = None
+    total: int = 0
+    passed: int = 0
+    skipped: int = 0
+    results: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON, one object per case
+
+
 class IncomingAlert(Protocol):
     """One alert of a notification as storage keeps it (bot.alerts.payload.IncomingAlert)."""
 
@@ -434,3 +455,89 @@ def settled(session: Session, group: AlertGroup) -> bool:
         OutboxMessage.ref_id == group.message_id, col(OutboxMessage.status).in_(("pending", "sending"))
     )
     return session.exec(unsent.limit(1)).first() is None and not unnotified_events(session, group.id or 0)
+
+
+def start_test_run(session: Session, run_id: str, started_by: str, via: str, now: datetime) -> AlertTestRun:
+    run = AlertTestRun(run_id=run_id, started_by=started_by, via=via, started_at=now)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_test_run(session: Session, run_id: str, results: list[dict[str, Any]], now: datetime) -> None:
+    """The cases' outcomes (key, outcome, seconds, detail, values), counted as the report shows them."""
+    session.execute(
+        update(AlertTestRun)
+        .where(col(AlertTestRun.run_id) == run_id)
+        .values(
+            ended_at=now,
+            total=len(results),
+            passed=sum(1 for r in results if r["outcome"] == "pass"),
+            skipped=sum(1 for r in results if r["outcome"] == "skip"),
+            results=json.dumps(results, ensure_ascii=False),
+        )
+    )
+
+
+def test_runs_between(session: Session, start: datetime, end: datetime) -> list[AlertTestRun]:
+    """The alert tests started in [start, end), oldest first."""
+    query = (
+        select(AlertTestRun)
+        .where(col(AlertTestRun.started_at) >= start, col(AlertTestRun.started_at) < end)
+        .order_by(col(AlertTestRun.started_at), col(AlertTestRun.id))
+    )
+    return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class FiredGroup:
+    """An alert group that fired in a window: when it first did, when it was resolved, how many alerts."""
+
+    group: AlertGroup
+    fired_at: datetime
+    resolved_at: datetime | None  # None while it is still firing
+    alerts: int
+
+
+def groups_fired_between(session: Session, start: datetime, end: datetime) -> list[FiredGroup]:
+    """Every group with an alert that fired (or fired again) in [start, end), first fired first.
+
+    Alert tests' own groups (label iris_alert_test) are left out: the report counts them as tests.
+    """
+    fired = (
+        select(AlertEvent.group_id, func.min(AlertEvent.at).label("fired_at"))
+        .where(
+            col(AlertEvent.kind).in_(("fired", "refired")),
+            col(AlertEvent.at) >= start,
+            col(AlertEvent.at) < end,
+        )
+        .group_by(col(AlertEvent.group_id))
+        .subquery()
+    )
+    resolved = (
+        select(AlertEvent.group_id, func.max(AlertEvent.at).label("resolved_at"))
+        .where(AlertEvent.kind == "resolved", col(AlertEvent.group_id).in_(select(fired.c.group_id)))
+        .group_by(col(AlertEvent.group_id))
+        .subquery()
+    )
+    counted = (
+        select(Alert.group_id, func.count().label("alerts"))
+        .where(col(Alert.group_id).in_(select(fired.c.group_id)))
+        .group_by(col(Alert.group_id))
+        .subquery()
+    )
+    query = (
+        select(AlertGroup, fired.c.fired_at, resolved.c.resolved_at, counted.c.alerts)
+        .join(fired, fired.c.group_id == AlertGroup.id)
+        .outerjoin(resolved, resolved.c.group_id == AlertGroup.id)
+        .outerjoin(counted, counted.c.group_id == AlertGroup.id)
+        .order_by(fired.c.fired_at, col(AlertGroup.id))
+    )
+    found = []
+    for group, fired_at, resolved_at, alerts in session.exec(query).all():
+        labels = {**json.loads(group.common_labels), **json.loads(group.group_labels)}
+        if "iris_alert_test" in labels:
+            continue
+        ended = as_utc(resolved_at) if group.status == RESOLVED and resolved_at is not None else None
+        found.append(FiredGroup(group, as_utc(fired_at), ended, int(alerts or 0)))
+    return found

@@ -318,6 +318,32 @@ def milestones_between(session: Session, start: datetime, end: datetime) -> list
     return list(session.exec(query).all())
 
 
+def one_offs_between(session: Session, start: datetime, end: datetime) -> list[Briefing]:
+    """Active one-off briefings and milestones starting in [start, end), in time order."""
+    query = (
+        select(Briefing)
+        .where(Briefing.status == ACTIVE, col(Briefing.starts_at) >= start, col(Briefing.starts_at) < end)
+        .order_by(col(Briefing.starts_at), col(Briefing.id))
+    )
+    return list(session.exec(query).all())
+
+
+def starts_between(session: Session, start: datetime, end: datetime) -> list[tuple[Briefing, BriefingFiring]]:
+    """The occurrences that began in [start, end) and were posted (on time or late), with their briefing."""
+    query = (
+        select(Briefing, BriefingFiring)
+        .join(BriefingFiring, col(BriefingFiring.briefing_id) == col(Briefing.id))
+        .where(
+            BriefingFiring.lead == 0,
+            col(BriefingFiring.status).in_((POSTED, LATE)),
+            col(BriefingFiring.occurrence_at) >= start,
+            col(BriefingFiring.occurrence_at) < end,
+        )
+        .order_by(col(BriefingFiring.occurrence_at), col(BriefingFiring.id))
+    )
+    return [(briefing, firing) for briefing, firing in session.exec(query).all()]
+
+
 def attendees_of(briefing: Briefing) -> list[str]:
     return list(json.loads(briefing.attendees))
 

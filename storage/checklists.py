@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text, update
+from sqlalchemy import Column, Index, Text, UniqueConstraint, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -27,6 +27,9 @@ class ChecklistTemplate(SQLModel, table=True):
     item_count: int
     source: str = Field(sa_column=Column(Text, nullable=False))  # the Markdown: old versions stay comparable
     first_seen_at: datetime = Field(default_factory=utcnow)
+    # What changed since the version before it, as JSON (from, from_items, added, removed, reworded);
+    # None for a template's first version.
+    changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Checklist(SQLModel, table=True):
@@ -124,14 +127,26 @@ class AlreadySigned(Exception):
 
 
 def remember_template(
-    session: Session, *, name: str, version: str, content_hash: str, item_count: int, source: str
+    session: Session,
+    *,
+    name: str,
+    version: str,
+    content_hash: str,
+    item_count: int,
+    source: str,
+    changes: str | None = None,
 ) -> ChecklistTemplate:
     """The stored row of this exact content; the first load of a version stores it (two racing loads: one)."""
     found = template_by_hash(session, name, content_hash)
     if found is not None:
         return found
     row = ChecklistTemplate(
-        name=name, version=version, content_hash=content_hash, item_count=item_count, source=source
+        name=name,
+        version=version,
+        content_hash=content_hash,
+        item_count=item_count,
+        source=source,
+        changes=changes,
     )
     try:
         with session.begin_nested():
@@ -142,6 +157,16 @@ def remember_template(
             raise
         return found
     return row
+
+
+def templates_first_seen_between(session: Session, start: datetime, end: datetime) -> list[ChecklistTemplate]:
+    """The template versions IRIS saw for the first time in [start, end), oldest first."""
+    query = (
+        select(ChecklistTemplate)
+        .where(col(ChecklistTemplate.first_seen_at) >= start, col(ChecklistTemplate.first_seen_at) < end)
+        .order_by(col(ChecklistTemplate.first_seen_at), col(ChecklistTemplate.id))
+    )
+    return list(session.exec(query).all())
 
 
 def template_by_hash(session: Session, name: str, content_hash: str) -> ChecklistTemplate | None:
@@ -269,3 +294,37 @@ def open_in_channel(session: Session, channel_id: str, limit: int = 20) -> list[
         .limit(limit)
     )
     return list(session.exec(query).all())
+
+
+def touched_between(session: Session, start: datetime, end: datetime) -> list[Checklist]:
+    """Checklists started or completed in [start, end), in the order they were started."""
+    started = (col(Checklist.started_at) >= start) & (col(Checklist.started_at) < end)
+    completed = (col(Checklist.completed_at) >= start) & (col(Checklist.completed_at) < end)
+    query = (
+        select(Checklist).where(started | completed).order_by(col(Checklist.started_at), col(Checklist.id))
+    )
+    return list(session.exec(query).all())
+
+
+def progress_of(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{checklist id: (items done, items)}: a standing sign-off or N/A makes an item done."""
+    if not ids:
+        return {}
+    totals = dict(
+        session.exec(
+            select(ChecklistItem.checklist_id, func.count())
+            .where(col(ChecklistItem.checklist_id).in_(ids))
+            .group_by(col(ChecklistItem.checklist_id))
+        ).all()
+    )
+    done = dict(
+        session.exec(
+            select(ChecklistSignoff.checklist_id, func.count())
+            .where(col(ChecklistSignoff.checklist_id).in_(ids), col(ChecklistSignoff.undone_at).is_(None))
+            .group_by(col(ChecklistSignoff.checklist_id))
+        ).all()
+    )
+    return {
+        checklist_id: (int(done.get(checklist_id, 0)), int(totals.get(checklist_id, 0)))
+        for checklist_id in ids
+    }

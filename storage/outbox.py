@@ -337,3 +337,18 @@ def rewrite_pending_update(session: Session, message_id: int, payload: dict[str,
         .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def uploads_between(session: Session, start: datetime, end: datetime, source: str) -> list[OutboxMessage]:
+    """The files a feature (`source`) queued in [start, end), oldest first: the report's references."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.kind == "upload",
+            OutboxMessage.source == source,
+            col(OutboxMessage.created_at) >= start,
+            col(OutboxMessage.created_at) < end,
+        )
+        .order_by(col(OutboxMessage.id))
+    )
+    return list(session.exec(query).all())

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, insert, text, update
+from sqlalchemy import Column, Index, Text, UniqueConstraint, func, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -287,3 +287,28 @@ def attempts_of(session: Session, id: str, run: int | None = None) -> list[Rehea
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def started_between(session: Session, start: datetime, end: datetime) -> list[Rehearsal]:
+    """The rehearsals started in [start, end), oldest first: a rehearsal belongs to the day it began."""
+    query = (
+        select(Rehearsal)
+        .where(col(Rehearsal.started_at) >= start, col(Rehearsal.started_at) < end)
+        .order_by(col(Rehearsal.started_at), col(Rehearsal.id))
+    )
+    return list(session.exec(query).all())
+
+
+def injected_by_fault(session: Session, ids: list[str]) -> dict[str, dict[str, int]]:
+    """How often each fault was injected, per rehearsal: {rehearsal id: {fault id: count}}."""
+    if not ids:
+        return {}
+    query = (
+        select(RehearsalAttempt.rehearsal_id, RehearsalAttempt.fault_id, func.count())
+        .where(col(RehearsalAttempt.rehearsal_id).in_(ids), col(RehearsalAttempt.injected).is_(True))
+        .group_by(col(RehearsalAttempt.rehearsal_id), col(RehearsalAttempt.fault_id))
+    )
+    found: dict[str, dict[str, int]] = {}
+    for rehearsal_id, fault_id, count in session.exec(query).all():
+        found.setdefault(rehearsal_id, {})[fault_id or "-"] = int(count)
+    return found

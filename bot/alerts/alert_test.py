@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -332,7 +332,9 @@ class AlertTester:
                 stop=self._stop,
                 reply_to=reply_to,
             )
+            via = "alertmanager" if test.via_alertmanager else "webhook"
             with session_scope(self.service.engine) as session:
+                repo.start_test_run(session, test.run_id, audit.actor.user_id, via, self.service.clock())
                 audit.record(session, test.run_id, timeout=timeout)
             thread = threading.Thread(
                 target=self._run, args=(test,), name=f"iris-alert-test-{test.run_id}", daemon=True
@@ -345,7 +347,10 @@ class AlertTester:
 
     def _run(self, test: AlertTest) -> None:
         try:
-            self.reporter.results(test, test.run())
+            results = test.run()
+            with session_scope(self.service.engine) as session:
+                repo.finish_test_run(session, test.run_id, [asdict(r) for r in results], self.service.clock())
+            self.reporter.results(test, results)
         except Exception:
             log.exception("alert-test %s crashed", test.run_id)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +37,18 @@ class TemplateLibrary:
         found = find_templates(self.folder)
         valid = [t for _, t in found if isinstance(t, Template)]
         broken = [(path, t) for path, t in found if isinstance(t, TemplateError)]
+        valid.sort(key=lambda t: (t.name, version_key(t.version)))  # older first: each is compared to one
         with session_scope(self._engine) as session:
             for template in valid:
                 self._remember(session, template)
-        valid.sort(key=lambda t: (t.name, version_key(t.version)))
         return Listing(valid, broken)
 
     @staticmethod
     def _remember(session: Session, template: Template) -> ChecklistTemplate:
+        """The stored row of this content; a version seen for the first time keeps what changed."""
+        found = repo.template_by_hash(session, template.name, template.content_hash)
+        if found is not None:
+            return found
         return repo.remember_template(
             session,
             name=template.name,
@@ -51,6 +56,7 @@ class TemplateLibrary:
             content_hash=template.content_hash,
             item_count=len(template.items),
             source=template.source,
+            changes=_changes_since_previous(session, template),
         )
 
     def for_start(self, reference: str) -> tuple[Template, ChecklistTemplate]:
@@ -142,3 +148,26 @@ class TemplateLibrary:
             version=reference,
             known=", ".join(dict.fromkeys(r.version for r in rows)),
         )
+
+
+def _changes_since_previous(session: Session, template: Template) -> str | None:
+    """What changed since the highest stored version below this one, as the day's report shows it."""
+    earlier = [
+        row
+        for row in repo.template_versions(session, template.name)
+        if version_key(row.version) < version_key(template.version)
+    ]
+    if not earlier:
+        return None
+    previous = max(earlier, key=lambda row: (version_key(row.version), row.first_seen_at, row.id or 0))
+    found = diff_templates(parse_template(previous.source, template.name), template)
+    return json.dumps(
+        {
+            "from": previous.version,
+            "from_items": len(found.before.items),
+            "added": [item.text for item in found.added],
+            "removed": [item.text for item in found.removed],
+            "reworded": [[old.text, new.text] for old, new in found.reworded],
+        },
+        ensure_ascii=False,
+    )

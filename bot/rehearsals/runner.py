@@ -45,10 +45,12 @@ class RehearsalResult:
     notes: list[str] = field(default_factory=list)
     outputs: dict[int, str] = field(default_factory=dict)  # the end of the target's output, failed runs
     evidence: dict[str, Any] | None = None
+    environment: str = ""  # the scenario's, such as "qa"
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "scenario": self.scenario,
+            "environment": self.environment,
             "rehearsal_id": self.rehearsal_id,
             "status": self.status,
             "notes": self.notes,
@@ -122,6 +124,7 @@ class Rehearsal:
             notes,
             self.outputs,
             evidence.to_json() if evidence else None,
+            self.scenario.environment,
         )
 
     @contextmanager

@@ -133,6 +133,20 @@ class SlackGateway:
             team_id=data["team_id"], user_id=data["user_id"], bot_id=data.get("bot_id"), url=data.get("url")
         )
 
+    def user_name(self, user_id: str) -> str | None:
+        """The name Slack shows for a person (real name, else display name); None when Slack cannot say."""
+        try:
+            data = self._client.users_info(user=user_id).data
+        except (SlackApiError, SlackRequestError, OSError):
+            self._metrics.slack_calls.labels("users.info", "error").inc()
+            return None
+        self._metrics.slack_calls.labels("users.info", "ok").inc()
+        user = data.get("user") if isinstance(data, dict) else None
+        if not isinstance(user, dict):
+            return None
+        profile = user.get("profile") or {}
+        return str(profile.get("real_name") or profile.get("display_name") or user.get("name") or "") or None
+
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         response = self._client.usergroups_users_list(usergroup=usergroup_id)
         self._metrics.slack_calls.labels("usergroups.users.list", "ok").inc()

@@ -24,7 +24,7 @@ from commands.alerts.views import ACK_ACTION, SILENCE_PATTERN, UNSILENCE_ACTION
 from commands.alerts.webhooks import alert_endpoints
 from commands.feature import Endpoint, Feature
 from commands.kit import Action, Command, no_arguments, on_click
-from storage.alerts import Alert, AlertEvent, AlertGroup
+from storage.alerts import Alert, AlertEvent, AlertGroup, AlertTestRun
 
 INCIDENTS = Command(
     "incidents",
@@ -84,7 +84,7 @@ FEATURE = Feature(
     services=build,
     background=background,
     endpoints=endpoints,
-    tables=(AlertEvent, Alert, AlertGroup),
+    tables=(AlertEvent, Alert, AlertGroup, AlertTestRun),
     counted=((N_("Alert groups"), AlertGroup),),
     config=(ROUTES,),
 )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
+from storage.alerts import AlertTestRun
+from storage.db import open_engine, read_scope
 from tests.alerts.conftest import ONCALL, TOKEN, alerting_env, top_level
 from tests.alerts.real_alertmanager import RealAlertmanager
 from tests.e2e.conftest import SIGNING_SECRET, IrisServer
@@ -76,6 +80,12 @@ def test_without_alertmanager_the_own_webhook_is_tested_and_the_silence_case_ski
         listed = slack.command("incidents", user_id=ONCALL)
         text = standin.wait_for_response(listed.response_url_name or "")[0]["text"]
         assert text == "No alert group is firing."  # every test alert was resolved afterwards
+    engine = open_engine(plain_iris.env["IRIS_DATABASE_URL"])
+    with read_scope(engine) as session:  # kept for the day's report
+        [run] = session.exec(select(AlertTestRun)).all()
+    engine.dispose()
+    assert (run.started_by, run.via, run.total, run.passed, run.skipped) == (ONCALL, "webhook", 8, 7, 1)
+    assert run.ended_at is not None and json.loads(run.results)[6]["outcome"] == "skip"
 
 
 def test_alert_test_needs_the_oncall_role_and_a_valid_timeout(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -305,3 +306,16 @@ def test_a_sign_off_whose_audit_row_fails_is_not_kept(
     item = service.state(checklist).item(2)
     assert item is not None and item.standing is None
     assert publisher.shown == [("started", checklist, 0)]  # nothing was shown as signed either
+
+
+def test_a_version_seen_for_the_first_time_keeps_what_changed_since_the_one_before(
+    service: ChecklistService, engine: Engine
+) -> None:
+    service.library.scan()
+    service.library.scan()  # a second look stores nothing new
+    with read_scope(engine) as session:
+        rows = {row.version: row for row in repo.template_versions(session, "automation-patch")}
+    assert set(rows) == {"1.1", "1.2"} and rows["1.1"].changes is None
+    changes = json.loads(rows["1.2"].changes or "{}")
+    assert (changes["from"], changes["from_items"], rows["1.2"].item_count) == ("1.1", 12, 15)
+    assert (len(changes["added"]), len(changes["removed"]), len(changes["reworded"])) == (4, 1, 5)

@@ -8,10 +8,19 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import UserError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.status import DeadLetter, StatusReport, format_uptime
 from commands.help import answer_unknown, render_help, usage_lines
-from commands.kit import ParseContext, escape_mrkdwn, quote_user_text, read, split_subcommand
+from commands.kit import (
+    Action,
+    Command,
+    ParseContext,
+    escape_mrkdwn,
+    no_arguments,
+    quote_user_text,
+    read,
+    split_subcommand,
+)
 from commands.registry import all_commands
 from commands.status import STATUS, render_status
 
@@ -85,8 +94,13 @@ def test_help_covers_every_subcommand_within_block_kit_limits() -> None:
 
 
 def test_unknown_and_planned_subcommands_are_told_apart() -> None:
-    assert answer_unknown(T, COMMANDS, "report")["text"].startswith("`/iris report` is not available yet")
+    planned = Command(
+        "deploy", (Action("", "", N_("Deploy."), no_arguments, lambda *_: None),), available=False
+    )
+    answered = answer_unknown(T, [*COMMANDS, planned], "deploy")["text"]
+    assert answered.startswith("`/iris deploy` is not available yet")
     assert answer_unknown(T, COMMANDS, "deploy")["text"].startswith("IRIS does not know `/iris deploy`")
+    assert "(not available yet)" in render_help(T, [*COMMANDS, planned])["text"]
 
 
 def test_status_renders_dead_letters_escaped() -> None:

@@ -83,7 +83,7 @@ def test_serve_refuses_a_locked_database(standin: SlackStandin, tmp_path: Path) 
     assert "is locked by another process" in line
 
 
-@pytest.mark.parametrize("command", [["demo"], ["report", "--date", "2024-12-12"]])
+@pytest.mark.parametrize("command", [["demo"]])
 def test_later_features_say_not_available_yet(tmp_path: Path, command: list[str]) -> None:
     result = run_iris(*command, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
     assert _one_sentence(result) == f"iris: 'iris {command[0]}' is not available yet in this version of IRIS."

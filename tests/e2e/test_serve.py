@@ -99,9 +99,11 @@ def test_an_unknown_subcommand_gets_usage_and_cannot_ping_anyone(driver: SlackDr
     assert "<!channel>" not in json.dumps(body)
 
 
-def test_a_planned_subcommand_says_it_is_not_available_yet(driver: SlackDriver) -> None:
-    body = driver.command("report 2024-12-12").json()
-    assert body["text"].startswith("`/iris report` is not available yet in this version of IRIS.")
+def test_a_report_of_a_day_in_the_future_is_refused_in_the_ack_with_an_example(driver: SlackDriver) -> None:
+    body = driver.command("report 2999-01-01").json()
+    assert body["text"].startswith(
+        "A report is of a day that has begun; `2999-01-01` has not. Try `/iris report 20"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,120 @@
+"""The work behind `/iris note`, `/iris report` and the report preview's buttons, run after the ack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.i18n import N_
+from bot.reports.compose import Byline
+from bot.reports.notes import NewNote, NoteService
+from bot.reports.service import ReportService
+from commands.kit import COMMAND, Invocation, escape_mrkdwn, reply
+from commands.reports.parse import DAY, NoteArgs, ReportArgs
+from commands.reports.views import render_code, render_report
+from storage.outbox import NewMessage
+
+SOURCE = "report"
+KIND_WORDS = {
+    "goal": N_("goal"),
+    "work": N_("work"),
+    "problem": N_("problem"),
+    "next": N_("next"),
+    "ref": N_("ref"),
+}
+
+
+def add_note(deps: Deps, invocation: Invocation, args: NoteArgs) -> NewMessage:
+    note = NewNote(args.kind, args.text, args.day, args.response, invocation.channel_id)
+    row = deps.service(NoteService).add(note, invocation.audit("note.add"))
+    answer = deps.t(
+        "Noted for the report of {day}: {kind} (note {id}).",
+        day=args.day.isoformat(),
+        kind=deps.t(KIND_WORDS[args.kind]),
+        id=row.id,
+    )
+    return reply(invocation, answer, source=SOURCE)
+
+
+def list_notes(deps: Deps, invocation: Invocation, day: date) -> NewMessage:
+    notes = deps.service(NoteService).on(day)
+    if not notes:
+        return reply(invocation, deps.t("No notes for {day} yet.", day=day.isoformat()), source=SOURCE)
+    lines = [deps.t("Notes for the report of {day}:", day=day.isoformat())]
+    for note in notes:
+        response = f" → {escape_mrkdwn(note.response)}" if note.response else ""
+        kind = deps.t(KIND_WORDS.get(note.kind, note.kind))
+        lines.append(f"• `{note.id}` {kind}: {escape_mrkdwn(note.text)}{response} (<@{note.author}>)")
+    return reply(invocation, "\n".join(lines)[:3900], source=SOURCE)
+
+
+def delete_note(deps: Deps, invocation: Invocation, note_id: int) -> NewMessage:
+    deps.service(NoteService).delete(note_id, invocation.audit("note.delete"))
+    return reply(
+        invocation, deps.t("Deleted note {id}; it is left out of every report.", id=note_id), source=SOURCE
+    )
+
+
+def preview(deps: Deps, invocation: Invocation, args: ReportArgs) -> NewMessage:
+    service = deps.service(ReportService)
+    report = service.report(args.day, args.lang, Byline(user=invocation.user_id))
+    text, blocks = render_report(deps.t, report, buttons=True)
+    return reply(invocation, text, blocks, source=SOURCE)
+
+
+def post(deps: Deps, invocation: Invocation, args: ReportArgs) -> NewMessage:
+    channel = deps.config.iris.channels.reports
+    if not channel:
+        raise UserError(deps.t("Set `channels.reports` in iris.yml to post reports."))
+    deps.service(ReportService).post(args.day, channel, invocation.audit("report.post"), args.lang)
+    answer = deps.t(
+        "Posting the report of {day} in <#{channel}>, with its Markdown and HTML files.",
+        day=args.day,
+        channel=channel,
+    )
+    return reply(invocation, answer, source=SOURCE)
+
+
+def post_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
+    return post(deps, invocation, _clicked(deps, action))
+
+
+def markdown_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
+    args = _clicked(deps, action)
+    written = deps.service(ReportService).written(args.day, args.lang, Byline(user=invocation.user_id))
+    text, blocks = render_code(
+        deps.t, deps.t("The report of {day} in Markdown", day=args.day), written.markdown
+    )
+    return reply(invocation, text, blocks, source=SOURCE)
+
+
+def html_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
+    args = _clicked(deps, action)
+    written = deps.service(ReportService).written(args.day, args.lang, Byline(user=invocation.user_id))
+    text, blocks = render_code(
+        deps.t, deps.t("The report of {day} as HTML for pasting", day=args.day), written.html
+    )
+    return reply(invocation, text, blocks, source=SOURCE)
+
+
+def _clicked(deps: Deps, action: Mapping[str, Any]) -> ReportArgs:
+    """The button's value, `2024-12-12:ko`; anything else was not made by this IRIS."""
+    day, _, lang = str(action.get("value") or "").partition(":")
+    match = DAY.match(day)
+    if match is None or lang not in ("en", "ko"):
+        raise UserError(
+            deps.t(
+                "That button was not made by this IRIS; `{command} report` shows today's.", command=COMMAND
+            )
+        )
+    try:
+        return ReportArgs(date.fromisoformat(day), lang)
+    except ValueError:
+        raise UserError(
+            deps.t(
+                "That button was not made by this IRIS; `{command} report` shows today's.", command=COMMAND
+            )
+        ) from None

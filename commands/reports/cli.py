@@ -1,0 +1,82 @@
+"""`iris report --date D`: the day's report from the database, on standard output or into a file.
+
+It lives beside the report's Slack face because one of its forms (`--format slack`) is the Block Kit
+that face posts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.config import Config
+from bot.errors import CliError
+from bot.i18n import LANGUAGES, translator
+from bot.reports.compose import Byline
+from bot.reports.render import render_html, render_json, render_markdown
+from bot.reports.service import ReportService, day_in_range
+from bot.reports.settings import REPORTS
+from commands.feature import Subparsers
+from commands.reports.views import render_report
+from storage.clock import utcnow
+from storage.db import check_reachable, open_engine
+
+FORMATS = ("md", "html", "json", "slack")
+
+
+def add_cli(commands: Subparsers) -> None:
+    parser = commands.add_parser("report", help="write a day's report from the database")
+    parser.add_argument("--date", required=True, type=_day, help="the day, e.g. 2026-12-07, in IRIS_TIMEZONE")
+    parser.add_argument("--format", choices=FORMATS, default="md", help="md (default), html, json or slack")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None, help="ko or en (default: IRIS_LANG)")
+    parser.add_argument("--out", type=Path, default=None, help="write it to this file instead of printing it")
+    parser.set_defaults(run=_run)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day such as 2026-12-07") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    config: Config = args.load_config()
+    settings = config.settings
+    service = _service(config)
+    if not day_in_range(args.date, service.today()):
+        raise CliError(f"{args.date} has not begun yet in {settings.iris_timezone}; give a day up to today.")
+    lang = args.lang or settings.iris_lang
+    report = service.report(args.date, lang, Byline(author=REPORTS.of(config).author))
+    text = _form(report, args.format, lang)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}.") from None
+    return 0
+
+
+def _service(config: Config) -> ReportService:
+    url = config.settings.iris_database_url
+    engine = open_engine(url)
+    check_reachable(engine, url)
+    return ReportService(
+        engine, config.settings.iris_timezone, REPORTS.of(config), utcnow, lang=config.settings.iris_lang
+    )
+
+
+def _form(report, form: str, lang: str) -> str:  # type: ignore[no-untyped-def]
+    if form == "md":
+        return render_markdown(report)
+    if form == "html":
+        return render_html(report)
+    if form == "json":
+        return render_json(report)
+    text, blocks = render_report(translator(lang), report)
+    return json.dumps({"text": text, "blocks": blocks}, ensure_ascii=False, indent=2) + "\n"
