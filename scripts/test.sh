@@ -29,4 +29,4 @@ eval "$alertmanager_env"
 .venv/bin/ruff check .
 .venv/bin/mypy bot commands storage
 .venv/bin/lint-imports --no-cache
-exec .venv/bin/python -m pytest -n 2 "${selection[@]}" "$@"
+exec .venv/bin/python -m pytest -n 2 --dist loadgroup "${selection[@]}" "$@"

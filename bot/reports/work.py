@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.reports.day import (
     AlertTestFact,
     BriefingFact,
@@ -120,9 +121,26 @@ def alert_test_item(run: AlertTestFact, f: Formats) -> Item:
 
 def case_lines(run: AlertTestFact, f: Formats) -> list[str]:
     t = f.t
-    lines = [t("failed: {case}", case=t(r["key"])) for r in run.results if r.get("outcome") == "fail"]
-    lines += [t("skipped: {case}", case=t(r["key"])) for r in run.results if r.get("outcome") == "skip"]
+    lines = [
+        _case_line(t("failed: {case}", case=t(r["key"])), r, t)
+        for r in run.results
+        if r.get("outcome") == "fail"
+    ]
+    lines += [
+        _case_line(t("skipped: {case}", case=t(r["key"])), r, t)
+        for r in run.results
+        if r.get("outcome") == "skip"
+    ]
     return lines
+
+
+def _case_line(line: str, result: dict[str, Any], t: Translator) -> str:
+    """The case and, where the test gave one, why (a message id with its values, translated here)."""
+    detail = result.get("detail") or ""
+    if not detail:
+        return line
+    values = {str(k): str(v) for k, v in (result.get("values") or {}).items()}
+    return t("{case} — {why}", case=line, why=t(detail, **values))
 
 
 def template_item(template: TemplateFact, f: Formats) -> Item:

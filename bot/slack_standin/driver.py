@@ -8,6 +8,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlencode
@@ -67,6 +68,7 @@ class SlackDriver:
         api_app_id: str = "A0IRIS",
         verification_token: str = "verification-token",
         timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.events_url = base_url.rstrip("/") + "/slack/events"
         self._secret = signing_secret
@@ -76,6 +78,7 @@ class SlackDriver:
         self._token = verification_token
         self._counter = itertools.count(1)
         self._client = httpx.Client(timeout=timeout)
+        self._clock = clock  # Slack's clock: requests are signed with its time (IRIS refuses stale ones)
 
     def close(self) -> None:
         self._client.close()
@@ -89,7 +92,7 @@ class SlackDriver:
     # -- signing and sending ----------------------------------------------------------------------
 
     def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-        return sign_request(self._secret, body, int(time.time()) if timestamp is None else timestamp)
+        return sign_request(self._secret, body, int(self._clock()) if timestamp is None else timestamp)
 
     def raw(self, body: bytes, headers: dict[str, str]) -> DriverResult:
         """POST `body` exactly as given, for malformed, oversized or unsigned requests."""

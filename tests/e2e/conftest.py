@@ -52,6 +52,7 @@ class IrisServer:
     starts: int = 0
     startup_timeout: float = 30.0
     returncode: int | None = None  # how the last process ended
+    command: list[str] = field(default_factory=iris_command)  # `iris`, or a wrapper around it
 
     @property
     def base_url(self) -> str:
@@ -66,7 +67,7 @@ class IrisServer:
         self.starts += 1
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [*iris_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*self.command, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
                 cwd=self.workdir,
                 stdout=log,
