@@ -52,7 +52,7 @@ def compose(
         Section(
             t("Next steps"), tuple(_next_steps(day, f)), numbered=True, empty=t("Nothing is planned yet.")
         ),
-        Section(t("References"), tuple(_references(day)), numbered=True, empty=t("None.")),
+        Section(t("References"), tuple(_references(day, t)), numbered=True, empty=t("None.")),
     )
     return Report(day.day, t.lang, t("Daily report"), header, sections, None, figures(day))
 
@@ -185,8 +185,23 @@ def _next_steps(day: Day, f: Formats) -> list[Item]:
     return items
 
 
-def _references(day: Day) -> list[Item]:
+def _references(day: Day, t: Translator) -> list[Item]:
     items = [Item((Piece(ref.label, url=ref.url),)) for ref in day.references]
+    # An alert test's results went privately to whoever ran it; its run id heads that reply.
+    items += [
+        Item(
+            line(
+                t(
+                    "alert-test {run}: {passed} of {total} passed",
+                    run=r.run_id,
+                    passed=r.passed,
+                    total=r.total,
+                )
+            )
+        )
+        for r in day.alert_tests
+        if r.finished
+    ]
     for note in day.notes_of(REF):
         url = note.text if note.text.startswith(("https://", "http://")) and " " not in note.text else None
         items.append(Item((Piece(note.text, url=url),)))

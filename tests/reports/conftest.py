@@ -106,7 +106,9 @@ class Recorder:
         self.add(*attempts)
         return rid
 
-    def alert_test(self, started: datetime, outcomes: list[str]) -> None:
+    def alert_test(
+        self, started: datetime, outcomes: list[str], details: dict[int, str] | None = None
+    ) -> None:
         keys = [
             "a single alert fires",
             "a second alert joins the group",
@@ -118,8 +120,14 @@ class Recorder:
             "a 120-alert group renders within Slack's limits",
         ]
         results = [
-            {"key": key, "outcome": outcome, "seconds": 1.0, "detail": "", "values": {}}
-            for key, outcome in zip(keys, outcomes, strict=False)
+            {
+                "key": key,
+                "outcome": outcome,
+                "seconds": 1.0,
+                "detail": (details or {}).get(i, ""),
+                "values": {},
+            }
+            for i, (key, outcome) in enumerate(zip(keys, outcomes, strict=False))
         ]
         self.add(
             AlertTestRun(

@@ -147,3 +147,32 @@ def test_the_report_is_a_pure_function_of_the_database_and_the_day(
     later = service(engine, now=at(23, 59)).report(DAY, "en")
     assert render_markdown(later) == first
     assert render_markdown(report_of(engine, "ko")) == render_markdown(report_of(engine, "ko"))
+
+
+def test_an_alert_test_names_why_a_case_failed_or_was_skipped_and_is_among_the_references(
+    engine: Engine, recorder: Recorder
+) -> None:
+    details = {1: "the group kept 1 alert, expected 2", 6: "needs IRIS_ALERTMANAGER_URL"}
+    recorder.alert_test(at(13), ["pass", "fail", "pass", "pass", "pass", "pass", "skip", "pass"], details)
+    for lang, work, reference in (
+        (
+            "en",
+            [
+                "failed: a second alert joins the group — the group kept 1 alert, expected 2",
+                "skipped: a silence suppresses the next notification — needs IRIS_ALERTMANAGER_URL",
+            ],
+            "alert-test 00000001: 6 of 8 passed",
+        ),
+        (
+            "ko",
+            [
+                "실패: 두 번째 알림이 같은 그룹에 합류한다 — the group kept 1 alert, expected 2",
+                "건너뜀: 음소거가 다음 알림을 막는다 — IRIS_ALERTMANAGER_URL이 필요합니다",
+            ],
+            "alert-test 00000001: 8건 중 6건 통과",
+        ),
+    ):
+        report = report_of(engine, lang)
+        [work_item] = report.sections[1].items
+        assert _children(work_item) == work
+        assert _texts(report.sections[-1]) == [reference]
