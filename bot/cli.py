@@ -17,7 +17,7 @@ from commands import registry
 from commands.registry import load_config
 from storage import audit
 from storage.db import DatabaseUnavailable, check_reachable, open_engine, safe_url, session_scope
-from storage.migrate import upgrade
+from storage.migrate import open_for_reading, upgrade
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,8 +124,7 @@ def run_db_upgrade(_: argparse.Namespace) -> int:
 
 def run_db_audit(args: argparse.Namespace) -> int:
     settings = _config().settings
-    engine = open_engine(settings.iris_database_url)
-    check_reachable(engine, settings.iris_database_url)
+    engine = open_for_reading(settings.iris_database_url)
     # A time without an offset is read in the team's time zone; the trail is stored in UTC.
     local = args.since if args.since.tzinfo else args.since.replace(tzinfo=ZoneInfo(settings.iris_timezone))
     since = local.astimezone(UTC)

@@ -12,9 +12,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from storage.db import SQLITE_BEGIN_OPTION, DatabaseUnavailable, explain_operational_error, safe_url
+from storage.db import (
+    SQLITE_BEGIN_OPTION,
+    DatabaseUnavailable,
+    check_reachable,
+    explain_operational_error,
+    open_engine,
+    safe_url,
+)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant works; it only has to be the same in every IRIS process sharing one PostgreSQL.
@@ -40,6 +48,36 @@ def current_revision(engine: Engine) -> str | None:
         if not inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def open_for_reading(url: str) -> Engine:
+    """An engine for a command that only reads (`iris report`, `iris db audit`, `iris checklist verify`).
+
+    It refuses, in one sentence, what would otherwise end in a traceback or a surprise: a SQLite file
+    that does not exist (a mistyped IRIS_DATABASE_URL would create an empty one), a database IRIS
+    never set up, and one at another schema version than this iris.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database).expanduser()
+        if not path.exists():
+            raise DatabaseUnavailable(
+                f"There is no database at {safe_url(url)}: {path} does not exist; check IRIS_DATABASE_URL."
+            )
+    engine = open_engine(url)
+    check_reachable(engine, url)
+    revision, head = current_revision(engine), head_revision()
+    if revision is None:
+        raise DatabaseUnavailable(
+            f"The database at {safe_url(url)} holds no IRIS schema; check IRIS_DATABASE_URL, "
+            "or run `iris db upgrade` to set it up."
+        )
+    if revision != head:
+        raise DatabaseUnavailable(
+            f"The database at {safe_url(url)} is at schema {revision} and this iris reads {head}; "
+            "run `iris db upgrade` with the newer of the two."
+        )
+    return engine
 
 
 def upgrade(engine: Engine, url: str, config: AlembicConfig | None = None) -> tuple[str | None, str]:

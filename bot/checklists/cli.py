@@ -11,7 +11,8 @@ from bot.checklists.trail import verify_record
 from bot.config import load_settings
 from bot.errors import BAD_INPUT, problems_in_terminal
 from storage import checklists as repo
-from storage.db import check_reachable, open_engine, read_scope
+from storage.db import read_scope
+from storage.migrate import open_for_reading
 
 INTACT, TAMPERED = 0, 1
 
@@ -36,8 +37,7 @@ def verify_from_terminal(checklist_id: str) -> int:
         )
         return BAD_INPUT
     url = load_settings().iris_database_url
-    engine = open_engine(url)
-    check_reachable(engine, url)
+    engine = open_for_reading(url)
     with read_scope(engine) as session:
         checklist = repo.get(session, int(checklist_id))
         events = repo.events(session, int(checklist_id)) if checklist else []

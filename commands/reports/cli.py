@@ -9,48 +9,64 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from bot.config import Config
 from bot.errors import CliError
 from bot.i18n import LANGUAGES, translator
 from bot.reports.compose import Byline
+from bot.reports.model import Report
 from bot.reports.render import render_html, render_json, render_markdown
 from bot.reports.service import ReportService, day_in_range
 from bot.reports.settings import REPORTS
 from commands.feature import Subparsers
 from commands.reports.views import render_report
 from storage.clock import utcnow
-from storage.db import check_reachable, open_engine
+from storage.migrate import open_for_reading
 
 FORMATS = ("md", "html", "json", "slack")
+RELATIVE_DAYS = {"today": timedelta(0), "yesterday": timedelta(days=1)}
 
 
 def add_cli(commands: Subparsers) -> None:
     parser = commands.add_parser("report", help="write a day's report from the database")
-    parser.add_argument("--date", required=True, type=_day, help="the day, e.g. 2026-12-07, in IRIS_TIMEZONE")
+    parser.add_argument(
+        "--date",
+        default="today",
+        type=_day,
+        help="the day: 2026-12-07, today (default) or yesterday, on IRIS_TIMEZONE's calendar",
+    )
     parser.add_argument("--format", choices=FORMATS, default="md", help="md (default), html, json or slack")
     parser.add_argument("--lang", choices=LANGUAGES, default=None, help="ko or en (default: IRIS_LANG)")
     parser.add_argument("--out", type=Path, default=None, help="write it to this file instead of printing it")
     parser.set_defaults(run=_run)
 
 
-def _day(value: str) -> date:
+def _day(value: str) -> date | str:
+    """A calendar day, or `today`/`yesterday`, which need the team's zone and are resolved in _run."""
+    if value.lower() in RELATIVE_DAYS:
+        return value.lower()
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a day such as 2026-12-07") from None
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a day such as 2026-12-07, today or yesterday"
+        ) from None
 
 
 def _run(args: argparse.Namespace) -> int:
     config: Config = args.load_config()
     settings = config.settings
     service = _service(config)
-    if not day_in_range(args.date, service.today()):
-        raise CliError(f"{args.date} has not begun yet in {settings.iris_timezone}; give a day up to today.")
+    today = service.today()
+    day = today - RELATIVE_DAYS[args.date] if isinstance(args.date, str) else args.date
+    if day > today:
+        raise CliError(f"{day} has not begun yet in {settings.iris_timezone}; give a day up to {today}.")
+    if not day_in_range(day, today):
+        raise CliError(f"{day} is more than ten years ago, before IRIS could have recorded it.")
     lang = args.lang or settings.iris_lang
-    report = service.report(args.date, lang, Byline(author=REPORTS.of(config).author))
+    report = service.report(day, lang, Byline(author=REPORTS.of(config).author))
     text = _form(report, args.format, lang)
     if args.out is None:
         sys.stdout.write(text)
@@ -64,14 +80,13 @@ def _run(args: argparse.Namespace) -> int:
 
 def _service(config: Config) -> ReportService:
     url = config.settings.iris_database_url
-    engine = open_engine(url)
-    check_reachable(engine, url)
+    engine = open_for_reading(url)
     return ReportService(
         engine, config.settings.iris_timezone, REPORTS.of(config), utcnow, lang=config.settings.iris_lang
     )
 
 
-def _form(report, form: str, lang: str) -> str:  # type: ignore[no-untyped-def]
+def _form(report: Report, form: str, lang: str) -> str:
     if form == "md":
         return render_markdown(report)
     if form == "html":

@@ -14,7 +14,14 @@ from sqlmodel import SQLModel
 import storage.outbox  # noqa: F401
 from storage import outbox
 from storage.db import DatabaseUnavailable, check_reachable, open_engine, read_scope, session_scope
-from storage.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
+from storage.migrate import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    head_revision,
+    open_for_reading,
+    upgrade,
+)
 from storage.outbox import NewMessage
 
 
@@ -116,3 +123,30 @@ def test_a_database_newer_than_this_iris_is_refused_in_one_sentence(tmp_path) ->
     with pytest.raises(DatabaseUnavailable) as caught:
         upgrade(engine, url)
     assert "has a schema newer than this IRIS knows" in str(caught.value)
+
+
+def test_reading_commands_refuse_a_missing_file_without_creating_it(tmp_path) -> None:
+    missing = tmp_path / "typo" / "iris.db"
+    with pytest.raises(DatabaseUnavailable) as caught:
+        open_for_reading(f"sqlite:///{missing}")
+    assert str(caught.value) == (
+        f"There is no database at sqlite:///{missing}: {missing} does not exist; check IRIS_DATABASE_URL."
+    )
+    assert not missing.parent.exists()
+
+
+def test_reading_commands_refuse_a_database_iris_never_set_up_or_at_another_schema(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'iris.db'}"
+    engine = open_engine(url)
+    check_reachable(engine, url)  # an empty file
+    with pytest.raises(DatabaseUnavailable, match=r"holds no IRIS schema; check IRIS_DATABASE_URL, or run"):
+        open_for_reading(url)
+    upgrade(engine, url)
+    assert current_revision(open_for_reading(url)) == head_revision()
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0005_briefings'")
+    with pytest.raises(DatabaseUnavailable) as caught:
+        open_for_reading(url)
+    assert f"is at schema 0005_briefings and this iris reads {head_revision()}; run `iris db upgrade`" in str(
+        caught.value
+    )
