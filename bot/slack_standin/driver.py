@@ -186,14 +186,19 @@ class SlackDriver:
         }
         return name, fields
 
-    def answer_text(self, result: DriverResult) -> str:
-        """The text the user sees: the ack's own body, or else the first reply to its response_url."""
+    def answer(self, result: DriverResult) -> dict[str, Any]:
+        """What the user gets (text, blocks, response_type): the ack's own body, or else the first
+        reply to its response_url."""
         if result.body:
             answer = result.json()
             assert isinstance(answer, dict), result.body
-            return str(answer["text"])
+            return answer
         assert self._standin is not None and result.response_url_name is not None
-        return str(self._standin.wait_for_response(result.response_url_name)[0]["text"])
+        return dict(self._standin.wait_for_response(result.response_url_name)[0])
+
+    def answer_text(self, result: DriverResult) -> str:
+        """The text the user sees."""
+        return str(self.answer(result)["text"])
 
     def command(self, text: str, **options: Any) -> DriverResult:
         """Send `build_command(text, **options)` and return what IRIS answered."""
