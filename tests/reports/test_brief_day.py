@@ -29,7 +29,7 @@ from sqlmodel import select
 
 from bot.reports.render import HTML_TAGS
 from bot.slack_standin.driver import SlackDriver
-from bot.slack_standin.model import StoredMessage
+from bot.slack_standin.model import StoredFile, StoredMessage
 from bot.slack_standin.server import SlackStandin
 from storage.alerts import AlertTestRun
 from storage.checklists import ChecklistTemplate
@@ -202,6 +202,10 @@ def _live_the_day(day: Day, tmp_path: Path) -> None:
     assert done == f"Posted in the briefing's thread and sent to those who were absent: <@{ABROAD}>."
 
 
+def _report_files(standin: SlackStandin) -> list[StoredFile]:
+    return [f for f in standin.files() if f.completed and f.filename.startswith("report-")]
+
+
 def _report(tmp_path: Path, lang: str, form: str) -> str:
     (tmp_path / f"iris-{lang}.yml").write_text(IRIS_YML.replace("{byline}", BYLINE[lang]))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IRIS_"))}
@@ -265,7 +269,11 @@ def _replay(standin: SlackStandin, tmp_path: Path, upstream: str) -> Iterator[En
             _live_the_day(day, tmp_path)
             # 16:00 is also when the day's report is posted, with its files in its thread, once.
             post = standin.wait_for(lambda s: next(iter(day.top("C0REP", "")), None), timeout=60)
-            standin.wait_for(lambda s: len([f for f in s.files() if f.filename.startswith("report-")]) == 2)
+            files = standin.wait_for(lambda s: _report_files(s)[1:] and _report_files(s))
+            assert sorted((f.filename, f.channel, f.thread_ts) for f in files) == [
+                ("report-2024-12-12-en.html", "C0REP", post.ts),
+                ("report-2024-12-12-en.md", "C0REP", post.ts),
+            ]
             server.stop()
             restart = "2024-12-12T16:05:00+09:00"
             server.env["IRIS_TEST_FROZEN_AT"] = restart
