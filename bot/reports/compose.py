@@ -21,10 +21,13 @@ MAX_REASONS = 5
 
 @dataclass(frozen=True)
 class Byline:
-    """Who the report is by: iris.yml's `reports.author`, else whoever asked for it (a Slack user)."""
+    """Who the report is by: iris.yml's `reports.author`, else whoever asked for it (a Slack user);
+    and the stage and keywords given on the command, which win over iris.yml's."""
 
     author: str | None = None
     user: str | None = None
+    stage: str | None = None
+    keywords: tuple[str, ...] = ()
 
 
 def compose(
@@ -68,10 +71,12 @@ def _header(
         header.append((t("Author"), (Piece(name_of(byline.user), user=byline.user),)))
     if settings.reviewer:
         header.append((t("Reviewed by"), line(settings.reviewer)))
-    if settings.stage:
-        header.append((t("Stage"), line(settings.stage)))
-    if settings.keywords:
-        header.append((t("Keywords"), line(", ".join(settings.keywords))))
+    stage = byline.stage or settings.stage
+    if stage:
+        header.append((t("Stage"), line(stage)))
+    keywords = byline.keywords or settings.keywords
+    if keywords:
+        header.append((t("Keywords"), line(", ".join(keywords))))
     return tuple(header)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -81,9 +81,11 @@ class ReportService:
         report = self.report(day, lang, byline)
         return Written(report, render_markdown(report), render_html(report))
 
-    def post(self, day: date, channel: str, audit: Audit, lang: str | None = None) -> int:
-        """Post a day's report now (a person asked), audited with the post."""
-        written = self.written(day, lang, Byline(user=audit.actor.user_id))
+    def post(
+        self, day: date, channel: str, audit: Audit, lang: str | None = None, byline: Byline | None = None
+    ) -> int:
+        """Post a day's report now (a person asked: the byline's user), audited with the post."""
+        written = self.written(day, lang, replace(byline or Byline(), user=audit.actor.user_id))
         assert self.publisher is not None
         with session_scope(self.engine) as session:
             message_id = self.publisher.post(session, written, channel)

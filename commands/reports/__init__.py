@@ -58,14 +58,14 @@ REPORT = Command(
     (
         Action(
             "post",
-            "[date] [lang=ko|en]",
+            '[date] [lang=ko|en] [stage="…"] [keywords="a, b"]',
             N_("Post the day's report to the reports channel, with its files."),
             parse_report,
             post,
         ),
         Action(
             None,
-            "[date] [lang=ko|en]",
+            '[date] [lang=ko|en] [stage="…"] [keywords="a, b"]',
             N_("Write the day's report, shown only to you."),
             parse_report,
             preview,

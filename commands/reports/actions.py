@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.i18n import N_
+from bot.i18n import LANGUAGES, N_
 from bot.reports.compose import Byline
 from bot.reports.notes import NewNote, NoteService
 from bot.reports.service import ReportService
 from commands.kit import COMMAND, Invocation, escape_mrkdwn, reply
-from commands.reports.parse import DAY, NoteArgs, ReportArgs
+from commands.reports.parse import DAY, NoteArgs, ReportArgs, heading
 from commands.reports.views import render_code, render_report
 from storage.outbox import NewMessage
 
@@ -60,8 +61,9 @@ def delete_note(deps: Deps, invocation: Invocation, note_id: int) -> NewMessage:
 
 def preview(deps: Deps, invocation: Invocation, args: ReportArgs) -> NewMessage:
     service = deps.service(ReportService)
-    report = service.report(args.day, args.lang, Byline(user=invocation.user_id))
-    text, blocks = render_report(deps.t, report, buttons=True)
+    report = service.report(args.day, args.lang, _byline(args, invocation))
+    asked = ReportArgs(args.day, report.lang, args.stage, args.keywords)  # the language it came out in
+    text, blocks = render_report(deps.t, report, buttons=button_value(asked))
     return reply(invocation, text, blocks, source=SOURCE)
 
 
@@ -69,7 +71,8 @@ def post(deps: Deps, invocation: Invocation, args: ReportArgs) -> NewMessage:
     channel = deps.config.iris.channels.reports
     if not channel:
         raise UserError(deps.t("Set `channels.reports` in iris.yml to post reports."))
-    deps.service(ReportService).post(args.day, channel, invocation.audit("report.post"), args.lang)
+    audit = invocation.audit("report.post")
+    deps.service(ReportService).post(args.day, channel, audit, args.lang, _byline(args, invocation))
     answer = deps.t(
         "Posting the report of {day} in <#{channel}>, with its Markdown and HTML files.",
         day=args.day,
@@ -84,7 +87,7 @@ def post_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) 
 
 def markdown_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
     args = _clicked(deps, action)
-    written = deps.service(ReportService).written(args.day, args.lang, Byline(user=invocation.user_id))
+    written = deps.service(ReportService).written(args.day, args.lang, _byline(args, invocation))
     text, blocks = render_code(
         deps.t, deps.t("The report of {day} in Markdown", day=args.day), written.markdown
     )
@@ -93,26 +96,39 @@ def markdown_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, An
 
 def html_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
     args = _clicked(deps, action)
-    written = deps.service(ReportService).written(args.day, args.lang, Byline(user=invocation.user_id))
+    written = deps.service(ReportService).written(args.day, args.lang, _byline(args, invocation))
     text, blocks = render_code(
         deps.t, deps.t("The report of {day} as HTML for pasting", day=args.day), written.html
     )
     return reply(invocation, text, blocks, source=SOURCE)
 
 
+def _byline(args: ReportArgs, invocation: Invocation) -> Byline:
+    return Byline(user=invocation.user_id, stage=args.stage, keywords=args.keywords)
+
+
+def button_value(args: ReportArgs) -> str:
+    """What a preview's buttons carry: the day, language, and any stage and keywords it was asked with."""
+    value: dict[str, Any] = {"day": args.day.isoformat(), "lang": args.lang}
+    if args.stage:
+        value["stage"] = args.stage
+    if args.keywords:
+        value["keywords"] = ", ".join(args.keywords)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _clicked(deps: Deps, action: Mapping[str, Any]) -> ReportArgs:
-    """The button's value, `2024-12-12:ko`; anything else was not made by this IRIS."""
-    day, _, lang = str(action.get("value") or "").partition(":")
-    match = DAY.match(day)
-    if match is None or lang not in ("en", "ko"):
-        raise UserError(
-            deps.t(
-                "That button was not made by this IRIS; `{command} report` shows today's.", command=COMMAND
-            )
-        )
+    """The button's value as button_value wrote it; anything else was not made by this IRIS."""
     try:
-        return ReportArgs(date.fromisoformat(day), lang)
-    except ValueError:
+        value = json.loads(str(action.get("value") or ""))
+        day, lang = value["day"], value["lang"]
+        stage, keywords = value.get("stage"), value.get("keywords")
+        if not (isinstance(day, str) and DAY.match(day) and lang in LANGUAGES):
+            raise ValueError(day)
+        if not all(v is None or isinstance(v, str) for v in (stage, keywords)):
+            raise ValueError(stage)
+        return ReportArgs(date.fromisoformat(day), lang, *heading(deps.t, stage, keywords))
+    except (ValueError, TypeError, KeyError, UserError):
         raise UserError(
             deps.t(
                 "That button was not made by this IRIS; `{command} report` shows today's.", command=COMMAND

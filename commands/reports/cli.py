@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.config import Config
-from bot.errors import CliError
+from bot.errors import CliError, UserError
 from bot.i18n import LANGUAGES, translator
 from bot.reports.compose import Byline
 from bot.reports.model import Report
@@ -21,6 +21,7 @@ from bot.reports.render import render_html, render_json, render_markdown
 from bot.reports.service import ReportService, day_in_range
 from bot.reports.settings import REPORTS
 from commands.feature import Subparsers
+from commands.reports.parse import heading
 from commands.reports.views import render_report
 from storage.clock import utcnow
 from storage.migrate import open_for_reading
@@ -39,6 +40,10 @@ def add_cli(commands: Subparsers) -> None:
     )
     parser.add_argument("--format", choices=FORMATS, default="md", help="md (default), html, json or slack")
     parser.add_argument("--lang", choices=LANGUAGES, default=None, help="ko or en (default: IRIS_LANG)")
+    parser.add_argument("--stage", default=None, help="the header's stage (default: reports.stage)")
+    parser.add_argument(
+        "--keywords", default=None, help='the header\'s keywords, "a, b, c" (default: reports.keywords)'
+    )
     parser.add_argument("--out", type=Path, default=None, help="write it to this file instead of printing it")
     parser.set_defaults(run=_run)
 
@@ -66,7 +71,14 @@ def _run(args: argparse.Namespace) -> int:
     if not day_in_range(day, today):
         raise CliError(f"{day} is more than ten years ago, before IRIS could have recorded it.")
     lang = args.lang or settings.iris_lang
-    report = service.report(day, lang, Byline(author=REPORTS.of(config).author))
+    try:
+        stage, keywords = heading(translator("en"), args.stage, args.keywords)
+    except UserError as exc:
+        raise CliError(
+            exc.sentence.replace("`stage=`", "--stage").replace("`keywords=`", "--keywords")
+        ) from None
+    byline = Byline(author=REPORTS.of(config).author, stage=stage, keywords=keywords)
+    report = service.report(day, lang, byline)
     text = _form(report, args.format, lang)
     if args.out is None:
         sys.stdout.write(text)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, Translator
 from bot.reports.notes import MAX_TEXT
 from commands.kit import COMMAND, ParseContext, UsageError, quote_user_text
 from storage.reports import KINDS, PROBLEM
@@ -28,10 +28,15 @@ class NoteArgs:
     response: str | None = None
 
 
+MAX_STAGE, MAX_KEYWORDS, MAX_KEYWORD = 200, 10, 60  # the header's lines; they also ride on the buttons
+
+
 @dataclass(frozen=True)
 class ReportArgs:
     day: date
     lang: str | None = None
+    stage: str | None = None  # given on the command: wins over iris.yml's reports.stage
+    keywords: tuple[str, ...] = ()
 
 
 def today(context: ParseContext) -> date:
@@ -95,8 +100,8 @@ def parse_note_id(context: ParseContext, rest: str) -> int:
 
 
 def parse_report(context: ParseContext, rest: str) -> ReportArgs:
-    """`[date] [lang=ko|en]`: a day that has begun, today by default."""
-    options = _options(context, rest, allowed=("lang",))
+    """`[date] [lang=ko|en] [stage="…"] [keywords="a, b"]`: a day that has begun, today by default."""
+    options = _options(context, rest, allowed=("lang", "stage", "keywords"))
     words = OPTION.sub("", rest).split()
     if len(words) > 1:
         raise UsageError()
@@ -113,7 +118,25 @@ def parse_report(context: ParseContext, rest: str) -> ReportArgs:
     lang = options.get("lang")
     if lang is not None and lang.lower() not in LANGUAGES:
         raise UserError(context.t("`lang=` is `ko` or `en`."))
-    return ReportArgs(day, lang.lower() if lang else None)
+    stage, keywords = heading(context.t, options.get("stage"), options.get("keywords"))
+    return ReportArgs(day, lang.lower() if lang else None, stage, keywords)
+
+
+def heading(t: Translator, stage: str | None, keywords: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """`stage=` and `keywords=` (comma-separated) for the report's header, within their limits."""
+    stage = " ".join((stage or "").split()) or None
+    if stage is not None and len(stage) > MAX_STAGE:
+        raise UserError(t("`stage=` has at most {limit} characters.", limit=MAX_STAGE))
+    words = tuple(w for w in (" ".join(k.split()) for k in (keywords or "").split(",")) if w)
+    if len(words) > MAX_KEYWORDS or any(len(w) > MAX_KEYWORD for w in words):
+        raise UserError(
+            t(
+                "`keywords=` is at most {count} keywords of {limit} characters, separated by commas.",
+                count=MAX_KEYWORDS,
+                limit=MAX_KEYWORD,
+            )
+        )
+    return stage, words
 
 
 def parse_day(context: ParseContext, word: str) -> date:

@@ -39,8 +39,9 @@ def _piece(piece: Piece) -> str:
     return f"*{text}*" if piece.strong and text.strip() else text
 
 
-def render_report(t: Translator, report: Report, *, buttons: bool = False) -> Rendered:
-    """The report in one message: every section, each folded to ITEMS_SHOWN items and one block."""
+def render_report(t: Translator, report: Report, *, buttons: str | None = None) -> Rendered:
+    """The report in one message: every section, each folded to ITEMS_SHOWN items and one block;
+    with `buttons`, the preview's three buttons carrying that value (what the report was asked with)."""
     header = " · ".join(f"*{escape_mrkdwn(label)}*: {mrkdwn(value)}" for label, value in report.header)
     blocks: list[Block] = [
         HeaderBlock(text=report.title[:150]),
@@ -61,8 +62,8 @@ def render_report(t: Translator, report: Report, *, buttons: bool = False) -> Re
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=_fit(f"*{escape_mrkdwn(title)}*\n{body}", t)))
         )
-    if buttons:
-        blocks.append(_buttons(t, report))
+    if buttons is not None:
+        blocks.append(_buttons(t, buttons))
     fallback = t(
         "{title}: {date}", title=report.title, date=report.header[0][1][0].text if report.header else ""
     )
@@ -87,8 +88,7 @@ def _fit(text: str, t: Translator) -> str:
     return "\n".join([*kept, "_" + t("and more in the Markdown file") + "_"])
 
 
-def _buttons(t: Translator, report: Report) -> ActionsBlock:
-    value = f"{report.day.isoformat()}:{report.lang}"
+def _buttons(t: Translator, value: str) -> ActionsBlock:
     return ActionsBlock(
         elements=[
             ButtonElement(text=t("Post to channel"), action_id=POST_ACTION, value=value, style="primary"),

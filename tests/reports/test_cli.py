@@ -74,10 +74,13 @@ def test_the_json_form_carries_the_figures(
 ) -> None:
     recorder.rehearsal(at(10))
     recorder.alert_test(at(13), ["pass"] * 7 + ["fail"])
-    done = _iris(db[1], tmp_path, "--date", "2024-12-12", "--format", "json")
+    done = _iris(db[1], tmp_path, "--date", "2024-12-12", "--format", "json", "--keywords", "QA, rehearsal")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["day"] == "2024-12-12" and report["lang"] == "en"
+    assert ["Keywords", [{"text": "QA, rehearsal", "strong": False, "url": None, "user": None}]] in report[
+        "header"
+    ]
     figures = report["figures"]
     assert (figures["rehearsal_runs"], figures["alert_tests_passed"], figures["alert_tests_total"]) == (
         5,
@@ -112,6 +115,7 @@ def test_without_a_date_it_is_todays_report_on_the_teams_calendar(sqlite_url: st
             "iris: cannot write /nonexistent/folder/report.md: ",
         ),
         (["--format", "pdf"], "argument --format: invalid choice: 'pdf'"),
+        (["--stage", "s" * 201], "iris: --stage has at most 200 characters."),
     ],
 )
 def test_what_it_refuses_is_one_sentence_and_exit_code_2(

@@ -73,6 +73,8 @@ def test_a_report_is_of_a_day_that_has_begun_in_a_language() -> None:
     assert _read(REPORT, "") == (None, ReportArgs(TODAY))
     assert _read(REPORT, "2024-12-11 lang=KO") == (None, ReportArgs(date(2024, 12, 11), "ko"))
     assert _read(REPORT, "post yesterday") == ("post", ReportArgs(date(2024, 12, 11)))
+    given = _read(REPORT, 'post stage="4단계 —  운영 안정성" keywords="자동화 리허설, , 재시도 QA ,"')
+    assert given == ("post", ReportArgs(TODAY, None, "4단계 — 운영 안정성", ("자동화 리허설", "재시도 QA")))
     for text, sentence in (
         (
             "2024-12-13",
@@ -81,6 +83,9 @@ def test_a_report_is_of_a_day_that_has_begun_in_a_language() -> None:
         ("lang=fr", "`lang=` is `ko` or `en`."),
         ("12/12", "`12/12` is not a day; write it as `2024-12-12`"),
         ("1999-12-31", "IRIS has nothing recorded before the year 2000."),
+        ("stage=" + "s" * 201, "`stage=` has at most 200 characters."),
+        ('keywords="' + ",".join("k" * 11) + '"', "`keywords=` is at most 10 keywords of 60 characters"),
+        ("keywords=" + "k" * 61, "`keywords=` is at most 10 keywords of 60 characters"),
     ):
         with pytest.raises(UserError) as caught:
             read(REPORT, CONTEXT, text)

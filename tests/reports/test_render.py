@@ -76,7 +76,7 @@ def test_a_very_long_day_fits_one_slack_message_and_the_files_keep_everything(
         recorder.note("work", f"work note {n} " + "w" * 400)
         recorder.note("problem", f"problem {n} " + "p" * 900, "r" * 900)
     report = report_of(engine)
-    text, blocks = render_report(translator("en"), report, buttons=True)
+    text, blocks = render_report(translator("en"), report, buttons='{"day":"2024-12-12","lang":"en"}')
     assert len(blocks) <= 50 and len(text) <= 3000
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
     assert "and 112 more in the Markdown file" in json.dumps(blocks)  # 60 rehearsals + 60 notes, 8 shown

@@ -92,10 +92,11 @@ def test_notes_a_preview_its_buttons_and_a_post_with_its_files(
     listed = _say(slack, "note list")
     assert "Rehearse the automation script v1.2 before production" in listed and "APM index" in listed
 
-    preview = _private(slack, "report")
+    preview = _private(slack, 'report stage="Step 4 — stability" keywords="rehearsal, retry QA"')
     assert preview.get("response_type", "ephemeral") == "ephemeral"
     shown = json.dumps(preview["blocks"], ensure_ascii=False)
     assert "Background and goal" in shown and "Rehearse the automation script v1.2" in shown
+    assert "*Stage*: Step 4 — stability · *Keywords*: rehearsal, retry QA" in shown
     assert "APM index saturated in QA — response: retention cut to 7 days" in shown
     value = _button_value(preview, POST_ACTION)
     assert _button_value(preview, MARKDOWN_ACTION) == _button_value(preview, HTML_ACTION) == value
@@ -109,10 +110,13 @@ def test_notes_a_preview_its_buttons_and_a_post_with_its_files(
     assert posted["text"].endswith("in <#C0REP>, with its Markdown and HTML files.")
     post = standin.wait_for(lambda s: next(iter(s.messages("C0REP")), None))
     files = standin.wait_for(lambda s: _both_files(s, post.ts))
-    day = value.split(":")[0]
+    day = json.loads(value)["day"]
     assert sorted(f.filename for f in files) == [f"report-{day}-en.html", f"report-{day}-en.md"]
     [markdown_file] = [f for f in files if f.filename.endswith(".md")]
     assert markdown_file.data is not None and b"Rehearse the automation script v1.2" in markdown_file.data
+    assert (
+        "- **Stage**: Step 4 — stability\n- **Keywords**: rehearsal, retry QA" in markdown_file.data.decode()
+    )
     assert (KANG, "report.post", "ok") in _trail(iris_db)
 
 
@@ -137,8 +141,13 @@ def test_bad_input_gets_one_private_sentence(slack: SlackDriver, standin: SlackS
     assert _say(slack, 'note sometime "x"').startswith(
         "`sometime` is not a kind of note; kinds are goal, work, problem, next and ref"
     )
-    forged = _click(slack, standin, POST_ACTION, "2024-12-12:xx")
-    assert forged["text"].startswith("That button was not made by this IRIS")
+    for value in (
+        "2024-12-12:en",
+        '{"day":"2024-12-12","lang":"xx"}',
+        '{"day":"2024-12-12","lang":"en","stage":7}',
+    ):
+        forged = _click(slack, standin, POST_ACTION, value)
+        assert forged["text"].startswith("That button was not made by this IRIS")
     assert standin.messages("C0REP") == []
 
 
