@@ -137,7 +137,10 @@ class AlertEvent(SQLModel, table=True):
     """A state change of one alert (fired, joined, resolved, re-fired) or of the group, with its time."""
 
     __tablename__ = "alert_event"
-    __table_args__ = (Index("ix_alert_event_group_id_id", "group_id", "id"),)
+    __table_args__ = (
+        Index("ix_alert_event_group_id_id", "group_id", "id"),
+        Index("ix_alert_event_at", "at"),  # the groups that fired on a day, for its report
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="alert_group.id")

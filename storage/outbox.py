@@ -5,9 +5,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Index, Insert, Text, UniqueConstraint, exists, func, literal, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Index,
+    Insert,
+    Text,
+    UniqueConstraint,
+    cast,
+    exists,
+    func,
+    literal,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -23,6 +37,9 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("dedupe_key", name="uq_outbox_message_dedupe_key"),
         Index("ix_outbox_message_lane_status", "lane", "status", "id"),
         Index("ix_outbox_message_status_due", "status", "next_attempt_at"),
+        # The files of a day or of a thread, for the report's references.
+        Index("ix_outbox_message_kind_source_created_at", "kind", "source", "created_at"),
+        Index("ix_outbox_message_ref_id", "ref_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -339,16 +356,43 @@ def rewrite_pending_update(session: Session, message_id: int, payload: dict[str,
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def uploads_between(session: Session, start: datetime, end: datetime, source: str) -> list[OutboxMessage]:
-    """The files a feature (`source`) queued in [start, end), oldest first: the report's references."""
+class UploadName(NamedTuple):
+    """A queued file as the report names it: not its content, which may be megabytes of PNG."""
+
+    id: int
+    thread: int | None  # the message whose thread it goes to
+    filename: str
+
+
+def _upload_names(session: Session, *where: ColumnElement[bool]) -> list[UploadName]:
+    # The file name is read from the JSON payload by the database (SQLite's json_extract, PostgreSQL's
+    # ->>), so a report never moves the files' content. PostgreSQL needs the text cast to json; SQLite
+    # must not get that cast (its JSON affinity is numeric, and the text would become 0).
+    payload = col(OutboxMessage.payload)
+    as_json = (
+        cast(payload, JSON) if session.get_bind().dialect.name == "postgresql" else type_coerce(payload, JSON)
+    )
+    filename = as_json["filename"].as_string()
     query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.kind == "upload",
-            OutboxMessage.source == source,
-            col(OutboxMessage.created_at) >= start,
-            col(OutboxMessage.created_at) < end,
-        )
+        select(col(OutboxMessage.id), col(OutboxMessage.ref_id), filename)
+        .where(OutboxMessage.kind == "upload", *where)
         .order_by(col(OutboxMessage.id))
     )
-    return list(session.exec(query).all())
+    return [UploadName(int(row[0] or 0), row[1], str(row[2] or "")) for row in session.exec(query).all()]
+
+
+def upload_names_between(session: Session, start: datetime, end: datetime, source: str) -> list[UploadName]:
+    """The files a feature (`source`) queued in [start, end), oldest first."""
+    return _upload_names(
+        session,
+        col(OutboxMessage.source) == source,
+        col(OutboxMessage.created_at) >= start,
+        col(OutboxMessage.created_at) < end,
+    )
+
+
+def upload_names_in_threads(session: Session, threads: list[int], source: str) -> list[UploadName]:
+    """The files a feature (`source`) queued into the threads of these messages, oldest first."""
+    if not threads:
+        return []
+    return _upload_names(session, col(OutboxMessage.source) == source, col(OutboxMessage.ref_id).in_(threads))

@@ -60,6 +60,7 @@ class Rehearsal(SQLModel, table=True):
             sqlite_where=_RUNNING_ONLY,
             postgresql_where=_RUNNING_ONLY,
         ),
+        Index("ix_rehearsal_started_at", "started_at"),  # the day's rehearsals, for its report
     )
 
     id: str = Field(primary_key=True, max_length=32)

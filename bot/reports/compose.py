@@ -97,8 +97,9 @@ def figures(day: Day) -> dict[str, Any]:
         "rehearsal_runs_recovered": recovered,
         "success_rate": recovered / runs if runs else None,
         "recovery_mean": sum(m * w for m, w in weighted) / total_weight if total_weight else None,
-        "alert_tests_passed": sum(run.passed for run in day.alert_tests),
-        "alert_tests_total": sum(run.total for run in day.alert_tests),
+        # A test still running has no result yet: it is told as running, and counted once it ends.
+        "alert_tests_passed": sum(run.passed for run in day.alert_tests if run.finished),
+        "alert_tests_total": sum(run.total for run in day.alert_tests if run.finished),
         "checklist_items": {
             **{c.label: c.total for c in day.checklists},
             **{f"{tp.name} v{tp.version}": tp.items for tp in day.templates},

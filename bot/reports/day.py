@@ -122,18 +122,17 @@ class Day:
     @property
     def quiet(self) -> bool:
         """Nothing at all was recorded that day."""
-        return (
-            not any(
-                (
-                    self.rehearsals,
-                    self.alert_tests,
-                    self.templates,
-                    self.checklists,
-                    self.briefings,
-                    self.incidents,
-                )
+        return not any(
+            (
+                self.rehearsals,
+                self.alert_tests,
+                self.templates,
+                self.checklists,
+                self.briefings,
+                self.incidents,
+                self.notes,
+                self.references,
             )
-            and not self.notes
         )
 
 
@@ -146,7 +145,12 @@ def window(day: date, zone: str) -> tuple[datetime, datetime]:
 
 def collect(session: Session, day: date, zone: str) -> Day:
     start, end = window(day, zone)
-    rehearsals = _rehearsals(session, start, end)
+    rows = rehearsals_repo.started_between(session, start, end)
+    threads = [row.message_id for row in rows if row.message_id is not None]
+    uploads = outbox_repo.upload_names_in_threads(session, threads, "rehearsal")
+    uploads += outbox_repo.upload_names_between(session, start, end, "checklist")
+    links = _permalinks(session, [*threads, *(u.thread for u in uploads if u.thread is not None)])
+    rehearsals = _rehearsals(session, rows, links)
     return Day(
         day=day,
         start=start,
@@ -165,12 +169,13 @@ def collect(session: Session, day: date, zone: str) -> Day:
             for b in briefings_repo.one_offs_between(session, end, end + timedelta(days=NEXT_DAYS))
             if b.starts_at is not None
         ],
-        references=_references(session, start, end),
+        references=_references(uploads, links),
     )
 
 
-def _rehearsals(session: Session, start: datetime, end: datetime) -> list[RehearsalFact]:
-    rows = rehearsals_repo.started_between(session, start, end)
+def _rehearsals(
+    session: Session, rows: list[rehearsals_repo.Rehearsal], links: dict[int, str]
+) -> list[RehearsalFact]:
     injected = rehearsals_repo.injected_by_fault(session, [row.id for row in rows])
     facts = []
     for row in rows:
@@ -185,7 +190,7 @@ def _rehearsals(session: Session, start: datetime, end: datetime) -> list[Rehear
                 row.runs_planned,
                 summary,
                 injected.get(row.id, {}),
-                _permalink(session, row.message_id),
+                links.get(row.message_id) if row.message_id is not None else None,
             )
         )
     return facts
@@ -254,19 +259,20 @@ def _incident(found: alerts_repo.FiredGroup) -> IncidentFact:
     return IncidentFact(title[:200], found.alerts, found.fired_at, found.resolved_at)
 
 
-def _references(session: Session, start: datetime, end: datetime) -> list[ReferenceFact]:
-    found = []
-    for source in ("rehearsal", "checklist"):
-        for upload in outbox_repo.uploads_between(session, start, end, source):
-            filename = str(json.loads(upload.payload).get("filename") or "")
-            if filename.endswith("-journal.json") or filename.endswith(".md"):
-                found.append(ReferenceFact(filename, _permalink(session, upload.ref_id)))
-    return found
+def _references(uploads: list[outbox_repo.UploadName], links: dict[int, str]) -> list[ReferenceFact]:
+    """The journals of the day's rehearsals (even one uploaded after midnight) and its checklist exports."""
+    return [
+        ReferenceFact(upload.filename, links.get(upload.thread) if upload.thread is not None else None)
+        for upload in uploads
+        if upload.filename.endswith(("-journal.json", ".md"))
+    ]
 
 
-def _permalink(session: Session, message_id: int | None) -> str | None:
-    """The Slack address of a delivered message (the thread a file is in), when there is one."""
-    posted = outbox_repo.get(session, message_id) if message_id else None
-    if posted is None or not posted.slack_ts or not posted.slack_channel:
-        return None
-    return f"https://slack.com/archives/{posted.slack_channel}/p{posted.slack_ts.replace('.', '')}"
+def _permalinks(session: Session, message_ids: list[int]) -> dict[int, str]:
+    """The Slack address of each delivered message among these (the threads files are in), in one query."""
+    links = {}
+    for posted in outbox_repo.get_many(session, sorted(set(message_ids))):
+        if posted.id is not None and posted.slack_ts and posted.slack_channel:
+            ts = posted.slack_ts.replace(".", "")
+            links[posted.id] = f"https://slack.com/archives/{posted.slack_channel}/p{ts}"
+    return links

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -14,10 +15,12 @@ from bot.reports.compose import Byline
 from bot.reports.model import Report
 from bot.reports.service import ReportService
 from bot.reports.settings import ReportsConfig
+from commands.alerts.alert_test import CASE_NAMES
 from storage.alerts import Alert, AlertEvent, AlertGroup, AlertTestRun
 from storage.briefings import Briefing, BriefingAnswer, BriefingFiring
 from storage.checklists import Checklist, ChecklistItem, ChecklistSignoff, ChecklistTemplate
 from storage.db import session_scope
+from storage.outbox import OutboxMessage
 from storage.rehearsals import Rehearsal, RehearsalAttempt
 from storage.reports import Note
 
@@ -60,6 +63,7 @@ class Recorder:
         reasons: list[str] | None = None,
         evidence: list[dict[str, Any]] | None = None,
         scenario: str = "automation-v1.2",
+        message_id: int | None = None,
     ) -> str:
         rid = f"r-{self._next('rehearsal'):08x}"
         summary = {
@@ -85,6 +89,7 @@ class Recorder:
                 started_at=started,
                 ended_at=started + timedelta(minutes=16),
                 summary=json.dumps(summary),
+                message_id=message_id,
             )
         )
         attempts = [
@@ -107,18 +112,13 @@ class Recorder:
         return rid
 
     def alert_test(
-        self, started: datetime, outcomes: list[str], details: dict[int, str] | None = None
+        self,
+        started: datetime,
+        outcomes: list[str],
+        details: dict[int, str] | None = None,
+        *,
+        running: bool = False,
     ) -> None:
-        keys = [
-            "a single alert fires",
-            "a second alert joins the group",
-            "one alert resolves",
-            "the group resolves",
-            "it re-fires after resolving",
-            "a label routes it to a second channel",
-            "a silence suppresses the next notification",
-            "a 120-alert group renders within Slack's limits",
-        ]
         results = [
             {
                 "key": key,
@@ -127,7 +127,7 @@ class Recorder:
                 "detail": (details or {}).get(i, ""),
                 "values": {},
             }
-            for i, (key, outcome) in enumerate(zip(keys, outcomes, strict=False))
+            for i, (key, outcome) in enumerate(zip(CASE_NAMES, outcomes, strict=False))
         ]
         self.add(
             AlertTestRun(
@@ -135,11 +135,44 @@ class Recorder:
                 started_by="UONCALL",
                 via="alertmanager",
                 started_at=started,
-                ended_at=started + timedelta(minutes=2),
+                ended_at=None if running else started + timedelta(minutes=2),
                 total=len(results),
                 passed=outcomes.count("pass"),
                 skipped=outcomes.count("skip"),
                 results=json.dumps(results),
+            )
+        )
+
+    def message(self, channel: str, ts: str | None) -> int:
+        """A message IRIS posted (delivered when it has a ts): the thread files go to."""
+        row = OutboxMessage(
+            lane=channel,
+            kind="post",
+            payload=json.dumps({"channel": channel, "text": "x"}),
+            status="sent" if ts else "pending",
+            slack_channel=channel if ts else None,
+            slack_ts=ts,
+        )
+        self.add(row)
+        assert row.id is not None
+        return row.id
+
+    def upload(
+        self, thread: int, filename: str, queued: datetime, source: str, content: bytes = b"{}"
+    ) -> None:
+        payload = {
+            "channel": "C0OPS",
+            "filename": filename,
+            "content_base64": base64.b64encode(content).decode(),
+        }
+        self.add(
+            OutboxMessage(
+                lane="C0OPS",
+                kind="upload",
+                payload=json.dumps(payload),
+                ref_id=thread,
+                source=source,
+                created_at=queued,
             )
         )
 

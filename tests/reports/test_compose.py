@@ -176,3 +176,43 @@ def test_an_alert_test_names_why_a_case_failed_or_was_skipped_and_is_among_the_r
         [work_item] = report.sections[1].items
         assert _children(work_item) == work
         assert _texts(report.sections[-1]) == [reference]
+
+
+def test_references_are_the_days_journals_and_exports_linked_to_their_threads(
+    engine: Engine, recorder: Recorder
+) -> None:
+    late_thread = recorder.message("C0OPS", "1734018420.000100")
+    early_thread = recorder.message("C0OPS", None)  # never delivered: no link to give
+    late = recorder.rehearsal(at(23, 47), message_id=late_thread)
+    early = recorder.rehearsal(at(9), message_id=early_thread)
+    recorder.upload(late_thread, f"{late}-timeline-run1.png", at(23, 59), "rehearsal", b"\x89PNG" * 50_000)
+    recorder.upload(late_thread, f"{late}-journal.json", at(0, 3, DAY + timedelta(days=1)), "rehearsal")
+    recorder.upload(early_thread, f"{early}-journal.json", at(9, 20), "rehearsal")
+    checklist_thread = recorder.message("C0REL", "1733990000.000200")
+    recorder.upload(checklist_thread, "checklist-7-automation-patch.md", at(17), "checklist")
+    recorder.upload(
+        checklist_thread, "checklist-8-automation-patch.md", at(0, 30, DAY + timedelta(days=1)), "checklist"
+    )
+    references = _section(report_of(engine), "References")
+    # The late rehearsal's journal was uploaded after midnight: it is still this day's.
+    assert [(item.line[0].text, item.line[0].url) for item in references.items] == [
+        (f"{late}-journal.json", "https://slack.com/archives/C0OPS/p1734018420000100"),
+        (f"{early}-journal.json", None),
+        ("checklist-7-automation-patch.md", "https://slack.com/archives/C0REL/p1733990000000200"),
+    ]
+    next_day = report_of(engine, day=DAY + timedelta(days=1))
+    assert _texts(_section(next_day, "References")) == ["checklist-8-automation-patch.md"]
+
+
+def test_an_alert_test_still_running_is_told_as_running_and_not_counted(
+    engine: Engine, recorder: Recorder
+) -> None:
+    recorder.alert_test(at(13), ["pass"] * 8)
+    recorder.alert_test(at(18), ["pass", "pass", "fail"], running=True)
+    report = report_of(engine)
+    assert _texts(_section(report, "Work done")) == [
+        "Alert rule tests: 8 of 8 passed (through Alertmanager)",
+        "Alert rule tests: still running (through Alertmanager)",
+    ]
+    assert (report.figures["alert_tests_passed"], report.figures["alert_tests_total"]) == (8, 8)
+    assert _texts(_section(report, "Problems and responses")) == []
