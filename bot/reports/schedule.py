@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.reports.compose import Byline
 from bot.reports.service import ReportService
 from storage import reports as repo
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 JOB = "iris:daily-report"
@@ -76,21 +76,23 @@ class DailyPost:
         today = now.astimezone(self.tz).date()
         if WEEKDAYS[today.weekday()] not in self.service.settings.days or now < self.slot(today):
             return None
+        with read_scope(self.service.engine) as session:
+            if repo.post_of(session, today) is not None:
+                return None  # settled already (a restart after the post): no report is written for nothing
         late = now - self.slot(today)
         status = repo.POSTED if late < timedelta(minutes=1) else repo.LATE
         if late > timedelta(seconds=self.service.settings.grace_seconds):
-            status = repo.MISSED
+            with session_scope(self.service.engine) as session:
+                if repo.claim_post(session, today, repo.MISSED, self.worker, now) is None:
+                    return None
+            log.warning("the report of %s was not posted: IRIS was down past its time and the grace", today)
+            return repo.MISSED
         written = self.service.written(today, byline=Byline(author=self.service.settings.author))
         assert self.channel is not None and self.service.publisher is not None
         with session_scope(self.service.engine) as session:
             post = repo.claim_post(session, today, status, self.worker, now)
             if post is None:
-                return None  # posted already, here before a restart or by another replica
-            if status == repo.MISSED:
-                log.warning(
-                    "the report of %s was not posted: IRIS was down past its time and the grace", today
-                )
-                return status
+                return None  # posted meanwhile by another replica
             repo.set_post_message(session, post, self.service.publisher.post(session, written, self.channel))
         log.info("posted the report of %s (%s)", today, status)
         return status

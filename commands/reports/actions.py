@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -11,7 +11,9 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.i18n import LANGUAGES, N_
 from bot.reports.compose import Byline
+from bot.reports.model import Report
 from bot.reports.notes import NewNote, NoteService
+from bot.reports.render import render_html, render_markdown
 from bot.reports.service import ReportService
 from commands.kit import COMMAND, Invocation, escape_mrkdwn, reply
 from commands.reports.parse import DAY, NoteArgs, ReportArgs, heading
@@ -86,20 +88,24 @@ def post_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) 
 
 
 def markdown_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
-    args = _clicked(deps, action)
-    written = deps.service(ReportService).written(args.day, args.lang, _byline(args, invocation))
-    text, blocks = render_code(
-        deps.t, deps.t("The report of {day} in Markdown", day=args.day), written.markdown
-    )
-    return reply(invocation, text, blocks, source=SOURCE)
+    return _written_form(deps, invocation, action, N_("The report of {day} in Markdown"), render_markdown)
 
 
 def html_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:
+    return _written_form(deps, invocation, action, N_("The report of {day} as HTML for pasting"), render_html)
+
+
+def _written_form(
+    deps: Deps,
+    invocation: Invocation,
+    action: Mapping[str, Any],
+    title: str,
+    render: Callable[[Report], str],
+) -> NewMessage:
+    """One written form of the clicked preview's report, shown privately as code to copy."""
     args = _clicked(deps, action)
-    written = deps.service(ReportService).written(args.day, args.lang, _byline(args, invocation))
-    text, blocks = render_code(
-        deps.t, deps.t("The report of {day} as HTML for pasting", day=args.day), written.html
-    )
+    report = deps.service(ReportService).report(args.day, args.lang, _byline(args, invocation))
+    text, blocks = render_code(deps.t, deps.t(title, day=args.day), render(report))
     return reply(invocation, text, blocks, source=SOURCE)
 
 
