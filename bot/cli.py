@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import __version__
@@ -60,30 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--socket-mode", action="store_true", help="print the Socket Mode variant")
     manifest.set_defaults(run=run_manifest)
 
-    _later(commands, "demo", "everything end to end on this machine, no Slack account needed")
+    demo = commands.add_parser("demo", help="everything end to end on this machine, no Slack account needed")
+    demo.add_argument("--port", type=int, default=8000, help="the playground page's port (default 8000)")
+    demo.add_argument("--host", default="127.0.0.1", help="address of the page (default loopback only)")
+    demo.add_argument("--tour", action="store_true", help="walk through the brief's day in about two minutes")
+    demo.add_argument(
+        "--db", type=Path, help="keep the demo's SQLite database in this file (default: temporary)"
+    )
+    demo.set_defaults(run=run_demo)
     registry.add_cli(commands)
     parser.set_defaults(load_config=load_config)  # a feature's command reads iris.yml with every section
     return parser
-
-
-def _later(
-    commands: argparse._SubParsersAction,
-    name: str,
-    summary: str,  # type: ignore[type-arg]
-    positionals: tuple[str, ...] = (),
-    options: tuple[str, ...] = (),
-) -> None:
-    """A command whose feature has not landed yet: it says so plainly instead of faking output."""
-    parser = commands.add_parser(name, help=f"{summary} (not available yet)")
-    for positional in positionals:
-        parser.add_argument(positional, nargs="?")
-    for option in options:
-        parser.add_argument(option)
-
-    def run(_: argparse.Namespace) -> int:
-        raise CliError(f"'iris {name}' is not available yet in this version of IRIS.")
-
-    parser.set_defaults(run=run)
 
 
 def _parse_since(value: str) -> datetime:
@@ -107,6 +95,20 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CliError(f"--port must be between 1 and 65535, not {port}.")
     serve(config, host=args.host, port=port)
     return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    # Only `iris demo` pays for the stand-in's and the playground's imports.
+    from bot.demo.runner import DemoOptions  # noqa: PLC0415
+    from bot.demo.runner import run_demo as demo  # noqa: PLC0415
+    from bot.demo.world import DemoSetupError  # noqa: PLC0415
+
+    if not 1 <= args.port <= 65535:
+        raise CliError(f"--port must be between 1 and 65535, not {args.port}.")
+    try:
+        return demo(DemoOptions(port=args.port, host=args.host, tour=args.tour, db=args.db))
+    except DemoSetupError as exc:
+        raise CliError(str(exc)) from None
 
 
 def run_db_upgrade(_: argparse.Namespace) -> int:

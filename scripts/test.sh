@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh checkout: a virtualenv with IRIS and its test tools,
-# PostgreSQL started (or installed) for the repository tests, a real Alertmanager, ruff (format and
-# lint), mypy, the import contracts (pyproject.toml), then pytest on both CPUs (pytest-xdist).
+# PostgreSQL started (or installed) for the repository tests, a real Alertmanager, Debian's Chromium
+# for the playground's browser tests, ruff (format and lint), mypy, the import contracts
+# (pyproject.toml), then pytest on both CPUs (pytest-xdist).
 #
 #   bash scripts/test.sh               everything, as CI runs it (.ci/run)
 #   bash scripts/test.sh --fast        the loop between commits: no `e2e` or `slow` tests
@@ -24,6 +25,8 @@ postgres_env="$(bash scripts/ensure_postgres.sh)"
 eval "$postgres_env"
 alertmanager_env="$(bash scripts/ensure_alertmanager.sh)"
 eval "$alertmanager_env"
+chromium_env="$(bash scripts/ensure_chromium.sh)"
+eval "$chromium_env"
 
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .

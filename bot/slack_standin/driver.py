@@ -35,6 +35,7 @@ class SignedRequest:
     body: bytes
     headers: dict[str, str]
     response_url_name: str | None = None
+    trigger_id: str | None = None  # what views.open will be called with, for a command or a click
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class SlackDriver:
         """POST `body` exactly as given, for malformed, oversized or unsigned requests."""
         return self._post(SignedRequest(body, headers))
 
+    def send(self, request: SignedRequest) -> DriverResult:
+        """POST a request built by one of the `build_*` methods."""
+        return self._post(request)
+
     def _post(self, request: SignedRequest) -> DriverResult:
         started = time.perf_counter()
         response = self._client.post(self.events_url, content=request.body, headers=request.headers)
@@ -115,7 +120,12 @@ class SlackDriver:
         return DriverResult(response.status_code, headers, response.text, elapsed, request.response_url_name)
 
     def _signed(
-        self, fields: dict[str, str], timestamp: int | None, signature: str | None, name: str | None
+        self,
+        fields: dict[str, str],
+        timestamp: int | None,
+        signature: str | None,
+        name: str | None,
+        trigger_id: str | None = None,
     ) -> SignedRequest:
         """Form-encode and sign `fields`; `signature=""` omits the signature, other text replaces it."""
         body = urlencode(fields).encode()
@@ -124,7 +134,7 @@ class SlackDriver:
             headers |= self.sign(body, timestamp)
         if signature:
             headers["X-Slack-Signature"] = signature
-        return SignedRequest(body, headers, name)
+        return SignedRequest(body, headers, name, trigger_id)
 
     # -- identifiers ------------------------------------------------------------------------------
 
@@ -162,7 +172,7 @@ class SlackDriver:
     ) -> SignedRequest:
         """The signed form body Slack sends for a slash command, with every field Slack includes."""
         name, fields = self.command_fields(text, user_id=user_id, channel_id=channel_id, command=command)
-        return self._signed(fields | (extra or {}), timestamp, signature, name)
+        return self._signed(fields | (extra or {}), timestamp, signature, name, fields["trigger_id"])
 
     def command_fields(
         self, text: str, *, user_id: str = "U0USER", channel_id: str = "C0OPS", command: str = "/iris"
@@ -243,7 +253,7 @@ class SlackDriver:
         """A `block_actions` payload for a button click on a message in `channel_id`."""
         name, response_url = self._response_url("actions")
         message = self._message(channel_id, message_ts)
-        action = {"action_id": action_id, "block_id": block_id, "type": "button"}
+        action: Params = {"action_id": action_id, "block_id": block_id, "type": "button"}
         action |= {"action_ts": f"{time.time():.6f}"} | ({"value": value} if value is not None else {})
         payload = self._envelope("block_actions", user_id) | {
             "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel_id},
@@ -253,7 +263,8 @@ class SlackDriver:
             "response_url": response_url,
             "actions": [action],
         }
-        return self._signed({"payload": json.dumps(payload)}, timestamp, signature, name)
+        fields = {"payload": json.dumps(payload)}
+        return self._signed(fields, timestamp, signature, name, payload["trigger_id"])
 
     def block_action(self, action_id: str, value: str | None = None, **options: Any) -> DriverResult:
         return self._post(self.build_block_action(action_id, value, **options))

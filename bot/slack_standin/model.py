@@ -54,6 +54,17 @@ class StoredFile:
     initial_comment: str | None = None
     thread_ts: str | None = None
     completed: bool = False
+    shared_ts: str | None = None  # where the file appears among the channel's messages, once shared
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who a response_url answers: the user and channel of the command or click that carried it."""
+
+    channel: str
+    user: str
+    message_ts: str | None = None  # the clicked message, which replace_original edits
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from bot.slack_standin.model import (
     Failure,
     JsonOrText,
     Params,
+    Reader,
     StoredFile,
     StoredMessage,
     Workspace,
@@ -70,6 +71,9 @@ class SlackStandin:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._sockets: set[web.WebSocketResponse] = set()
+        self._readers: dict[str, Reader] = {}  # response_url name -> who sees what is posted to it
+        self._view_triggers: dict[str, str] = {}  # view id -> the trigger_id views.open was called with
+        self._listeners: list[Callable[[], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -167,7 +171,20 @@ class SlackStandin:
             every = self._periodic.get(method)
             if every is not None and self._seen[method] % every[0] == 0:
                 return every[1].answer()
-            return 200, {}, self._world.call(method, params, token)
+            response = self._world.call(method, params, token)
+            if response.get("ok"):
+                self._after(method, params, response)
+            return 200, {}, response
+
+    def _after(self, method: str, params: Params, response: Params) -> None:
+        """What a Slack client needs beyond the API's answer: who opened a view, where a file shows."""
+        if method == "views.open":
+            self._view_triggers[str(response["view"]["id"])] = str(params.get("trigger_id"))
+        elif method == "files.completeUploadExternal":
+            for entry in response["files"]:
+                file = self._world.files[entry["id"]]
+                if file.channel and file.shared_ts is None:
+                    file.shared_ts = self._world.next_ts()
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         received_at = time.monotonic()
@@ -204,7 +221,32 @@ class SlackStandin:
         if len(self._responses[name]) >= self._response_url_limit:
             return 404, {}, "used_url"
         self._responses[name].append(body)
+        reader = self._readers.get(name)
+        if reader is not None and isinstance(body, dict):
+            self._show_response(reader, body)
         return 200, {}, "ok"
+
+    def _show_response(self, reader: Reader, body: Params) -> None:
+        """Show a response_url post as Slack does: replacing or deleting the clicked message, in the
+        channel for everyone, or to its reader only."""
+        text, blocks = str(body.get("text") or ""), body.get("blocks")
+        here = reader.channel, reader.message_ts
+        clicked = [m for m in self._world.messages if (m.channel, m.ts) == here]
+        if clicked and body.get("delete_original"):
+            self._world.messages.remove(clicked[0])
+        elif clicked and body.get("replace_original"):
+            clicked[0].text, clicked[0].blocks = text, blocks
+            clicked[0].edits.append({"text": text, "blocks": blocks})
+        elif body.get("response_type") == "in_channel":
+            ts = self._world.next_ts()
+            self._world.messages.append(StoredMessage(ts, reader.channel, text, blocks, reader.thread_ts))
+        else:
+            self._show_ephemeral(reader, text, blocks)
+
+    def _show_ephemeral(self, reader: Reader, text: str, blocks: Any) -> None:
+        ts = self._world.next_ts()
+        message = StoredMessage(ts, reader.channel, text, blocks, reader.thread_ts, user=reader.user)
+        self._world.ephemerals.append(message)
 
     async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -258,6 +300,47 @@ class SlackStandin:
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    # -- a Slack client's view (the demo's playground) --------------------------------------------
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (on the stand-in's thread; it must not block) after every recorded call."""
+        with self._cond:
+            self._listeners.append(listener)
+
+    def bind_response_url(self, name: str, reader: Reader) -> None:
+        """From now on, show what IRIS posts to response_url `name` to `reader`, as Slack would."""
+        with self._cond:
+            self._readers[name] = reader
+
+    def show_ack(self, reader: Reader, body: Params) -> None:
+        """Show a slash command's acknowledgement body (text, blocks) as Slack does: to its reader only,
+        or in the channel when IRIS asked for response_type in_channel."""
+        with self._cond:
+            self._show_response(reader, body)
+        self._record(Call("ack", body, {}, 200, "", time.monotonic(), "/ack"))
+
+    def views_opened_by(self, trigger_ids: set[str]) -> list[Params]:
+        """The views IRIS opened with one of `trigger_ids`, oldest first."""
+        with self._cond:
+            opened = [v for v, t in self._view_triggers.items() if t in trigger_ids]
+            return [json.loads(json.dumps(self._world.views[v])) for v in opened if v in self._world.views]
+
+    def file(self, file_id: str) -> StoredFile | None:
+        with self._cond:
+            found = self._world.files.get(file_id)
+            return StoredFile(**found.__dict__) if found else None
+
+    def channel_name(self, channel_id: str) -> str:
+        with self._cond:
+            return self._world.channel_names.get(channel_id, channel_id.lower())
+
+    def user_names(self) -> dict[str, str]:
+        with self._cond:
+            return {user: str(info["name"]) for user, info in self._world.users.items()}
 
     def in_flight(self, method: str) -> int:
         """How many calls of `method` arrived and are not answered yet (see `set_latency`, `block`)."""
@@ -308,6 +391,8 @@ class SlackStandin:
             self._periodic.clear()
             self._response_failures.clear()
             self._latency.clear()
+            self._readers.clear()
+            self._view_triggers.clear()
             self._world.clear()
             self._cond.notify_all()
 

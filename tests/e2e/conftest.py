@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from bot.demo.processes import free_port, iris_command
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
 from storage.db import open_engine
@@ -28,17 +27,6 @@ roles:
   admins: [{ADMIN}, S0ADMINS]
   oncall: [UONCALL1]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def iris_command() -> list[str]:
-    script = Path(sys.executable).with_name("iris")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
 @dataclass

@@ -1,0 +1,391 @@
+"""The playground: a Slack-like page over the stand-in; what a person does there reaches IRIS signed,
+exactly as Slack would send it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bot.demo.blockkit import Viewer, plain_to_html, render_view_body
+from bot.demo.timeline import channel_timeline
+from bot.demo.world import Channel, Person
+from bot.slack_standin.driver import SignedRequest, SlackDriver
+from bot.slack_standin.model import Reader
+from bot.slack_standin.server import SlackStandin
+
+HEARTBEAT_S = 15.0
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IrisEndpoints:
+    """Where the demo's IRIS listens and the token its alert webhook wants."""
+
+    base_url: str
+    alert_token: str
+
+
+class PlaygroundRefusal(Exception):
+    """What the page shows under the composer when an action could not be sent."""
+
+    def __init__(self, sentence: str, status: int = 400) -> None:
+        super().__init__(sentence)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button as the page reports it: what Slack puts in a block_actions payload's action."""
+
+    action_id: str
+    value: str | None
+    block_id: str = ""
+    message_ts: str | None = None
+
+
+@dataclass
+class Modals:
+    """Which views each person opened, which are closed, and the errors IRIS gave a submission."""
+
+    triggers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    closed: set[str] = field(default_factory=set)
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class Playground:
+    """The page's HTTP routes; Slack-side actions run on threads (the driver is synchronous)."""
+
+    def __init__(
+        self,
+        standin: SlackStandin,
+        driver: SlackDriver,
+        iris: IrisEndpoints,
+        people: Sequence[Person],
+        channels: Sequence[Channel],
+        tz: str,
+    ) -> None:
+        self.standin, self.driver, self.iris = standin, driver, iris
+        self.people, self.channels, self.tz = tuple(people), tuple(channels), ZoneInfo(tz)
+        self.modals = Modals()
+        self.version = 0
+        self._changed: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._templates = Environment(
+            loader=PackageLoader("bot.demo", "templates"), autoescape=select_autoescape(default=True)
+        )
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1024 * 1024)
+        app.on_startup.append(self._watch)
+        app.router.add_get("/", self.page)
+        app.router.add_get("/state", self.state)
+        app.router.add_get("/events", self.events)
+        app.router.add_get("/files/{file_id}", self.file)
+        app.router.add_get("/record", self.record)
+        app.router.add_post("/command", self.command)
+        app.router.add_post("/action", self.action)
+        app.router.add_post("/submit", self.submit)
+        app.router.add_post("/close", self.close)
+        app.router.add_post("/alert", self.alert)
+        app.router.add_static("/static", __file__.rsplit("/", 1)[0] + "/static")
+        return app
+
+    async def _watch(self, _: web.Application) -> None:
+        self._loop, self._changed = asyncio.get_running_loop(), asyncio.Event()
+        self.standin.on_change(self._bump)
+
+    def _bump(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._set_changed)
+
+    def _set_changed(self) -> None:
+        self.version += 1
+        if self._changed is not None:
+            self._changed.set()
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def viewer(self) -> Viewer:
+        names = {p.id: p.name for p in self.people} | self.standin.user_names()
+        return Viewer(self.tz, users=names, channels={c.id: c.name for c in self.channels})
+
+    async def page(self, request: web.Request) -> web.Response:
+        template = self._templates.get_template("playground.html.j2")
+        html = template.render(people=self.people, channels=self.channels, tz=str(self.tz))
+        return web.Response(text=html, content_type="text/html")
+
+    async def state(self, request: web.Request) -> web.Response:
+        channel, user = self._channel(request.query.get("channel")), self._person(request.query.get("user"))
+        viewer = self.viewer()
+        entries = channel_timeline(
+            channel, user, self.standin.messages(), self.standin.ephemerals(), self.standin.files(), viewer
+        )
+        messages = self._templates.get_template("messages.html.j2").render(entries=entries)
+        counts = {c.id: sum(1 for m in self.standin.messages(c.id) if not m.thread_ts) for c in self.channels}
+        return web.json_response(
+            {
+                "version": self.version,
+                "messages": messages,
+                "modal": self._modal(user, viewer),
+                "counts": counts,
+            }
+        )
+
+    def _modal(self, user: str, viewer: Viewer) -> Json | None:
+        view = self.open_view(user)
+        if view is None:
+            return None
+        body = render_view_body(view, viewer, self.modals.errors.get(view["id"]))
+        return {
+            "id": view["id"],
+            "title": str(plain_to_html(str((view.get("title") or {}).get("text", "")))),
+            "submit": str(plain_to_html(str((view.get("submit") or {}).get("text", "Submit")))),
+            "close": str(plain_to_html(str((view.get("close") or {}).get("text", "Cancel")))),
+            "body": str(body),
+        }
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events: one `changed` per burst of stand-in activity, and a heartbeat."""
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        assert self._changed is not None
+        seen = -1
+        while True:
+            if seen != self.version:
+                seen = self.version
+                await response.write(f"data: {seen}\n\n".encode())
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), HEARTBEAT_S)
+                await asyncio.sleep(0.05)  # one refresh for a burst of calls
+            except TimeoutError:
+                await response.write(b": heartbeat\n\n")
+
+    async def file(self, request: web.Request) -> web.Response:
+        file = self.standin.file(request.match_info["file_id"])
+        if file is None or file.data is None:
+            raise web.HTTPNotFound(text="no such file")
+        kind = mimetypes.guess_type(file.filename)[0] or "application/octet-stream"
+        inline = kind.startswith("image/")
+        disposition = "inline" if inline else f'attachment; filename="{file.filename.replace(chr(34), "")}"'
+        # text/html files are downloads, never rendered on the playground's origin
+        headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
+        return web.Response(
+            body=file.data, content_type=kind if inline else "application/octet-stream", headers=headers
+        )
+
+    async def record(self, request: web.Request) -> web.Response:
+        """Everything Slack shows, as JSON: what the tour and the tests check against."""
+        return web.json_response(
+            {
+                "messages": [_message_json(m) for m in self.standin.messages()],
+                "ephemerals": [_message_json(m) | {"user": m.user} for m in self.standin.ephemerals()],
+                "files": [
+                    {
+                        "id": f.id,
+                        "name": f.filename,
+                        "channel": f.channel,
+                        "thread_ts": f.thread_ts,
+                        "size": len(f.data or b""),
+                    }
+                    for f in self.standin.files()
+                    if f.completed
+                ],
+            }
+        )
+
+    # -- acting ------------------------------------------------------------------------------------
+
+    async def command(self, request: web.Request) -> web.Response:
+        form = await _json(request)
+        text = str(form.get("text", "")).strip()
+        return await self._answer(self.do_command, form.get("channel"), form.get("user"), text)
+
+    async def action(self, request: web.Request) -> web.Response:
+        form = await _json(request)
+        click = Click(
+            str(form.get("action_id") or ""),
+            None if form.get("value") is None else str(form["value"]),
+            str(form.get("block_id") or ""),
+            str(form.get("message_ts") or "") or None,
+        )
+        return await self._answer(self.do_action, form.get("channel"), form.get("user"), click)
+
+    async def submit(self, request: web.Request) -> web.Response:
+        form = await _json(request)
+        values = form.get("values") if isinstance(form.get("values"), dict) else {}
+        view_id = str(form.get("view_id") or "")
+        return await self._answer(self.do_submit, view_id, form.get("user"), values)
+
+    async def close(self, request: web.Request) -> web.Response:
+        form = await _json(request)
+        self.modals.closed.add(str(form.get("view_id") or ""))
+        self._bump()
+        return web.json_response({"ok": True})
+
+    async def alert(self, request: web.Request) -> web.Response:
+        form = await _json(request)
+        state = "resolved" if form.get("state") == "resolved" else "firing"
+        return await self._answer(self.fire_alert, state)
+
+    async def _answer(self, act: Callable[..., None], *args: Any) -> web.Response:
+        try:
+            await asyncio.to_thread(act, *args)
+        except PlaygroundRefusal as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=exc.status)
+        return web.json_response({"ok": True})
+
+    # -- what a person does, as Slack would send it (also used by the tour, from a thread) ---------
+
+    def do_command(self, channel: object, user: object, text: str) -> None:
+        command, _, rest = text.strip().partition(" ")
+        if command != "/iris":
+            raise PlaygroundRefusal("Type a slash command such as /iris help: IRIS reads no other messages.")
+        reader = Reader(self._channel(channel), self._person(user))
+        self._send(
+            self.driver.build_command(rest.strip(), user_id=reader.user, channel_id=reader.channel), reader
+        )
+
+    def do_action(self, channel: object, user: object, click: Click) -> None:
+        channel_id, user_id = self._channel(channel), self._person(user)
+        built = self.driver.build_block_action(
+            click.action_id,
+            click.value,
+            block_id=click.block_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            message_ts=click.message_ts,
+        )
+        messages = self.standin.messages(channel_id)
+        thread_ts = next((m.thread_ts for m in messages if m.ts == click.message_ts), None)
+        self._send(built, Reader(channel_id, user_id, click.message_ts, thread_ts))
+
+    def _send(self, built: SignedRequest, reader: Reader) -> None:
+        if built.response_url_name:
+            self.standin.bind_response_url(built.response_url_name, reader)
+        if built.trigger_id:
+            self.modals.triggers[reader.user].add(built.trigger_id)
+        result = self.driver.send(built)
+        if result.status_code != 200:
+            raise PlaygroundRefusal(f"IRIS answered HTTP {result.status_code}.", 502)
+        answer = result.json()
+        if isinstance(answer, dict) and (answer.get("text") or answer.get("blocks")):
+            self.standin.show_ack(reader, answer)
+
+    def do_submit(self, view_id: str, user: object, values: Json) -> None:
+        user_id = self._person(user)
+        views = [v for v in self.standin.views_opened_by(self.modals.triggers[user_id]) if v["id"] == view_id]
+        if not views or view_id in self.modals.closed:
+            raise PlaygroundRefusal("That form is closed already.", 409)
+        built = self.driver.build_view_submission(
+            str(views[0].get("callback_id") or ""),
+            values,
+            private_metadata=str(views[0].get("private_metadata") or ""),
+            user_id=user_id,
+            view_id=view_id,
+        )
+        result = self.driver.send(built)
+        if result.status_code != 200:
+            raise PlaygroundRefusal(f"IRIS answered HTTP {result.status_code}.", 502)
+        answer = result.json() if result.body else None
+        if isinstance(answer, dict) and answer.get("response_action") == "errors":
+            self.modals.errors[view_id] = {str(k): str(v) for k, v in (answer.get("errors") or {}).items()}
+        else:
+            self.modals.closed.add(view_id)
+        self._bump()
+
+    def open_view(self, user: str) -> Json | None:
+        """The modal `user` has open, as Slack holds it (for the tour)."""
+        opened = self.standin.views_opened_by(self.modals.triggers[user])
+        return next((v for v in reversed(opened) if v["id"] not in self.modals.closed), None)
+
+    def fire_alert(self, state: str) -> None:
+        """A sample Alertmanager group through IRIS's real webhook, with its bearer token."""
+        response = httpx.post(
+            self.iris.base_url + "/alerts/alertmanager",
+            json=sample_alert_group(state, datetime.now(UTC)),
+            headers={"Authorization": f"Bearer {self.iris.alert_token}"},
+            timeout=10,
+        )
+        if response.status_code >= 300:
+            raise PlaygroundRefusal(f"IRIS answered HTTP {response.status_code}: {response.text[:200]}", 502)
+
+    def _channel(self, value: object) -> str:
+        known = [c.id for c in self.channels]
+        return str(value) if value in known else known[0]
+
+    def _person(self, value: object) -> str:
+        known = [p.id for p in self.people]
+        return str(value) if value in known else known[0]
+
+
+def sample_alert_group(state: str, now: datetime) -> Json:
+    """Two alerts of one group as Alertmanager sends them; `resolved` ends both."""
+    stamp = now.isoformat().replace("+00:00", "Z")
+    alerts = [
+        {
+            "status": state,
+            "labels": {
+                "alertname": "RetryBurst",
+                "instance": instance,
+                "job": "payments",
+                "severity": "critical",
+            },
+            "annotations": {
+                "summary": f"Retries above 5% on {instance}",
+                "runbook_url": "https://runbooks.example.org/retry-burst",
+            },
+            "startsAt": "2026-12-07T00:00:00Z",
+            "endsAt": stamp if state == "resolved" else "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.example.org:9090/graph",
+            "fingerprint": fingerprint,
+        }
+        for instance, fingerprint in (("api-1:9100", "d3m0a1"), ("api-2:9100", "d3m0a2"))
+    ]
+    common = {"alertname": "RetryBurst", "job": "payments", "severity": "critical"}
+    return {
+        "receiver": "iris",
+        "status": state,
+        "alerts": alerts,
+        "groupLabels": {"alertname": "RetryBurst"},
+        "commonLabels": common,
+        "commonAnnotations": {"runbook_url": "https://runbooks.example.org/retry-burst"},
+        "externalURL": "http://alertmanager.example.org:9093",
+        "version": "4",
+        "groupKey": '{}:{alertname="RetryBurst"}',
+        "truncatedAlerts": 0,
+    }
+
+
+def _message_json(message: Any) -> Json:
+    return {
+        "channel": message.channel,
+        "ts": message.ts,
+        "thread_ts": message.thread_ts,
+        "text": message.text,
+        "blocks": message.blocks,
+        "edits": len(message.edits),
+    }
+
+
+async def _json(request: web.Request) -> Json:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text=json.dumps({"error": "the body is not JSON"})) from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"error": "the body is not a JSON object"}))
+    return body

@@ -1,0 +1,59 @@
+"""`iris demo` as a user starts it: ready within 10 s, stopped by Ctrl-C or SIGTERM with nothing left."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.demo.conftest import Demo, ready, started_demo
+from tests.e2e.conftest import iris_command
+
+pytestmark = pytest.mark.e2e
+
+READY_WITHIN_S = 10.0  # the issue's promise, as the demo itself measures it from its start
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_demo_is_ready_within_ten_seconds_and_stops_everything(
+    demo_factory: list[Demo], tmp_path: Path, sig: int
+) -> None:
+    demo = started_demo(demo_factory, tmp_path)
+    assert ready(demo) < READY_WITHIN_S
+    page = httpx.get(demo.url + "/", timeout=5)
+    assert "IRIS playground" in page.text and "# ops" in page.text
+    assert demo.stop(sig) == 0
+    assert any("nothing left running" in line for line in demo.lines)
+
+
+def test_a_busy_port_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*iris_command(), "demo", "--port", str(port)], capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"iris: cannot listen on 127.0.0.1:{port}")
+    assert f"try --port {port + 1}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_page_refuses_what_slack_would_not_send(demo_factory: list[Demo], tmp_path: Path) -> None:
+    demo = started_demo(demo_factory, tmp_path)
+    ready(demo)
+    not_a_command = httpx.post(demo.url + "/command", json={"text": "hello"}, timeout=10)
+    assert not_a_command.status_code == 400
+    assert "IRIS reads no other messages" in not_a_command.json()["error"]
+    assert httpx.post(demo.url + "/command", content=b"[1", timeout=10).status_code == 400
+    assert (
+        httpx.post(demo.url + "/submit", json={"view_id": "V0NONE", "values": {}}, timeout=10).status_code
+        == 409
+    )
+    assert httpx.get(demo.url + "/files/F0NONE", timeout=10).status_code == 404
+    assert demo.stop() == 0
