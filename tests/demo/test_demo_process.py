@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.demo.conftest import Demo, ready, started_demo
-from tests.e2e.conftest import iris_command
+from tests.demo.conftest import Demo, descendants, ready, started_demo
+from tests.e2e.conftest import eventually, iris_command
 
 pytestmark = pytest.mark.e2e
 
@@ -57,3 +57,27 @@ def test_the_page_refuses_what_slack_would_not_send(demo_factory: list[Demo], tm
     )
     assert httpx.get(demo.url + "/files/F0NONE", timeout=10).status_code == 404
     assert demo.stop() == 0
+
+
+def _running_script(demo: Demo) -> bool:
+    assert demo.process is not None
+    for pid in descendants(demo.process.pid):
+        try:
+            if b"automation.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_stopping_in_the_middle_of_a_rehearsal_ends_its_script_too(
+    demo_factory: list[Demo], tmp_path: Path
+) -> None:
+    demo = started_demo(demo_factory, tmp_path)
+    ready(demo)
+    command = {"channel": "C0DEMOREL", "user": "U0RELEASE", "text": "/iris rehearse automation-v1.2"}
+    assert httpx.post(demo.url + "/command", json=command, timeout=10).json() == {"ok": True}
+    assert eventually(
+        lambda: _running_script(demo), timeout=30
+    )  # the example script is running under iris serve
+    assert demo.stop() == 0  # asserts that nothing the demo started, grandchildren included, survives
