@@ -281,10 +281,14 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis saying something was left out; cut before escaping."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def quote_user_text(text: str, limit: int = MAX_ECHO) -> str:
     """A user's own words quoted back inside backticks: escaped, short, unable to close the quote."""
-    short = text if len(text) <= limit else text[: limit - 1] + "…"
-    return escape_mrkdwn(short).replace("`", "'")
+    return escape_mrkdwn(shorten(text, limit)).replace("`", "'")
 
 
 def slack_date(moment: datetime, zone: str | None = None) -> str:

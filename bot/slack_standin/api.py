@@ -8,23 +8,25 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.slack_standin.blockkit import MESSAGE_BLOCK_LIMIT, block_errors, view_errors
 from bot.slack_standin.model import Params, StoredFile, StoredMessage, Workspace
 
 Handler = Callable[[Params], Params]
 
-# Slack's documented limits; checking them here catches oversized Block Kit before a real workspace does.
-MESSAGE_BLOCK_LIMIT = 50
-VIEW_BLOCK_LIMIT = 100
-SECTION_TEXT_LIMIT = 3000
+# Slack's documented limit; the Block Kit ones live in blockkit.py.
 MESSAGE_TEXT_LIMIT = 40000
 
 
 class ApiError(Exception):
-    """A Slack error code answered as `{"ok": false, "error": code}`."""
+    """A Slack error code answered as `{"ok": false, "error": code}`, with any detail Slack puts beside it."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, detail: Params | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.detail = detail or {}
+
+    def answer(self) -> Params:
+        return {"ok": False, "error": self.code, **self.detail}
 
 
 def json_field(value: Any, error: str) -> Any:
@@ -41,14 +43,10 @@ def check_blocks(value: Any, limit: int) -> list[Any] | None:
     if value is None or value == "":
         return None
     blocks = json_field(value, "invalid_blocks")
-    if not isinstance(blocks, list) or len(blocks) > limit:
-        raise ApiError("invalid_blocks")
-    for block in blocks:
-        if not isinstance(block, dict) or "type" not in block:
-            raise ApiError("invalid_blocks")
-        text = block.get("text")
-        if isinstance(text, dict) and len(str(text.get("text", ""))) > SECTION_TEXT_LIMIT:
-            raise ApiError("invalid_blocks")
+    errors = block_errors(blocks, limit)
+    if errors:
+        messages = [f"[ERROR] {error}" for error in errors]
+        raise ApiError("invalid_blocks", {"errors": errors, "response_metadata": {"messages": messages}})
     return blocks
 
 
@@ -62,7 +60,8 @@ def require(params: Params, name: str, error: str) -> str:
 class SlackWorld:
     """Messages, files, views, users and channels of the pretend workspace; not thread-safe on its own."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, ts_origin: int = 1700000000) -> None:
+        self.ts_origin = ts_origin  # the seconds part of the first ts handed out
         self.workspace = workspace
         self.base_url = ""
         # Counters survive clear() so a ts handed out before a reset is never handed out again.
@@ -91,7 +90,7 @@ class SlackWorld:
                 raise ApiError(error)
             return handler(params)
         except ApiError as exc:
-            return {"ok": False, "error": exc.code}
+            return exc.answer()
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -122,7 +121,7 @@ class SlackWorld:
 
     def next_ts(self) -> str:
         self._sequence += 1
-        return f"{1700000000 + self._sequence // 10000}.{self._sequence % 10000 * 100:06d}"
+        return f"{self.ts_origin + self._sequence // 10000}.{self._sequence % 10000 * 100:06d}"
 
     def next_id(self, prefix: str) -> str:
         self._sequence += 1
@@ -219,9 +218,10 @@ class SlackWorld:
 
     def store_view(self, view_id: str, params: Params) -> Params:
         view = json_field(params.get("view"), "invalid_arguments")
-        if not isinstance(view, dict):
-            raise ApiError("invalid_arguments")
-        check_blocks(view.get("blocks") or None, VIEW_BLOCK_LIMIT)
+        errors = view_errors(view)
+        if errors:
+            messages = [f"[ERROR] {error}" for error in errors]
+            raise ApiError("invalid_arguments", {"response_metadata": {"messages": messages}})
         stored = {
             **view,
             "id": view_id,

@@ -22,6 +22,9 @@ from storage.briefings import Briefing, BriefingFiring
 from storage.clock import as_utc
 
 ATTEND_ACTION, ABSENT_ACTION = "brief_attend", "brief_absent"
+# Mentions named per answer: anyone in the channel may click, and three lists of this many mentions
+# stay inside Slack's 3000 characters for the one text under the buttons.
+MAX_PEOPLE_SHOWN = 40
 Blocks = list[dict[str, Any]]
 
 
@@ -131,7 +134,11 @@ def render_answers(t: Translator, briefing: Briefing, answers: dict[str, str]) -
 
 
 def _people(t: Translator, users: list[str]) -> str:
-    return ", ".join(f"<@{u}>" for u in users) if users else t("nobody")
+    if not users:
+        return t("nobody")
+    named = ", ".join(f"<@{u}>" for u in users[:MAX_PEOPLE_SHOWN])
+    hidden = len(users) - MAX_PEOPLE_SHOWN
+    return (named + " " + t("and {n} more people", n=hidden)) if hidden > 0 else named
 
 
 def render_list(t: Translator, briefings: list[Briefing], now: datetime, *, total: int | None = None) -> str:

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.checklists.state import ChecklistState, ItemState
 from bot.i18n import Translator
-from commands.kit import escape_mrkdwn, slack_date
+from commands.kit import escape_mrkdwn, shorten, slack_date
 
 SIGN, NA, NOTE, UNDO, APPROVE, PAGE = (
     "checklist_sign",
@@ -30,6 +30,7 @@ MESSAGE_BLOCKS = 50  # Slack's limit for one message
 FRAME_BLOCKS = 3  # the headline, the context line and the page buttons
 SECTION_LIMIT = 2900  # under Slack's 3000 characters a section
 NOTES_SHOWN, NOTE_CHARS = 2, 200
+SECTION_NAME_CHARS = 200  # a heading shown; the template's own has no limit
 Rendered = tuple[str, list[dict[str, Any]]]
 
 
@@ -83,7 +84,7 @@ def render_checklist(t: Translator, state: ChecklistState, chosen_page: bool = F
     for item in pages[page]:
         if item.section != section:
             section = item.section
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{escape_mrkdwn(section)}*")))
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=_heading(section))))
         blocks += [
             SectionBlock(block_id=f"item-{item.position}", text=MarkdownTextObject(text=item_line(t, item))),
             ActionsBlock(block_id=f"act-{item.position}", elements=_buttons(t, state, item)),
@@ -98,7 +99,7 @@ def render_readonly(t: Translator, state: ChecklistState) -> Rendered:
     blocks: list[Block] = [_headline(t, state), _context(t, state)]
     for section in dict.fromkeys(item.section for item in state.items):
         lines = [item_line(t, item) for item in state.items if item.section == section]
-        for chunk in _chunks([f"*{escape_mrkdwn(section)}*", *lines]):
+        for chunk in _chunks([_heading(section), *lines]):
             blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
     return _fallback(t, state), [b.to_dict() for b in blocks[:MESSAGE_BLOCKS]]
 
@@ -111,6 +112,10 @@ def _chunks(lines: list[str]) -> list[str]:
             current = ""
         current = f"{current}\n{line}" if current else line[:SECTION_LIMIT]
     return [*chunks, current] if current else chunks
+
+
+def _heading(section: str) -> str:
+    return f"*{escape_mrkdwn(shorten(section, SECTION_NAME_CHARS))}*"
 
 
 def _headline(t: Translator, state: ChecklistState) -> SectionBlock:
@@ -154,12 +159,18 @@ def item_line(t: Translator, item: ItemState) -> str:
             when=slack_date(standing.at),
             reason=reason,
         )
-    for note in item.notes[-NOTES_SHOWN:]:
-        line += f"\n> 📝 <@{note.user_id}>: {_one_line(note.text)}"
-    hidden = len(item.notes) - NOTES_SHOWN
-    if hidden > 0:
-        line += "\n" + t("> _{count} earlier notes are in the export_", count=hidden)
-    return line
+    return line + _notes(t, item, SECTION_LIMIT - len(line))
+
+
+def _notes(t: Translator, item: ItemState, room: int) -> str:
+    """The latest notes that fit in `room`: escaping can make a note five times longer than it was typed."""
+    shown = [f"\n> 📝 <@{note.user_id}>: {_one_line(note.text)}" for note in item.notes[-NOTES_SHOWN:]]
+    while True:
+        hidden = len(item.notes) - len(shown)
+        tail = ("\n" + t("> _{count} earlier notes are in the export_", count=hidden)) if hidden > 0 else ""
+        if not shown or sum(map(len, shown)) + len(tail) <= room:
+            return "".join(shown) + tail
+        shown.pop(0)
 
 
 def _one_line(text: str) -> str:

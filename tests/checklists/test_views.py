@@ -10,6 +10,7 @@ import pytest
 from bot.checklists.state import ChecklistState, ItemState, Note, Standing
 from bot.errors import UserError
 from bot.i18n import Translator
+from bot.slack_standin.blockkit import block_errors
 from commands.checklists import CHECKLIST
 from commands.checklists.parse import DiffArgs, StartArgs, parse_button_value, parse_click_value
 from commands.checklists.views import (
@@ -203,3 +204,38 @@ def test_a_note_or_reason_cannot_start_a_line_that_looks_like_another_item() -> 
         and line.count("\n") == 1
         and line.endswith("fine ✅ *2.* Rollback rehearsed — signed by @boss")
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize(("reason", "notes_shown"), [(None, 1), ("&" * 500, 0)])
+def test_an_item_whose_text_reason_and_notes_escape_long_still_fits_its_section(
+    lang: str, reason: str | None, notes_shown: int
+) -> None:
+    """`&` is five characters once escaped: 300 of them, a 200-character reason and notes of `<`."""
+    t = Translator(lang)
+    state = _state(3, text="&" * 300)
+    standing = Standing("na", "UDEV", AT, reason) if reason else None
+    notes = tuple(Note("UQA", AT, "<" * 1000) for _ in range(3))
+    first = replace(state.items[0], standing=standing, notes=notes)
+
+    _, blocks = render_checklist(t, replace(state, items=(first, *state.items[1:])))
+
+    assert block_errors(blocks, MESSAGE_BLOCKS) == []
+    item = next(b for b in blocks if b.get("block_id") == "item-1")["text"]["text"]
+    hidden = t("> _{count} earlier notes are in the export_", count=3 - notes_shown)
+    assert item.count("📝") == notes_shown and item.endswith(hidden)
+
+
+def test_a_long_section_heading_is_shortened_on_the_message_but_not_in_the_template() -> None:
+    state = _state(2)
+    heading = "Rollout " + "& more " * 700
+    long = replace(state, items=tuple(replace(i, section=heading) for i in state.items))
+
+    _, blocks = render_checklist(T, long)
+    _, final = render_readonly(
+        T, replace(long, checklist=long.checklist.model_copy(update={"status": "complete"}))
+    )
+
+    assert block_errors(blocks, MESSAGE_BLOCKS) == [] and block_errors(final, MESSAGE_BLOCKS) == []
+    assert "Rollout &amp; more" in blocks[2]["text"]["text"] and blocks[2]["text"]["text"].endswith("…*")
+    assert long.items[0].section == heading
