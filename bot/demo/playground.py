@@ -4,13 +4,15 @@ exactly as Slack would send it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import mimetypes
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -18,14 +20,16 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.demo.blockkit import Viewer, plain_to_html, render_view_body
-from bot.demo.timeline import channel_timeline
+from bot.demo.timeline import IMAGE_TYPES, channel_timeline
 from bot.demo.world import Channel, Person
 from bot.slack_standin.driver import SignedRequest, SlackDriver
 from bot.slack_standin.model import Reader
 from bot.slack_standin.server import SlackStandin
 
 HEARTBEAT_S = 15.0
+LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 Json = dict[str, Any]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,12 @@ class Playground:
         people: Sequence[Person],
         channels: Sequence[Channel],
         tz: str,
+        *,
+        page_host: str = "127.0.0.1",
     ) -> None:
         self.standin, self.driver, self.iris = standin, driver, iris
+        self.page_host = page_host
+        self.closing = asyncio.Event()  # set at shutdown: open event streams end at once
         self.people, self.channels, self.tz = tuple(people), tuple(channels), ZoneInfo(tz)
         self.modals = Modals()
         self.version = 0
@@ -86,8 +94,9 @@ class Playground:
         )
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(client_max_size=1024 * 1024, middlewares=[self._same_origin])
         app.on_startup.append(self._watch)
+        app.on_shutdown.append(self._close_streams)
         app.router.add_get("/", self.page)
         app.router.add_get("/state", self.state)
         app.router.add_get("/events", self.events)
@@ -100,6 +109,28 @@ class Playground:
         app.router.add_post("/alert", self.alert)
         app.router.add_static("/static", __file__.rsplit("/", 1)[0] + "/static")
         return app
+
+    @web.middleware
+    async def _same_origin(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Only the page itself may act: another site open in the same browser cannot post here (no
+        form or text/plain posts, no foreign Origin) nor read it through a rebound DNS name (Host)."""
+        hostname = request.host.rsplit(":", 1)[0].strip("[]") if request.host else ""
+        # On loopback only loopback names; a page served wider (--host, with its warning) is reached
+        # by names the demo cannot know.
+        if self.page_host in LOCAL_NAMES and hostname not in LOCAL_NAMES:
+            raise web.HTTPMisdirectedRequest(text=json.dumps({"error": f"unknown host {hostname!r}"}))
+        if request.method == "POST":
+            origin = request.headers.get("Origin")
+            if origin is not None and urlsplit(origin).netloc != request.host:
+                raise web.HTTPForbidden(text=json.dumps({"error": "the request comes from another site"}))
+            if request.content_type != "application/json":
+                raise web.HTTPUnsupportedMediaType(text=json.dumps({"error": "send application/json"}))
+        return await handler(request)
+
+    async def _close_streams(self, _: web.Application) -> None:
+        self.closing.set()
+        if self._changed is not None:
+            self._changed.set()
 
     async def _watch(self, _: web.Application) -> None:
         self._loop, self._changed = asyncio.get_running_loop(), asyncio.Event()
@@ -163,29 +194,34 @@ class Playground:
         await response.prepare(request)
         assert self._changed is not None
         seen = -1
-        while True:
-            if seen != self.version:
-                seen = self.version
-                await response.write(f"data: {seen}\n\n".encode())
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), HEARTBEAT_S)
-                await asyncio.sleep(0.05)  # one refresh for a burst of calls
-            except TimeoutError:
-                await response.write(b": heartbeat\n\n")
+        with contextlib.suppress(ConnectionError):  # the tab was closed or reloaded
+            while not self.closing.is_set():
+                if seen != self.version:
+                    seen = self.version
+                    await response.write(f"data: {seen}\n\n".encode())
+                self._changed.clear()
+                try:
+                    await asyncio.wait_for(self._changed.wait(), HEARTBEAT_S)
+                    await asyncio.sleep(0.05)  # one refresh for a burst of calls
+                except TimeoutError:
+                    await response.write(b": heartbeat\n\n")
+        return response
 
     async def file(self, request: web.Request) -> web.Response:
         file = self.standin.file(request.match_info["file_id"])
         if file is None or file.data is None:
             raise web.HTTPNotFound(text="no such file")
         kind = mimetypes.guess_type(file.filename)[0] or "application/octet-stream"
-        inline = kind.startswith("image/")
-        disposition = "inline" if inline else f'attachment; filename="{file.filename.replace(chr(34), "")}"'
-        # text/html files are downloads, never rendered on the playground's origin
-        headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
-        return web.Response(
-            body=file.data, content_type=kind if inline else "application/octet-stream", headers=headers
-        )
+        inline = kind in IMAGE_TYPES  # raster images only: an SVG or HTML file could run script here
+        name = "".join(c for c in file.filename if c.isprintable() and c not in '"\\') or "file"
+        disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(name)}"
+        headers = {
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        }
+        content_type = kind if inline else "application/octet-stream"
+        return web.Response(body=file.data, content_type=content_type, headers=headers)
 
     async def record(self, request: web.Request) -> web.Response:
         """Everything Slack shows, as JSON: what the tour and the tests check against."""
@@ -255,9 +291,10 @@ class Playground:
         if command != "/iris":
             raise PlaygroundRefusal("Type a slash command such as /iris help: IRIS reads no other messages.")
         reader = Reader(self._channel(channel), self._person(user))
-        self._send(
-            self.driver.build_command(rest.strip(), user_id=reader.user, channel_id=reader.channel), reader
-        )
+        built = self.driver.build_command(rest.strip(), user_id=reader.user, channel_id=reader.channel)
+        answer = self._send(built, reader)
+        if isinstance(answer, dict) and (answer.get("text") or answer.get("blocks")):
+            self.standin.show_ack(reader, answer)  # Slack shows a command's ack body; a click's it ignores
 
     def do_action(self, channel: object, user: object, click: Click) -> None:
         channel_id, user_id = self._channel(channel), self._person(user)
@@ -273,7 +310,8 @@ class Playground:
         thread_ts = next((m.thread_ts for m in messages if m.ts == click.message_ts), None)
         self._send(built, Reader(channel_id, user_id, click.message_ts, thread_ts))
 
-    def _send(self, built: SignedRequest, reader: Reader) -> None:
+    def _send(self, built: SignedRequest, reader: Reader) -> Any:
+        """Send a built request with its response_url and trigger bound to `reader`; IRIS's JSON answer."""
         if built.response_url_name:
             self.standin.bind_response_url(built.response_url_name, reader)
         if built.trigger_id:
@@ -281,9 +319,7 @@ class Playground:
         result = self.driver.send(built)
         if result.status_code != 200:
             raise PlaygroundRefusal(f"IRIS answered HTTP {result.status_code}.", 502)
-        answer = result.json()
-        if isinstance(answer, dict) and (answer.get("text") or answer.get("blocks")):
-            self.standin.show_ack(reader, answer)
+        return result.json()
 
     def do_submit(self, view_id: str, user: object, values: Json) -> None:
         user_id = self._person(user)
@@ -319,6 +355,7 @@ class Playground:
             json=sample_alert_group(state, datetime.now(UTC)),
             headers={"Authorization": f"Bearer {self.iris.alert_token}"},
             timeout=10,
+            trust_env=False,
         )
         if response.status_code >= 300:
             raise PlaygroundRefusal(f"IRIS answered HTTP {response.status_code}: {response.text[:200]}", 502)

@@ -1,5 +1,5 @@
 """The demo's child processes (IRIS itself, the example upstream): started in their own process groups,
-stopped together, never left running."""
+stopped together, and every process below them (a rehearsal's script too) ended before the demo exits."""
 
 from __future__ import annotations
 
@@ -10,28 +10,50 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STOP_GRACE_S = 10.0  # IRIS drains its outbox on SIGTERM; after this the group is killed
-PR_SET_PDEATHSIG = 1
+# IRIS's own stop takes up to 5 s (HTTP) + 20 s (drain) + 2 s (poster); then its group is killed.
+STOP_GRACE_S = 30.0
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+
+
+def _prctl() -> Callable[..., int] | None:
+    """Linux's prctl, looked up once before any fork (ctypes is not safe to load in a forked child)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+PRCTL = _prctl()
+
+
+def adopt_orphans() -> None:
+    """Make this process the reaper of its descendants' orphans: a rehearsal's script, started by IRIS
+    in a session of its own, then stays below the demo even when IRIS ends first, and is found."""
+    if PRCTL is not None:
+        PRCTL(PR_SET_CHILD_SUBREAPER, 1)
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM the child if the demo itself is killed (even by SIGKILL)."""
-    if sys.platform.startswith("linux"):
-        # No prctl: Ctrl-C and SIGTERM still stop the children.
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    """In the child: Linux sends SIGTERM if the demo itself dies (even by SIGKILL)."""
+    if PRCTL is not None:
+        PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
 class Children:
-    """Every process the demo started; each leads its own process group, so what it starts stops too."""
+    """Every process the demo started; each leads its own process group."""
 
     logs: Path
     started: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    hurry: threading.Event = field(default_factory=threading.Event)  # a second Ctrl-C: no more grace
 
     def start(
         self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
@@ -58,23 +80,74 @@ class Children:
         text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """SIGTERM every group (newest first), wait, then SIGKILL what is left of each group."""
+    def stop(self) -> list[int]:
+        """SIGTERM every group (newest first), wait up to STOP_GRACE_S (less after `hurry`), SIGKILL
+        what is left of each group, then every remaining descendant; returns the pids that survived."""
         for _, process in reversed(self.started):
-            _signal_group(process, signal.SIGTERM)
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
         for _, process in reversed(self.started):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=STOP_GRACE_S)
-            _signal_group(process, signal.SIGKILL)  # grandchildren (a rehearsal's script) too
+            while process.poll() is None and time.monotonic() < deadline and not self.hurry.is_set():
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.2)
+            _signal_group(process.pid, signal.SIGKILL)
             process.wait()
         self.started.clear()
+        return sweep_descendants()
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on now (the OS's pick)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+def sweep_descendants() -> list[int]:
+    """SIGKILL and reap every process still below this one; returns those still there afterwards."""
+    me = os.getpid()
+    for pid in descendants(me):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    time.sleep(0.05)  # let the kernel finish what SIGKILL started before looking again
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    return sorted(descendants(me))
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living (not zombie) process below `pid`, read from /proc; empty where there is no /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            if state != "Z":
+                parents[int(entry.name)] = int(parent)
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now (the OS's pick)."""
+    with socket.socket(_family(host)) as probe:
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def port_is_free(host: str, port: int) -> OSError | None:
+    """None when `host:port` can be listened on; else the error saying why not."""
+    with socket.socket(_family(host)) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc
+    return None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def iris_command() -> list[str]:
@@ -83,6 +156,6 @@ def iris_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)
+        os.killpg(pid, sig)

@@ -4,18 +4,20 @@ shows in the page) and checked against what the Slack stand-in really received."
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.demo.playground import Click, Playground
+from bot.demo.playground import Click, Playground, PlaygroundRefusal
 from bot.demo.world import INCIDENTS, OPS, PEOPLE, RELEASE, REPORTS, SCENARIO, YOU
 from bot.slack_standin.model import StoredMessage
 from bot.slack_standin.server import SlackStandin
 
 RELEASE_MANAGER, ONCALL = PEOPLE[1], PEOPLE[3]
+STOP_CHECK_S = 0.5  # how often a step's wait looks whether the demo is stopping
 Say = Callable[[str], None]
 Evidence = Callable[[SlackStandin], str | None]  # a one-line description of what shows the step worked
 
@@ -30,24 +32,39 @@ class Step:
 
 def run_tour(playground: Playground, say: Say, stop: threading.Event | None = None) -> bool:
     """Run every step; True when each one's evidence was seen in the stand-in's record."""
-    standin = playground.standin
+    stop = stop or threading.Event()
     tz = ZoneInfo(playground.tz.key)
     briefing_at = _briefing_time(datetime.now(tz))
     steps = _steps(playground, briefing_at)
     say(f"tour: {len(steps)} steps; watch them in the page as they happen.")
     for number, step in enumerate(steps, 1):
-        if stop is not None and stop.is_set():
+        if stop.is_set():
             return False
         say(f"tour {number}/{len(steps)}: {step.narration}")
-        step.act()
         try:
-            seen = standin.wait_for(step.evidence, timeout=step.timeout)
-        except TimeoutError:
-            say(f"  ✗ not seen within {step.timeout:.0f} s; the tour stops here.")
+            step.act()
+            seen = _watch(playground.standin, step, stop)
+        except (PlaygroundRefusal, RuntimeError, TimeoutError) as exc:
+            say(f"  ✗ {exc}; the tour stops here.")
+            return False
+        if seen is None:
+            if not stop.is_set():
+                say(f"  ✗ not seen within {step.timeout:.0f} s; the tour stops here.")
             return False
         say(f"  ✓ {seen}")
     say("tour finished: every step is in the page. The playground stays open; Ctrl-C stops it.")
     return True
+
+
+def _watch(standin: SlackStandin, step: Step, stop: threading.Event) -> str | None:
+    """The step's evidence once it shows, or None when its time runs out or the demo is stopping."""
+    deadline = time.monotonic() + step.timeout
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        try:
+            return standin.wait_for(step.evidence, timeout=min(left, STOP_CHECK_S))
+        except TimeoutError:
+            continue
+    return None
 
 
 def _briefing_time(now: datetime) -> datetime:
@@ -62,12 +79,12 @@ def _steps(pg: Playground, briefing_at: datetime) -> list[Step]:
         Step(
             "/iris help in #ops: the answer only you see",
             lambda: pg.do_command(OPS.id, YOU.id, "/iris help"),
-            _ephemeral_for(OPS.id, YOU.id, 1),
+            _ephemeral_for(OPS.id, YOU.id, "IRIS commands"),
         ),
         Step(
-            f"a briefing at {briefing_at:%H:%M} with a reminder a minute before (checked at the end)",
+            f"a briefing at {briefing_at:%H:%M} with a reminder a minute before it (checked at the end)",
             lambda: pg.do_command(OPS.id, YOU.id, f'/iris brief add "Cross-team briefing" {when} remind=1m'),
-            _ephemeral_for(OPS.id, YOU.id, 2),
+            _ephemeral_for(OPS.id, YOU.id, "*Cross-team briefing* is scheduled"),
         ),
         Step(
             "@hyejin starts the automation-patch release checklist in #release",
@@ -103,7 +120,7 @@ def _steps(pg: Playground, briefing_at: datetime) -> list[Step]:
         Step(
             "@minji (on-call) runs /iris alert-test: eight cases through the real alert path",
             lambda: pg.do_command(INCIDENTS.id, ONCALL.id, "/iris alert-test"),
-            _ephemeral_for(INCIDENTS.id, ONCALL.id, 2),
+            _ephemeral_for(INCIDENTS.id, ONCALL.id, "alert tests passed"),
             timeout=120.0,
         ),
         Step(
@@ -188,12 +205,10 @@ def _words(message: StoredMessage) -> str:
     return "\n".join(parts)
 
 
-def _ephemeral_for(channel: str, user: str, count: int) -> Evidence:
+def _ephemeral_for(channel: str, user: str, words: str) -> Evidence:
     def seen(standin: SlackStandin) -> str | None:
-        mine = [m for m in standin.ephemerals(channel) if m.user == user]
-        return (
-            f"{len(mine)} answer(s) only @{user} sees: {mine[-1].text[:80]!r}" if len(mine) >= count else None
-        )
+        mine = [m for m in standin.ephemerals(channel) if m.user == user and words in _words(m)]
+        return f"only @{user} sees: {mine[-1].text[:80]!r}" if mine else None
 
     return seen
 

@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import WSMsgType, web
 
-from bot.slack_standin.api import SlackWorld
+from bot.slack_standin.api import ApiError, SlackWorld
 from bot.slack_standin.http import (
     as_params,
     bearer_token,
@@ -50,10 +50,12 @@ class SlackStandin:
         *,
         app_token: str = "xapp-test",
         response_url_limit: int = 5,
+        ts_origin: int = 1700000000,
         **workspace: str,
     ) -> None:
         ident = Workspace(bot_token=bot_token, app_token=app_token, team_id=team_id, bot_user_id=bot_user_id)
-        self._world = SlackWorld(replace(ident, **workspace))
+        # The demo starts ts at the current time, so ts of an earlier run kept in its database never recur.
+        self._world = SlackWorld(replace(ident, **workspace), ts_origin)
         # Slack lets a response_url be used five times; later posts are refused.
         self._response_url_limit = response_url_limit
         self._cond = threading.Condition()
@@ -220,20 +222,26 @@ class SlackStandin:
             return failure.status, {}, failure.body or status_text(failure.status)
         if len(self._responses[name]) >= self._response_url_limit:
             return 404, {}, "used_url"
-        self._responses[name].append(body)
         reader = self._readers.get(name)
         if reader is not None and isinstance(body, dict):
+            try:  # what Slack would not show, it answers 400 to, as chat.postMessage answers an error
+                if not body.get("delete_original"):
+                    self._world.message_content(body)
+            except ApiError as exc:
+                return 400, {}, exc.code
             self._show_response(reader, body)
+        self._responses[name].append(body)
         return 200, {}, "ok"
 
     def _show_response(self, reader: Reader, body: Params) -> None:
-        """Show a response_url post as Slack does: replacing or deleting the clicked message, in the
-        channel for everyone, or to its reader only."""
+        """Show a response_url post as Slack does: replacing or deleting the clicked message (in the
+        channel, or an ephemeral one), in the channel for everyone, or else to its reader only."""
         text, blocks = str(body.get("text") or ""), body.get("blocks")
         here = reader.channel, reader.message_ts
-        clicked = [m for m in self._world.messages if (m.channel, m.ts) == here]
-        if clicked and body.get("delete_original"):
-            self._world.messages.remove(clicked[0])
+        clicked = [m for m in self._world.messages + self._world.ephemerals if (m.channel, m.ts) == here]
+        if body.get("delete_original"):
+            for message in clicked:  # nothing to delete is no error, and shows nothing
+                (self._world.ephemerals if message.user else self._world.messages).remove(message)
         elif clicked and body.get("replace_original"):
             clicked[0].text, clicked[0].blocks = text, blocks
             clicked[0].edits.append({"text": text, "blocks": blocks})

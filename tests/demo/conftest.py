@@ -13,25 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.demo.processes import descendants
 from tests.e2e.conftest import free_port, iris_command
-
-
-def descendants(pid: int) -> set[int]:
-    """Every living process below `pid`, read from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def alive(pid: int) -> bool:

@@ -44,13 +44,23 @@ def test_a_busy_port_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_the_page_refuses_what_slack_would_not_send(demo_factory: list[Demo], tmp_path: Path) -> None:
+def test_the_page_refuses_bad_and_foreign_requests(demo_factory: list[Demo], tmp_path: Path) -> None:
     demo = started_demo(demo_factory, tmp_path)
     ready(demo)
     not_a_command = httpx.post(demo.url + "/command", json={"text": "hello"}, timeout=10)
     assert not_a_command.status_code == 400
     assert "IRIS reads no other messages" in not_a_command.json()["error"]
-    assert httpx.post(demo.url + "/command", content=b"[1", timeout=10).status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert httpx.post(demo.url + "/command", content=b"[1", headers=json_type, timeout=10).status_code == 400
+    # another site in the same browser: a form or text/plain post, a foreign Origin, a rebound DNS name
+    plain = {"Content-Type": "text/plain"}
+    assert (
+        httpx.post(demo.url + "/command", content=b'{"text": "/iris help"}', headers=plain).status_code == 415
+    )
+    foreign = json_type | {"Origin": "http://evil.example"}
+    assert httpx.post(demo.url + "/command", json={"text": "/iris help"}, headers=foreign).status_code == 403
+    assert httpx.get(demo.url + "/record", headers={"Host": "evil.example"}).status_code == 421
+    assert demo.record()["ephemerals"] == []  # none of them reached IRIS
     assert (
         httpx.post(demo.url + "/submit", json={"view_id": "V0NONE", "values": {}}, timeout=10).status_code
         == 409

@@ -83,10 +83,10 @@ def test_serve_refuses_a_locked_database(standin: SlackStandin, tmp_path: Path) 
     assert "is locked by another process" in line
 
 
-@pytest.mark.parametrize("command", [["demo"]])
-def test_later_features_say_not_available_yet(tmp_path: Path, command: list[str]) -> None:
-    result = run_iris(*command, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
-    assert _one_sentence(result) == f"iris: 'iris {command[0]}' is not available yet in this version of IRIS."
+@pytest.mark.parametrize("port", ["0", "70000"])
+def test_demo_refuses_a_port_out_of_range_in_one_sentence(tmp_path: Path, port: str) -> None:
+    result = run_iris("demo", "--port", port, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert _one_sentence(result) == f"iris: --port must be between 1 and 65535, not {port}."
     assert result.stdout == ""
 
 

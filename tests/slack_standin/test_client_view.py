@@ -93,3 +93,28 @@ def test_a_shared_file_takes_its_place_among_the_channel_s_messages(
     [file] = standin.files()
     assert file.shared_ts is not None and float(before) < float(file.shared_ts) < float(after)
     assert standin.file(file.id) == file and standin.file("F0NONE") is None
+
+
+def test_replace_and_delete_reach_an_ephemeral_original_and_a_missing_one_shows_nothing(
+    standin: SlackStandin,
+) -> None:
+    standin.show_ack(Reader("C1", "U1"), {"text": "preview with buttons"})
+    [preview] = standin.ephemerals("C1")
+    standin.bind_response_url("actions-1", Reader("C1", "U1", message_ts=preview.ts))
+    standin.bind_response_url("actions-2", Reader("C1", "U1", message_ts=preview.ts))
+    standin.bind_response_url("actions-3", Reader("C1", "U1", message_ts="1.000100"))
+
+    httpx.post(standin.response_url("actions-1"), json={"text": "posted", "replace_original": True})
+    assert [m.text for m in standin.ephemerals("C1")] == ["posted"]
+    httpx.post(standin.response_url("actions-2"), json={"delete_original": True})
+    httpx.post(standin.response_url("actions-3"), json={"delete_original": True})
+    assert standin.ephemerals("C1") == [] and standin.messages("C1") == []
+
+
+def test_a_bound_response_url_refuses_what_slack_would_not_show(standin: SlackStandin) -> None:
+    standin.bind_response_url("commands-1", Reader("C1", "U1"))
+    too_many = [{"type": "divider"}] * 51
+
+    refused = httpx.post(standin.response_url("commands-1"), json={"text": "x", "blocks": too_many})
+    assert (refused.status_code, refused.text) == (400, "invalid_blocks")
+    assert standin.ephemerals() == [] and standin.responses("commands-1") == []

@@ -8,6 +8,7 @@ const state = {
   user: localStorage.getItem("iris-demo-user") || $("user").value,
   modal: null,
   open: new Set(),
+  asked: 0, // refreshes overlap; only the newest answer is shown
 };
 
 async function post(path, body) {
@@ -26,10 +27,12 @@ function showError(text) {
 }
 
 async function refresh() {
+  const asked = ++state.asked;
   const query = new URLSearchParams({ channel: state.channel, user: state.user });
   const response = await fetch(`/state?${query}`);
-  if (!response.ok) return;
+  if (!response.ok || asked !== state.asked) return;
   const data = await response.json();
+  if (asked !== state.asked) return;
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.querySelectorAll("details[open]").forEach((d) => state.open.add(d.dataset.thread));
@@ -147,9 +150,15 @@ $("modal-form").addEventListener("submit", async (event) => {
   await post("/submit", { view_id: state.modal.id, user: state.user, values: collectValues() });
 });
 
-$("modal-close").addEventListener("click", async () => {
+async function closeModal() {
   if (state.modal) await post("/close", { view_id: state.modal.id });
   $("modal").close();
+}
+
+$("modal-close").addEventListener("click", closeModal);
+$("modal").addEventListener("cancel", (event) => {
+  event.preventDefault(); // Escape: close it the same way, so the page forgets it too
+  closeModal();
 });
 
 $("user").addEventListener("change", () => {
@@ -185,7 +194,7 @@ function connect() {
 }
 
 $("user").value = state.user;
-const fromHash = document.querySelector(`[href="${location.hash}"]`);
+const fromHash = [...document.querySelectorAll("[data-channel]")].find((a) => a.getAttribute("href") === location.hash);
 if (fromHash) selectChannel(fromHash);
 else refresh();
 connect();
