@@ -7,12 +7,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.demo.playground import Click, Playground, PlaygroundRefusal
-from bot.demo.world import INCIDENTS, OPS, PEOPLE, RELEASE, REPORTS, SCENARIO, YOU
+from bot.demo.world import INCIDENTS, OPS, PEOPLE, RELEASE, REPORTS, SCENARIO, YOU, Person
 from bot.slack_standin.model import StoredMessage
 from bot.slack_standin.server import SlackStandin
 
@@ -33,9 +31,7 @@ class Step:
 def run_tour(playground: Playground, say: Say, stop: threading.Event | None = None) -> bool:
     """Run every step; True when each one's evidence was seen in the stand-in's record."""
     stop = stop or threading.Event()
-    tz = ZoneInfo(playground.tz.key)
-    briefing_at = _briefing_time(datetime.now(tz))
-    steps = _steps(playground, briefing_at)
+    steps = _steps(playground)
     say(f"tour: {len(steps)} steps; watch them in the page as they happen.")
     for number, step in enumerate(steps, 1):
         if stop.is_set():
@@ -67,24 +63,17 @@ def _watch(standin: SlackStandin, step: Step, stop: threading.Event) -> str | No
     return None
 
 
-def _briefing_time(now: datetime) -> datetime:
-    """The start of a briefing whose 1-minute reminder is due within about a minute."""
-    start = now.replace(second=0, microsecond=0) + timedelta(minutes=2)
-    return start + timedelta(minutes=1) if now.second >= 50 else start
-
-
-def _steps(pg: Playground, briefing_at: datetime) -> list[Step]:
-    when = briefing_at.strftime("%Y-%m-%d %H:%M")
+def _steps(pg: Playground) -> list[Step]:
     return [
         Step(
             "/iris help in #ops: the answer only you see",
             lambda: pg.do_command(OPS.id, YOU.id, "/iris help"),
-            _ephemeral_for(OPS.id, YOU.id, "IRIS commands"),
+            _ephemeral_for(OPS.id, YOU, "IRIS commands"),
         ),
         Step(
-            f"a briefing at {briefing_at:%H:%M} with a reminder a minute before it (checked at the end)",
-            lambda: pg.do_command(OPS.id, YOU.id, f'/iris brief add "Cross-team briefing" {when} remind=1m'),
-            _ephemeral_for(OPS.id, YOU.id, "*Cross-team briefing* is scheduled"),
+            "a briefing in two minutes, with a reminder 90 s before it (checked at the end)",
+            lambda: pg.do_command(OPS.id, YOU.id, '/iris brief add "Cross-team briefing" in 2m remind=90s'),
+            _ephemeral_for(OPS.id, YOU, "*Cross-team briefing* is scheduled"),
         ),
         Step(
             "@hyejin starts the automation-patch release checklist in #release",
@@ -120,7 +109,7 @@ def _steps(pg: Playground, briefing_at: datetime) -> list[Step]:
         Step(
             "@minji (on-call) runs /iris alert-test: eight cases through the real alert path",
             lambda: pg.do_command(INCIDENTS.id, ONCALL.id, "/iris alert-test"),
-            _ephemeral_for(INCIDENTS.id, ONCALL.id, "alert tests passed"),
+            _ephemeral_for(INCIDENTS.id, ONCALL, "alert tests passed"),
             timeout=120.0,
         ),
         Step(
@@ -132,7 +121,7 @@ def _steps(pg: Playground, briefing_at: datetime) -> list[Step]:
             "the briefing's reminder arrives in #ops",
             lambda: None,
             _message_in(OPS.id, "Cross-team briefing"),
-            timeout=150.0,
+            timeout=90.0,
         ),
     ]
 
@@ -205,10 +194,10 @@ def _words(message: StoredMessage) -> str:
     return "\n".join(parts)
 
 
-def _ephemeral_for(channel: str, user: str, words: str) -> Evidence:
+def _ephemeral_for(channel: str, person: Person, words: str) -> Evidence:
     def seen(standin: SlackStandin) -> str | None:
-        mine = [m for m in standin.ephemerals(channel) if m.user == user and words in _words(m)]
-        return f"only @{user} sees: {mine[-1].text[:80]!r}" if mine else None
+        mine = [m for m in standin.ephemerals(channel) if m.user == person.id and words in _words(m)]
+        return f"only @{person.name} sees: {mine[-1].text[:80]!r}" if mine else None
 
     return seen
 

@@ -78,7 +78,7 @@ class SlackDriver:
         self._app_id = api_app_id
         self._token = verification_token
         self._counter = itertools.count(1)
-        self._client = httpx.Client(timeout=timeout)
+        self._client = httpx.Client(timeout=timeout, trust_env=False)  # loopback: no proxy
         self._clock = clock  # Slack's clock: requests are signed with its time (IRIS refuses stale ones)
 
     def close(self) -> None:
