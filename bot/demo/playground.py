@@ -1,5 +1,5 @@
-"""The playground: a Slack-like page over the stand-in; what a person does there reaches IRIS signed,
-exactly as Slack would send it."""
+"""The playground: a Slack-like page over the stand-in, live; what a person does there goes through the
+SlackClient (bot/demo/client.py), signed exactly as Slack would send it."""
 
 from __future__ import annotations
 
@@ -7,24 +7,17 @@ import asyncio
 import contextlib
 import json
 import mimetypes
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.demo.blockkit import Viewer, plain_to_html, render_view_body
+from bot.demo.client import Click, PlaygroundRefusal, SlackClient
 from bot.demo.timeline import IMAGE_TYPES, channel_timeline
-from bot.demo.world import Channel, Person
-from bot.slack_standin.driver import SignedRequest, SlackDriver
-from bot.slack_standin.model import Reader
-from bot.slack_standin.server import SlackStandin
 
 HEARTBEAT_S = 15.0
 LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -32,60 +25,20 @@ Json = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass(frozen=True)
-class IrisEndpoints:
-    """Where the demo's IRIS listens and the token its alert webhook wants."""
-
-    base_url: str
-    alert_token: str
-
-
-class PlaygroundRefusal(Exception):
-    """What the page shows under the composer when an action could not be sent."""
-
-    def __init__(self, sentence: str, status: int = 400) -> None:
-        super().__init__(sentence)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class Click:
-    """A button as the page reports it: what Slack puts in a block_actions payload's action."""
-
-    action_id: str
-    value: str | None
-    block_id: str = ""
-    message_ts: str | None = None
-
-
-@dataclass
-class Modals:
-    """Which views each person opened, which are closed, and the errors IRIS gave a submission."""
-
-    triggers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    closed: set[str] = field(default_factory=set)
-    errors: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
 class Playground:
     """The page's HTTP routes; Slack-side actions run on threads (the driver is synchronous)."""
 
     def __init__(
         self,
-        standin: SlackStandin,
-        driver: SlackDriver,
-        iris: IrisEndpoints,
-        people: Sequence[Person],
-        channels: Sequence[Channel],
+        client: SlackClient,
         tz: str,
         *,
         page_host: str = "127.0.0.1",
     ) -> None:
-        self.standin, self.driver, self.iris = standin, driver, iris
-        self.page_host = page_host
+        self.standin, self.client, self.page_host = client.standin, client, page_host
         self.closing = asyncio.Event()  # set at shutdown: open event streams end at once
-        self.people, self.channels, self.tz = tuple(people), tuple(channels), ZoneInfo(tz)
-        self.modals = Modals()
+        self.people, self.channels, self.tz = client.people, client.channels, ZoneInfo(tz)
+        client.changed = self._bump
         self.version = 0
         self._changed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,7 +110,10 @@ class Playground:
         return web.Response(text=html, content_type="text/html")
 
     async def state(self, request: web.Request) -> web.Response:
-        channel, user = self._channel(request.query.get("channel")), self._person(request.query.get("user"))
+        channel, user = (
+            self.client.channel_id(request.query.get("channel")),
+            self.client.person_id(request.query.get("user")),
+        )
         viewer = self.viewer()
         entries = channel_timeline(
             channel, user, self.standin.messages(), self.standin.ephemerals(), self.standin.files(), viewer
@@ -174,10 +130,10 @@ class Playground:
         )
 
     def _modal(self, user: str, viewer: Viewer) -> Json | None:
-        view = self.open_view(user)
+        view = self.client.open_view(user)
         if view is None:
             return None
-        body = render_view_body(view, viewer, self.modals.errors.get(view["id"]))
+        body = render_view_body(view, viewer, self.client.modals.errors.get(view["id"]))
         return {
             "id": view["id"],
             "title": str(plain_to_html(str((view.get("title") or {}).get("text", "")))),
@@ -248,7 +204,7 @@ class Playground:
     async def command(self, request: web.Request) -> web.Response:
         form = await _json(request)
         text = str(form.get("text", "")).strip()
-        return await self._answer(self.do_command, form.get("channel"), form.get("user"), text)
+        return await self._answer(self.client.do_command, form.get("channel"), form.get("user"), text)
 
     async def action(self, request: web.Request) -> web.Response:
         form = await _json(request)
@@ -258,24 +214,23 @@ class Playground:
             str(form.get("block_id") or ""),
             str(form.get("message_ts") or "") or None,
         )
-        return await self._answer(self.do_action, form.get("channel"), form.get("user"), click)
+        return await self._answer(self.client.do_action, form.get("channel"), form.get("user"), click)
 
     async def submit(self, request: web.Request) -> web.Response:
         form = await _json(request)
         values = form.get("values") if isinstance(form.get("values"), dict) else {}
         view_id = str(form.get("view_id") or "")
-        return await self._answer(self.do_submit, view_id, form.get("user"), values)
+        return await self._answer(self.client.do_submit, view_id, form.get("user"), values)
 
     async def close(self, request: web.Request) -> web.Response:
         form = await _json(request)
-        self.modals.closed.add(str(form.get("view_id") or ""))
-        self._bump()
+        self.client.close_view(str(form.get("view_id") or ""))
         return web.json_response({"ok": True})
 
     async def alert(self, request: web.Request) -> web.Response:
         form = await _json(request)
         state = "resolved" if form.get("state") == "resolved" else "firing"
-        return await self._answer(self.fire_alert, state)
+        return await self._answer(self.client.fire_alert, state)
 
     async def _answer(self, act: Callable[..., None], *args: Any) -> web.Response:
         try:
@@ -283,128 +238,6 @@ class Playground:
         except PlaygroundRefusal as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=exc.status)
         return web.json_response({"ok": True})
-
-    # -- what a person does, as Slack would send it (also used by the tour, from a thread) ---------
-
-    def do_command(self, channel: object, user: object, text: str) -> None:
-        command, _, rest = text.strip().partition(" ")
-        if command != "/iris":
-            raise PlaygroundRefusal("Type a slash command such as /iris help: IRIS reads no other messages.")
-        reader = Reader(self._channel(channel), self._person(user))
-        built = self.driver.build_command(rest.strip(), user_id=reader.user, channel_id=reader.channel)
-        answer = self._send(built, reader)
-        if isinstance(answer, dict) and (answer.get("text") or answer.get("blocks")):
-            self.standin.show_ack(reader, answer)  # Slack shows a command's ack body; a click's it ignores
-
-    def do_action(self, channel: object, user: object, click: Click) -> None:
-        channel_id, user_id = self._channel(channel), self._person(user)
-        built = self.driver.build_block_action(
-            click.action_id,
-            click.value,
-            block_id=click.block_id,
-            user_id=user_id,
-            channel_id=channel_id,
-            message_ts=click.message_ts,
-        )
-        messages = self.standin.messages(channel_id)
-        thread_ts = next((m.thread_ts for m in messages if m.ts == click.message_ts), None)
-        self._send(built, Reader(channel_id, user_id, click.message_ts, thread_ts))
-
-    def _send(self, built: SignedRequest, reader: Reader) -> Any:
-        """Send a built request with its response_url and trigger bound to `reader`; IRIS's JSON answer."""
-        if built.response_url_name:
-            self.standin.bind_response_url(built.response_url_name, reader)
-        if built.trigger_id:
-            self.modals.triggers[reader.user].add(built.trigger_id)
-        result = self.driver.send(built)
-        if result.status_code != 200:
-            raise PlaygroundRefusal(f"IRIS answered HTTP {result.status_code}.", 502)
-        return result.json()
-
-    def do_submit(self, view_id: str, user: object, values: Json) -> None:
-        user_id = self._person(user)
-        views = [v for v in self.standin.views_opened_by(self.modals.triggers[user_id]) if v["id"] == view_id]
-        if not views or view_id in self.modals.closed:
-            raise PlaygroundRefusal("That form is closed already.", 409)
-        built = self.driver.build_view_submission(
-            str(views[0].get("callback_id") or ""),
-            values,
-            private_metadata=str(views[0].get("private_metadata") or ""),
-            user_id=user_id,
-            view_id=view_id,
-        )
-        result = self.driver.send(built)
-        if result.status_code != 200:
-            raise PlaygroundRefusal(f"IRIS answered HTTP {result.status_code}.", 502)
-        answer = result.json() if result.body else None
-        if isinstance(answer, dict) and answer.get("response_action") == "errors":
-            self.modals.errors[view_id] = {str(k): str(v) for k, v in (answer.get("errors") or {}).items()}
-        else:
-            self.modals.closed.add(view_id)
-        self._bump()
-
-    def open_view(self, user: str) -> Json | None:
-        """The modal `user` has open, as Slack holds it (for the tour)."""
-        opened = self.standin.views_opened_by(self.modals.triggers[user])
-        return next((v for v in reversed(opened) if v["id"] not in self.modals.closed), None)
-
-    def fire_alert(self, state: str) -> None:
-        """A sample Alertmanager group through IRIS's real webhook, with its bearer token."""
-        response = httpx.post(
-            self.iris.base_url + "/alerts/alertmanager",
-            json=sample_alert_group(state, datetime.now(UTC)),
-            headers={"Authorization": f"Bearer {self.iris.alert_token}"},
-            timeout=10,
-            trust_env=False,
-        )
-        if response.status_code >= 300:
-            raise PlaygroundRefusal(f"IRIS answered HTTP {response.status_code}: {response.text[:200]}", 502)
-
-    def _channel(self, value: object) -> str:
-        known = [c.id for c in self.channels]
-        return str(value) if value in known else known[0]
-
-    def _person(self, value: object) -> str:
-        known = [p.id for p in self.people]
-        return str(value) if value in known else known[0]
-
-
-def sample_alert_group(state: str, now: datetime) -> Json:
-    """Two alerts of one group as Alertmanager sends them; `resolved` ends both."""
-    stamp = now.isoformat().replace("+00:00", "Z")
-    alerts = [
-        {
-            "status": state,
-            "labels": {
-                "alertname": "RetryBurst",
-                "instance": instance,
-                "job": "payments",
-                "severity": "critical",
-            },
-            "annotations": {
-                "summary": f"Retries above 5% on {instance}",
-                "runbook_url": "https://runbooks.example.org/retry-burst",
-            },
-            "startsAt": "2026-12-07T00:00:00Z",
-            "endsAt": stamp if state == "resolved" else "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus.example.org:9090/graph",
-            "fingerprint": fingerprint,
-        }
-        for instance, fingerprint in (("api-1:9100", "d3m0a1"), ("api-2:9100", "d3m0a2"))
-    ]
-    common = {"alertname": "RetryBurst", "job": "payments", "severity": "critical"}
-    return {
-        "receiver": "iris",
-        "status": state,
-        "alerts": alerts,
-        "groupLabels": {"alertname": "RetryBurst"},
-        "commonLabels": common,
-        "commonAnnotations": {"runbook_url": "https://runbooks.example.org/retry-burst"},
-        "externalURL": "http://alertmanager.example.org:9093",
-        "version": "4",
-        "groupKey": '{}:{alertname="RetryBurst"}',
-        "truncatedAlerts": 0,
-    }
 
 
 def _message_json(message: Any) -> Json:

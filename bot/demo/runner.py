@@ -19,7 +19,8 @@ from types import FrameType
 import httpx
 from aiohttp import web
 
-from bot.demo.playground import IrisEndpoints, Playground
+from bot.demo.client import IrisEndpoints, SlackClient
+from bot.demo.playground import Playground
 from bot.demo.processes import Children, adopt_orphans, free_port, iris_command, port_is_free
 from bot.demo.tour import run_tour
 from bot.demo.world import CHANNELS, EXAMPLES, PEOPLE, DemoSetupError, write_demo_files
@@ -135,15 +136,15 @@ async def _serve(
 ) -> int:
     tz = os.environ.get("IRIS_TIMEZONE", "Asia/Seoul")
     with SlackDriver(iris_url, keys.signing_secret, standin=standin, team_domain="iris-demo") as driver:
-        iris = IrisEndpoints(iris_url, keys.alert_token)
-        playground = Playground(standin, driver, iris, PEOPLE, CHANNELS, tz, page_host=options.host)
+        client = SlackClient(standin, driver, IrisEndpoints(iris_url, keys.alert_token), PEOPLE, CHANNELS)
+        playground = Playground(client, tz, page_host=options.host)
         runner = web.AppRunner(playground.app(), handle_signals=False, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, options.host, options.port, shutdown_timeout=PAGE_SHUTDOWN_S).start()
         try:
             await _wait_ready(children, iris_url)
             say(f"ready in {process_age():.1f} s: open {page_url(options)}  (Ctrl-C stops everything)")
-            return await _until_stopped(children, playground, options.tour)
+            return await _until_stopped(children, client, options.tour)
         finally:
             await asyncio.to_thread(children.stop)  # IRIS and the upstream first; the page goes last
             await runner.cleanup()
@@ -185,12 +186,12 @@ def _check_children(children: Children) -> None:
         raise DemoSetupError(f"{name} stopped with exit code {code}:\n{children.log_tail(name)}")
 
 
-async def _until_stopped(children: Children, playground: Playground, tour: bool) -> int:
+async def _until_stopped(children: Children, client: SlackClient, tour: bool) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    touring = TourRun(playground) if tour else None
+    touring = TourRun(client) if tour else None
     try:
         while not stop.is_set():
             try:
@@ -211,13 +212,11 @@ async def _until_stopped(children: Children, playground: Playground, tour: bool)
 class TourRun:
     """The tour on a daemon thread: a stop never waits for the step it is in."""
 
-    def __init__(self, playground: Playground) -> None:
+    def __init__(self, client: SlackClient) -> None:
         self.ended = threading.Event()
         self.passed = False
-        self.thread = threading.Thread(
-            target=self._run, args=(playground,), name="iris-demo-tour", daemon=True
-        )
+        self.thread = threading.Thread(target=self._run, args=(client,), name="iris-demo-tour", daemon=True)
         self.thread.start()
 
-    def _run(self, playground: Playground) -> None:
-        self.passed = run_tour(playground, say, self.ended)
+    def _run(self, client: SlackClient) -> None:
+        self.passed = run_tour(client, say, self.ended)

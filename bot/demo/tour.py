@@ -1,5 +1,5 @@
-"""`iris demo --tour`: the brief's day in about two minutes, each step done through the playground (so it
-shows in the page) and checked against what the Slack stand-in really received."""
+"""`iris demo --tour`: the brief's day in under a minute, each step done through the page's SlackClient
+(so it shows in the page) and checked against what the Slack stand-in really received."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.demo.playground import Click, Playground, PlaygroundRefusal
+from bot.demo.client import Click, PlaygroundRefusal, SlackClient
 from bot.demo.world import INCIDENTS, OPS, PEOPLE, RELEASE, REPORTS, SCENARIO, YOU, Person
 from bot.slack_standin.model import StoredMessage
 from bot.slack_standin.server import SlackStandin
@@ -28,10 +28,10 @@ class Step:
     timeout: float = 30.0
 
 
-def run_tour(playground: Playground, say: Say, stop: threading.Event | None = None) -> bool:
+def run_tour(client: SlackClient, say: Say, stop: threading.Event | None = None) -> bool:
     """Run every step; True when each one's evidence was seen in the stand-in's record."""
     stop = stop or threading.Event()
-    steps = _steps(playground)
+    steps = _steps(client)
     say(f"tour: {len(steps)} steps; watch them in the page as they happen.")
     for number, step in enumerate(steps, 1):
         if stop.is_set():
@@ -39,7 +39,7 @@ def run_tour(playground: Playground, say: Say, stop: threading.Event | None = No
         say(f"tour {number}/{len(steps)}: {step.narration}")
         try:
             step.act()
-            seen = _watch(playground.standin, step, stop)
+            seen = _watch(client.standin, step, stop)
         except (PlaygroundRefusal, RuntimeError, TimeoutError) as exc:
             say(f"  ✗ {exc}; the tour stops here.")
             return False
@@ -63,7 +63,7 @@ def _watch(standin: SlackStandin, step: Step, stop: threading.Event) -> str | No
     return None
 
 
-def _steps(pg: Playground) -> list[Step]:
+def _steps(pg: SlackClient) -> list[Step]:
     return [
         Step(
             "/iris help in #ops: the answer only you see",
@@ -126,7 +126,7 @@ def _steps(pg: Playground) -> list[Step]:
     ]
 
 
-def _report(pg: Playground) -> None:
+def _report(pg: SlackClient) -> None:
     pg.do_command(REPORTS.id, YOU.id, '/iris note work "Rehearsed automation v1.2 in the demo: PASS"')
     pg.do_command(REPORTS.id, YOU.id, "/iris report post")
 
@@ -136,7 +136,7 @@ def _checklist(standin: SlackStandin) -> StoredMessage:
     return found[-1]
 
 
-def _click_item_buttons(pg: Playground, index: int, items: int) -> None:
+def _click_item_buttons(pg: SlackClient, index: int, items: int) -> None:
     """Click button `index` (0: Sign off, 1: N/A) of the first open item, `items` times."""
     for _ in range(items):
         message = _checklist(pg.standin)
@@ -163,7 +163,7 @@ def _click(button: dict[str, Any], block_id: str, message_ts: str) -> Click:
     return Click(str(button["action_id"]), button.get("value"), block_id, message_ts)
 
 
-def _not_applicable(pg: Playground, reason: str) -> None:
+def _not_applicable(pg: SlackClient, reason: str) -> None:
     message = _checklist(pg.standin)
     button, block = _first_open(message, 1)
     pg.do_action(RELEASE.id, RELEASE_MANAGER.id, _click(button, block, message.ts))
