@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     trail = db.add_parser("audit", help="print the audit trail")
     since = "ISO date or time, e.g. 2026-12-01 or 2026-12-01T09:00"
     trail.add_argument("--since", required=True, type=_parse_since, help=since)
-    trail.add_argument("--limit", type=int, default=1000)
+    trail.add_argument("--limit", type=_positive, default=1000, help="at most this many rows (default 1000)")
     trail.set_defaults(run=run_db_audit)
 
     manifest = commands.add_parser("manifest", help="print manifest.yml for a deployment")
@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     registry.add_cli(commands)
     parser.set_defaults(load_config=load_config)  # a feature's command reads iris.yml with every section
     return parser
+
+
+def _positive(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return int(value)
 
 
 def _parse_since(value: str) -> datetime:

@@ -236,6 +236,12 @@ def load_iris_yml(
         raise ConfigError(f"IRIS_CONFIG points to {path}, which is not a readable file.")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path.name} is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"IRIS_CONFIG points to {path}, which cannot be read ({exc.strerror}).") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

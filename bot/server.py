@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -20,11 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import __version__
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
-from bot.slack.request import to_bolt_request
+from bot.slack.request import signature_error, to_bolt_request
 from commands.feature import MAX_BODY_BYTES, Endpoint
 from storage.db import DatabaseUnavailable, check_reachable
 from storage.migrate import current_revision, head_revision
 
+log = logging.getLogger(__name__)
 CORE_ROUTES = ("/slack/events", "/healthz", "/readyz", "/metrics")
 KNOWN_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -36,16 +38,23 @@ def create_server(
 ) -> ASGIApp:
     """The routes of `iris serve`: Slack's, health, readiness and metrics, and the features' endpoints."""
     socket_mode = deps.config.settings.socket_mode
+    secret = deps.config.settings.slack_signing_secret
     head = head_revision()  # read from the migration scripts once, not on every probe
 
     async def slack_events(request: Request) -> Response:
         if socket_mode:
             return _error(404, "This IRIS runs in Socket Mode: Slack events arrive over its WebSocket.")
+        body = await request.body()
+        # Checked on the raw bytes before anything parses them: nothing unsigned reaches a parser.
+        unsigned = signature_error(secret.get_secret_value(), body, request.headers) if secret else None
+        if unsigned is not None:
+            return _error(401, unsigned)
         try:
             bolt_request = to_bolt_request(
-                await request.body(), dict(request.headers), {"iris_received": request.scope["iris_received"]}
+                body, dict(request.headers), {"iris_received": request.scope["iris_received"]}
             )
         except ValueError as exc:
+            log.warning("refused a signed but malformed Slack request: %s", exc)
             return _error(400, str(exc))
         return to_starlette_response(await bolt_app.async_dispatch(bolt_request))
 

@@ -15,6 +15,7 @@ from storage.db import read_scope
 from storage.migrate import open_for_reading
 
 INTACT, TAMPERED = 0, 1
+MAX_ID = 2**63 - 1  # the largest id a database row can have
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,6 +37,8 @@ def verify_from_terminal(checklist_id: str) -> int:
             file=sys.stderr,
         )
         return BAD_INPUT
+    if int(checklist_id) > MAX_ID:
+        return _no_checklist(checklist_id)
     url = load_settings().iris_database_url
     engine = open_for_reading(url)
     with read_scope(engine) as session:
@@ -44,12 +47,16 @@ def verify_from_terminal(checklist_id: str) -> int:
         signoffs = repo.signoffs(session, int(checklist_id)) if checklist else []
     engine.dispose()
     if checklist is None:
-        print(f"iris: there is no checklist {checklist_id}.", file=sys.stderr)
-        return BAD_INPUT
+        return _no_checklist(checklist_id)
     standing = {s.position: (s.kind, s.user_id) for s in signoffs if s.undone_at is None}
     result = verify_record(events, checklist.events, checklist.head_hash, standing)
     print(f"checklist {checklist_id} ({checklist.name} v{checklist.version}): {result.sentence()}")
     return INTACT if result.intact else TAMPERED
+
+
+def _no_checklist(checklist_id: str) -> int:
+    print(f"iris: there is no checklist {checklist_id}.", file=sys.stderr)
+    return BAD_INPUT
 
 
 def check_from_terminal(path: Path) -> int:

@@ -1,24 +1,87 @@
-"""Turning an HTTP request from Slack into a Bolt request, with one parsing bug worked around."""
+"""Turning an HTTP request from Slack into a Bolt request: its signature checked on the raw body first,
+then parsed (one Bolt parsing bug worked around) and its shape checked, so that nothing unsigned reaches
+a parser and nothing malformed reaches a listener."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+INTERACTIONS = frozenset(
+    {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
+)
+
+
+def signature_error(signing_secret: str, body: bytes, headers: Mapping[str, str]) -> str | None:
+    """Why Slack did not send this body (no or wrong signature, timestamp over 5 minutes off), or None."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    timestamp, signature = lowered.get("x-slack-request-timestamp"), lowered.get("x-slack-signature")
+    if not timestamp or not signature:
+        return "The request is not signed by Slack."
+    if not SignatureVerifier(signing_secret).is_valid(body, timestamp, signature):
+        return "The request's Slack signature or timestamp is not valid."
+    return None
 
 
 def to_bolt_request(body: bytes, headers: dict[str, Any], context: dict[str, Any]) -> AsyncBoltRequest:
-    """Build the request Bolt dispatches; raises ValueError for a body that is not UTF-8."""
+    """Build the request Bolt dispatches; raises ValueError with a sentence for a body Slack never sends."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("The request body is not UTF-8 text.") from None
-    request = AsyncBoltRequest(body=text, headers=headers, context=context)
-    _reparse_form_mentioning_payload(request, text, context)
+    try:
+        request = AsyncBoltRequest(body=text, headers=headers, context=context)
+        _reparse_form_mentioning_payload(request, text, context)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+        raise ValueError("The request body is not a Slack command or interaction.") from None
+    problem = shape_error(request.body)
+    if problem is not None:
+        raise ValueError(problem)
     return request
+
+
+def shape_error(body: Any) -> str | None:
+    """What makes a parsed body unlike anything Slack sends, or None; listeners may then trust its shape."""
+    if not isinstance(body, dict) or not body:
+        return "The request body is not a Slack command or interaction."
+    kind = body.get("type")
+    if kind is None:
+        return None  # a slash command's form fields, all strings
+    if not isinstance(kind, str):
+        return "The payload's type is not a string."
+    if kind in INTERACTIONS and not (
+        isinstance(body.get("user"), dict) and isinstance(body["user"].get("id"), str)
+    ):
+        return "The interaction has no user."
+    if kind == "block_actions":
+        return _actions_error(body.get("actions"))
+    if kind in ("view_submission", "view_closed"):
+        return _view_error(body.get("view"))
+    return None
+
+
+def _actions_error(actions: Any) -> str | None:
+    if not isinstance(actions, list) or not actions:
+        return "The interaction's actions are not a list of actions."
+    if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+        return "An action of the interaction has no action_id."
+    return None
+
+
+def _view_error(view: Any) -> str | None:
+    if not isinstance(view, dict):
+        return "The submitted view is not an object."
+    state = view.get("state", {})
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        return "The submitted view's state is not a set of input values."
+    return None
 
 
 def _reparse_form_mentioning_payload(request: AsyncBoltRequest, text: str, context: dict[str, Any]) -> None:

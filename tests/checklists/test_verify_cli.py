@@ -106,6 +106,11 @@ def test_a_removed_event_row_is_named(
 def test_bad_input_exits_2_with_one_sentence(db: tuple[Engine, str], tmp_path: Path) -> None:
     unknown = _verify(db[1], "4242", tmp_path)
     assert (unknown.returncode, unknown.stderr.strip()) == (2, "iris: there is no checklist 4242.")
+    beyond_any_row = _verify(db[1], "99999999999999999999999", tmp_path)  # was an OverflowError
+    assert (beyond_any_row.returncode, beyond_any_row.stderr.strip()) == (
+        2,
+        "iris: there is no checklist 99999999999999999999999.",
+    )
     malformed = _verify(db[1], "seven", tmp_path)
     assert malformed.returncode == 2
     assert (

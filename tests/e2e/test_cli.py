@@ -132,3 +132,27 @@ def test_manifest_prints_a_valid_manifest(tmp_path: Path, args: list[str]) -> No
 def test_manifest_refuses_a_plain_http_url(tmp_path: Path) -> None:
     result = run_iris("manifest", "--url", "http://insecure", env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
     assert "must be an https:// address" in _one_sentence(result)
+
+
+def test_an_iris_yml_that_is_not_utf8_is_one_sentence(standin: SlackStandin, tmp_path: Path) -> None:
+    env = server_env(standin, tmp_path)
+    (tmp_path / "iris.yml").write_bytes(b"channels:\n  default: \xff\xfe\n")
+    line = _one_sentence(run_iris("db", "audit", "--since", "2026-12-01", env=env, cwd=tmp_path))
+    assert line == "iris: iris.yml is not UTF-8 text (byte 22); save it as UTF-8."
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "ten"])
+def test_db_audit_refuses_a_limit_below_one(standin: SlackStandin, tmp_path: Path, limit: str) -> None:
+    result = run_iris(
+        "db",
+        "audit",
+        "--since",
+        "2026-12-01",
+        "--limit",
+        limit,
+        env=server_env(standin, tmp_path),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().endswith(f"argument --limit: '{limit}' is not a whole number of 1 or more")
+    assert not (tmp_path / "iris.db").exists()
