@@ -17,6 +17,10 @@ class AlertmanagerUnavailable(Exception):
     """Alertmanager is not configured, unreachable, or refused; the message says which, for a log."""
 
 
+class NoAlertmanager(AlertmanagerUnavailable):
+    """IRIS_ALERTMANAGER_URL is not set: nothing can be silenced, however often it is tried."""
+
+
 class AlertmanagerRefused(AlertmanagerUnavailable):
     """Alertmanager answered, with an error status."""
 
@@ -86,7 +90,7 @@ class AlertmanagerClient:
 
     def _call(self, method: str, path: str, **options: Any) -> Any:
         if self.base_url is None:
-            raise AlertmanagerUnavailable("IRIS_ALERTMANAGER_URL is not set")
+            raise NoAlertmanager("IRIS_ALERTMANAGER_URL is not set")
         try:
             response = self._http.request(method, path, **options)
         except httpx.HTTPError as exc:

@@ -29,9 +29,11 @@ def render_manifest(
 
     `usage_hint`, from the features' declarations, replaces the one in manifest.yml.
     """
+    if socket_mode and url is not None:
+        raise ManifestError("Give either --url (HTTP mode) or --socket-mode, not both.")
     if not socket_mode and url is None:
         raise ManifestError("Give --url https://your-host (where iris serve is reachable) or --socket-mode.")
-    events_url = _events_url(url) if url else None
+    events_url = _events_url(url) if url is not None else None
     rendered = yaml.safe_load(yaml.safe_dump(manifest))  # a deep copy
     for command in rendered["features"]["slash_commands"]:
         _set_or_drop(command, "url", events_url, socket_mode)
@@ -53,7 +55,8 @@ def _events_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc:
         raise ManifestError(f"--url must be an https:// address that Slack can reach, not {url!r}.")
-    return f"https://{parts.netloc}{parts.path.rstrip('/')}{EVENTS_PATH}"
+    base = parts.path.rstrip("/").removesuffix(EVENTS_PATH)  # a URL given with /slack/events is not doubled
+    return f"https://{parts.netloc}{base}{EVENTS_PATH}"
 
 
 def dump_manifest(manifest: dict[str, Any]) -> str:

@@ -56,7 +56,8 @@ def build(deps: Deps) -> list[object]:
     router = Router(ROUTES.of(config), channels.incidents or channels.default)
     alertmanager = AlertmanagerClient(config.settings.iris_alertmanager_url)
     service = AlertService(deps.engine, router, alertmanager, deps.clock)
-    publisher = SlackPublisher(deps.t, deps.outbox, config.settings.iris_timezone)
+    silences = config.settings.iris_alertmanager_url is not None
+    publisher = SlackPublisher(deps.t, deps.outbox, config.settings.iris_timezone, silences=silences)
     tester = AlertTester(service, publisher, *second_route(config))
     return [service, tester, AlertNotifier(service, publisher)]
 

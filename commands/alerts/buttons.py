@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.alerts.alertmanager import AlertmanagerUnavailable
+from bot.alerts.alertmanager import AlertmanagerUnavailable, NoAlertmanager
 from bot.alerts.service import AlertService, NoSuchGroup, NothingToSilenceBy, NotSilenced
 from bot.deps import Deps
 from bot.errors import UserError
@@ -70,6 +70,13 @@ def _translated(deps: Deps) -> Iterator[None]:
             deps.t(
                 "This alert group has no labels to build a silence from, so nothing "
                 "changed; silence it in Alertmanager's own page."
+            )
+        ) from None
+    except NoAlertmanager:
+        raise UserError(
+            deps.t(
+                "Silencing needs an Alertmanager: set IRIS_ALERTMANAGER_URL to its address "
+                "(e.g. http://alertmanager:9093) and restart IRIS. Nothing changed."
             )
         ) from None
     except AlertmanagerUnavailable as exc:

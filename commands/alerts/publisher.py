@@ -30,14 +30,15 @@ class Rendering:
 class SlackPublisher:
     """Implements bot.alerts.notifier.Publisher and the alert test's report."""
 
-    def __init__(self, t: Translator, outbox: Outbox, zone: str) -> None:
+    def __init__(self, t: Translator, outbox: Outbox, zone: str, *, silences: bool = True) -> None:
         self._t = t
         self._outbox = outbox
         self.tz = ZoneInfo(zone)
+        self._silences = silences  # an Alertmanager is configured, so Silence buttons can work
 
     def render(self, change: Change) -> Rendering:
         group, alerts, t = change.group, change.alerts, self._t
-        text, blocks = render_group(t, group, alerts, self.tz, change.now)
+        text, blocks = render_group(t, group, alerts, self.tz, change.now, silences=self._silences)
         reply = render_changes(t, change.events, alerts, self.tz, change.now) if group.message_id else None
         membership_changed = group.message_id is None or any(e.fingerprint for e in change.events)
         large = len(alerts) > MAX_SHOWN or group.truncated > 0

@@ -63,8 +63,15 @@ def group_title(group: AlertGroup) -> str:
 
 
 def render_group(
-    t: Translator, group: AlertGroup, alerts: list[Alert], tz: ZoneInfo, now: datetime
+    t: Translator,
+    group: AlertGroup,
+    alerts: list[Alert],
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    silences: bool = True,
 ) -> Rendered:
+    """The group's one message; `silences`: IRIS can reach an Alertmanager, so it offers Silence buttons."""
     firing = [a for a in alerts if a.status == FIRING]
     common = json.loads(group.common_labels)
     severity = escape_mrkdwn(common.get("severity", ""))[:40]
@@ -91,9 +98,14 @@ def render_group(
             )
         )
     status = _status_line(t, group, tz, now)
+    if not silences:
+        hint = t("Silence buttons appear once `IRIS_ALERTMANAGER_URL` is set.")
+        status = f"{status} · {hint}" if status else hint
     if status:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
-    blocks.append(ActionsBlock(elements=_buttons(t, group, now)))
+    buttons = _buttons(t, group, now, silences)
+    if buttons:  # Slack refuses an actions block without elements
+        blocks.append(ActionsBlock(elements=buttons))
     text = f"{state}: {group_title(group)} — {counts}"
     return text, [b.to_dict() for b in blocks]
 
@@ -163,13 +175,15 @@ def silence_active(group: AlertGroup, now: datetime) -> bool:
     return group.silence_id is not None and until is not None and until > now
 
 
-def _buttons(t: Translator, group: AlertGroup, now: datetime) -> list[ButtonElement]:
+def _buttons(t: Translator, group: AlertGroup, now: datetime, silences: bool) -> list[ButtonElement]:
     value = str(group.id)
     buttons = []
     if not group.acked_by and group.status == FIRING:
         buttons.append(
             ButtonElement(text=t("Acknowledge"), action_id=ACK_ACTION, value=value, style="primary")
         )
+    if not silences:  # neither could reach an Alertmanager
+        return buttons
     if silence_active(group, now):
         buttons.append(ButtonElement(text=t("Unsilence"), action_id=UNSILENCE_ACTION, value=value))
     else:

@@ -96,3 +96,25 @@ def test_incidents_lists_the_open_groups_with_links(
     assert standin.wait_for_response(again.response_url_name or "")[0]["text"] == "No alert group is firing."
     extra = slack.command("incidents now", user_id="U0ALICE", channel_id="C0OPS")
     assert "takes no arguments" in (extra.json() or {}).get("text", "")
+
+
+def test_without_an_alertmanager_silence_is_not_offered_and_an_old_button_says_what_to_set(
+    standin: SlackStandin, tmp_path: Path
+) -> None:
+    servers = running(alerting_env(standin, tmp_path), tmp_path)
+    server = next(servers)
+    try:
+        assert send(server, "grafana", fixture("grafana_firing.json")).status_code == 200
+        [message] = standin.wait_for(lambda s: top_level(s, "C0INC"))
+        assert "alert_silence" not in str(message.blocks)
+        assert "Silence buttons appear once `IRIS_ALERTMANAGER_URL` is set." in str(message.blocks)
+        drivers = driving(server, standin)
+        slack = next(drivers)
+        clicked = slack.block_action(
+            "alert_silence_1", "1", user_id=ONCALL, channel_id="C0INC", message_ts=message.ts
+        )
+        text = standin.wait_for_response(clicked.response_url_name or "")[0]["text"]
+        assert text.startswith("Silencing needs an Alertmanager: set IRIS_ALERTMANAGER_URL")
+        next(drivers, None)  # runs the fixture helper's clean-up
+    finally:
+        next(servers, None)  # stops the server

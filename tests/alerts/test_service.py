@@ -192,6 +192,21 @@ def test_a_silence_past_its_end_offers_the_silence_buttons_again(
     ]
 
 
+def test_without_an_alertmanager_no_silence_is_offered_and_the_message_says_what_to_set(
+    silencing: tuple[AlertService, ScriptedAlertmanager, int], engine: Engine
+) -> None:
+    _, _, group_id = silencing
+    group = group_of(engine, group_id)
+    t = Translator("en")
+    _, blocks = render_group(t, group, [], ZoneInfo("UTC"), NOW, silences=False)
+    assert [e["action_id"] for e in blocks[-1]["elements"]] == ["alert_ack"]
+    assert "Silence buttons appear once `IRIS_ALERTMANAGER_URL` is set." in json.dumps(blocks)
+
+    group.acked_by, group.status = "U1", "resolved"  # nothing left to offer: no empty actions block
+    _, blocks = render_group(t, group, [], ZoneInfo("UTC"), NOW, silences=False)
+    assert all(b["type"] != "actions" for b in blocks)
+
+
 def test_two_notifications_of_one_group_at_once_are_both_stored(engine: Engine) -> None:
     """An Alertmanager HA pair may both send a group's notification at the same moment."""
     service = make_service(engine)

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.slack.manifest import MANIFEST, load_manifest, render_manifest
+from bot.slack.manifest import MANIFEST, ManifestError, load_manifest, render_manifest
 from tests.e2e.conftest import SCHEMA, SHARED_SCHEMA
 
 
@@ -36,3 +36,26 @@ def test_rendering_does_not_change_the_loaded_manifest() -> None:
     manifest = load_manifest()
     render_manifest(manifest, url="https://iris.example.net", socket_mode=False)
     assert manifest == load_manifest()
+
+
+@pytest.mark.parametrize(
+    "url", ["https://iris.example.net", "https://iris.example.net/", "https://iris.example.net/slack/events"]
+)
+def test_the_events_url_is_never_doubled(url: str) -> None:
+    rendered = render_manifest(load_manifest(), url=url, socket_mode=False)
+    assert rendered["settings"]["interactivity"]["request_url"] == "https://iris.example.net/slack/events"
+
+
+@pytest.mark.parametrize(
+    ("url", "socket_mode", "sentence"),
+    [
+        ("", False, "--url must be an https:// address that Slack can reach, not ''."),
+        ("http://iris.example.net", False, "--url must be an https:// address"),
+        ("https://iris.example.net", True, "Give either --url (HTTP mode) or --socket-mode, not both."),
+        (None, False, "Give --url https://your-host"),
+    ],
+)
+def test_a_url_slack_cannot_use_is_one_sentence(url: str | None, socket_mode: bool, sentence: str) -> None:
+    with pytest.raises(ManifestError) as refused:
+        render_manifest(load_manifest(), url=url, socket_mode=socket_mode)
+    assert str(refused.value).startswith(sentence)

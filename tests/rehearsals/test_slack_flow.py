@@ -117,9 +117,11 @@ def test_a_crash_mid_rehearsal_leaves_no_process_and_reports_interrupted(
     rehearsing_iris.start()
     pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
     assert eventually(lambda: not any(_alive(pid) for pid in pids))
+    # When the crash came while the killed process held a claim on the rehearsal message's lane, the
+    # new one waits for that claim's 60 s lease (PosterSettings.lease) before it may edit the message.
     standin.wait_for(
         lambda s: any(f"`{rehearsal_id}`" in m.text and "interrupted" in m.text for m in s.messages("C0OPS")),
-        timeout=30,
+        timeout=75,
     )
     status = _reply(slack, standin, f"rehearse status {rehearsal_id}")
     assert "interrupted" in status
