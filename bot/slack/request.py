@@ -4,6 +4,9 @@ a parser and nothing malformed reaches a listener."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -11,20 +14,32 @@ from urllib.parse import parse_qsl
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 
+SIGNATURE_WINDOW_S = 300  # Slack's five minutes either way
 INTERACTIONS = frozenset(
     {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
 )
 
 
-def signature_error(signing_secret: str, body: bytes, headers: Mapping[str, str]) -> str | None:
-    """Why Slack did not send this body (no or wrong signature, timestamp over 5 minutes off), or None."""
+def signature_error(
+    signing_secret: str, body: bytes, headers: Mapping[str, str], now: float | None = None
+) -> str | None:
+    """Why Slack did not send this body (no or wrong signature, timestamp over 5 minutes off), or None.
+
+    Computed on the bytes as received (slack_sdk's verifier decodes them first, and a body that is not
+    UTF-8 would then raise); the text check comes after, in to_bolt_request.
+    """
     lowered = {name.lower(): value for name, value in headers.items()}
     timestamp, signature = lowered.get("x-slack-request-timestamp"), lowered.get("x-slack-signature")
     if not timestamp or not signature:
         return "The request is not signed by Slack."
-    if not SignatureVerifier(signing_secret).is_valid(body, timestamp, signature):
+    if not timestamp.isascii() or not timestamp.isdigit():
+        return "The request's Slack signature or timestamp is not valid."
+    if abs((time.time() if now is None else now) - int(timestamp)) > SIGNATURE_WINDOW_S:
+        return "The request's Slack signature or timestamp is not valid."
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return "The request's Slack signature or timestamp is not valid."
     return None
 

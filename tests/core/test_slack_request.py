@@ -86,3 +86,6 @@ def test_the_signature_is_checked_on_the_raw_body_with_slacks_five_minute_window
     assert signature_error("secret", body + b"x", sign_request("secret", body, now)) is not None
     assert signature_error("secret", body, sign_request("secret", body, now - 301)) is not None
     assert signature_error("secret", body, {}) == "The request is not signed by Slack."
+    not_utf8 = b"text=\xff\xfe"  # checked on the bytes; that it is not text is said after
+    assert signature_error("secret", not_utf8, sign_request("secret", not_utf8, now)) is None
+    assert signature_error("secret", body, sign_request("secret", body, now) | {"X-Slack-Signature": "v0=é"})
