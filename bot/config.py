@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+MAX_CONFIG_BYTES = 256_000  # iris.yml is a page or two; a bigger file is the wrong file
 DEFAULT_DATABASE_URL = "sqlite:///iris.db"
 SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -235,6 +236,10 @@ def load_iris_yml(
     if not path.is_file():
         raise ConfigError(f"IRIS_CONFIG points to {path}, which is not a readable file.")
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:  # checked before reading, so a huge file is never loaded
+            raise ConfigError(
+                f"{path.name} is larger than {MAX_CONFIG_BYTES // 1000} kB; is IRIS_CONFIG the right file?"
+            )
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as exc:
         raise ConfigError(

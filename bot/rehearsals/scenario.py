@@ -36,6 +36,9 @@ _CONTEXT_SOURCE = "scenario_file"  # validation context key: the file being load
 _REQUIRED = "name, target and upstream"
 
 
+MAX_SCENARIO_BYTES = 256_000  # a scenario is a page of YAML; the example is 1.6 kB
+
+
 class ScenarioError(Exception):
     """A scenario that cannot be used; `errors` lists every problem as "<field path>: <reason>"."""
 
@@ -598,6 +601,8 @@ def _read_yaml(text: str, source: Path) -> dict[str, Any]:
 def load_scenario(path: Path) -> Scenario:
     """The scenario in the file at `path`; raises ScenarioError when it cannot be read or is invalid."""
     try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:  # before reading: a huge file is never loaded
+            raise ScenarioError([f"{path} is larger than {MAX_SCENARIO_BYTES // 1000} kB."], path)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError([f"{path} does not exist."], path) from None

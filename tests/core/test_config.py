@@ -132,3 +132,17 @@ def test_a_features_own_section_is_validated_and_read_back_typed(tmp_path: Path)
     path.write_text("briefings: {grace_seconds: -1}\n")
     with pytest.raises(ConfigError, match=r"^iris\.yml: briefings\.grace_seconds: Input should be greater"):
         load_config({"IRIS_CONFIG": str(path)})
+
+
+def test_an_iris_yml_that_is_huge_or_not_utf8_is_one_sentence(tmp_path: Path) -> None:
+    huge = tmp_path / "iris.yml"
+    with huge.open("wb") as file:
+        file.truncate(10_000_000)
+    with pytest.raises(
+        ConfigError, match=r"^iris.yml is larger than 256 kB; is IRIS_CONFIG the right file\?$"
+    ):
+        load_iris_yml(huge)
+    latin = tmp_path / "latin.yml"
+    latin.write_bytes(b"channels:\n  default: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"^latin.yml is not UTF-8 text \(byte 25\); save it as UTF-8.$"):
+        load_iris_yml(latin)

@@ -767,6 +767,15 @@ def test_a_file_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
     assert caught.value.errors == [f"{path} is not UTF-8 text."]
 
 
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yml"
+    with path.open("wb") as huge:
+        huge.truncate(60_000_000)  # 60 MB took 48 s and 370 MB to validate before the cap
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.errors == [f"{path} is larger than 256 kB."]
+
+
 def write(folder: Path, file_name: str, name: str) -> None:
     (folder / file_name).write_text(f"name: {name}\nupstream: http://up\ntarget: {{command: [job]}}\n")
 
