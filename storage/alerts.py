@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import as_utc, utcnow
+from storage.db import rows_between
 from storage.outbox import OutboxMessage
 
 
@@ -484,12 +485,7 @@ def finish_test_run(session: Session, run_id: str, results: list[dict[str, Any]]
 
 def test_runs_between(session: Session, start: datetime, end: datetime) -> list[AlertTestRun]:
     """The alert tests started in [start, end), oldest first."""
-    query = (
-        select(AlertTestRun)
-        .where(col(AlertTestRun.started_at) >= start, col(AlertTestRun.started_at) < end)
-        .order_by(col(AlertTestRun.started_at), col(AlertTestRun.id))
-    )
-    return list(session.exec(query).all())
+    return rows_between(session, AlertTestRun, AlertTestRun.started_at, start, end)
 
 
 @dataclass(frozen=True)

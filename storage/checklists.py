@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import utcnow
+from storage.db import rows_between
 
 _ACTIVE_ONLY = text("undone_at IS NULL")
 
@@ -161,12 +162,7 @@ def remember_template(
 
 def templates_first_seen_between(session: Session, start: datetime, end: datetime) -> list[ChecklistTemplate]:
     """The template versions IRIS saw for the first time in [start, end), oldest first."""
-    query = (
-        select(ChecklistTemplate)
-        .where(col(ChecklistTemplate.first_seen_at) >= start, col(ChecklistTemplate.first_seen_at) < end)
-        .order_by(col(ChecklistTemplate.first_seen_at), col(ChecklistTemplate.id))
-    )
-    return list(session.exec(query).all())
+    return rows_between(session, ChecklistTemplate, ChecklistTemplate.first_seen_at, start, end)
 
 
 def template_by_hash(session: Session, name: str, content_hash: str) -> ChecklistTemplate | None:

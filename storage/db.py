@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN_OPTION = "iris_sqlite_begin"
@@ -117,3 +119,16 @@ def explain_operational_error(exc: OperationalError, url: str) -> str:
 def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     return str(original).strip().splitlines()[0].rstrip(".") if str(original).strip() else type(exc).__name__
+
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def rows_between(
+    session: Session, model: type[Row], column: Any, start: datetime, end: datetime
+) -> list[Row]:
+    """The rows of `model` whose `column` lies in [start, end), oldest first (ties by id): a day's rows."""
+    query = (
+        select(model).where(col(column) >= start, col(column) < end).order_by(col(column), col(model.id))  # type: ignore[attr-defined]
+    )
+    return list(session.exec(query).all())

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import utcnow
+from storage.db import rows_between
 
 
 class JudgedRun(Protocol):
@@ -292,12 +293,7 @@ def _json(value: Any) -> str:
 
 def started_between(session: Session, start: datetime, end: datetime) -> list[Rehearsal]:
     """The rehearsals started in [start, end), oldest first: a rehearsal belongs to the day it began."""
-    query = (
-        select(Rehearsal)
-        .where(col(Rehearsal.started_at) >= start, col(Rehearsal.started_at) < end)
-        .order_by(col(Rehearsal.started_at), col(Rehearsal.id))
-    )
-    return list(session.exec(query).all())
+    return rows_between(session, Rehearsal, Rehearsal.started_at, start, end)
 
 
 def injected_by_fault(session: Session, ids: list[str]) -> dict[str, dict[str, int]]:

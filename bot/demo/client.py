@@ -100,10 +100,14 @@ class SlackClient:
             self.standin.bind_response_url(built.response_url_name, reader)
         if built.trigger_id:
             self.modals.triggers[reader.user].add(built.trigger_id)
+        return self._answer_of(built)
+
+    def _answer_of(self, built: SignedRequest) -> Any:
+        """IRIS's JSON answer to `built` (None for an empty one); anything but 200 is refused."""
         result = self.driver.send(built)
         if result.status_code != 200:
             raise PlaygroundRefusal(f"IRIS answered HTTP {result.status_code}.", 502)
-        return result.json()
+        return result.json() if result.body else None
 
     def do_submit(self, view_id: str, user: object, values: Json) -> None:
         user_id = self.person_id(user)
@@ -117,10 +121,7 @@ class SlackClient:
             user_id=user_id,
             view_id=view_id,
         )
-        result = self.driver.send(built)
-        if result.status_code != 200:
-            raise PlaygroundRefusal(f"IRIS answered HTTP {result.status_code}.", 502)
-        answer = result.json() if result.body else None
+        answer = self._answer_of(built)
         if isinstance(answer, dict) and answer.get("response_action") == "errors":
             self.modals.errors[view_id] = {str(k): str(v) for k, v in (answer.get("errors") or {}).items()}
         else:

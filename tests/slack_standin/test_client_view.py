@@ -3,25 +3,11 @@ reader, replaced or deleted originals, who opened a view, and where a shared fil
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 from slack_sdk import WebClient
 
 from bot.slack_standin.model import Reader
 from bot.slack_standin.server import SlackStandin
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandin]:
-    with SlackStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SlackStandin) -> WebClient:
-    return WebClient(token="xoxb-test", base_url=standin.api_url, retry_handlers=[])
 
 
 def test_a_bound_response_url_shows_ephemeral_posts_to_their_reader_only(standin: SlackStandin) -> None:

@@ -98,12 +98,6 @@ def serve(app: App) -> ThreadingHTTPServer:
 
 
 @pytest.fixture
-def standin() -> Iterator[SlackStandin]:
-    with SlackStandin() as running:
-        yield running
-
-
-@pytest.fixture
 def seen() -> list[dict[str, Any]]:
     return []
 

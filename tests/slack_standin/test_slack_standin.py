@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 import aiohttp
@@ -19,18 +19,6 @@ from bot.slack_standin.server import SlackStandin
 
 T = TypeVar("T")
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Rehearsal* 3/5"}}
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandin]:
-    with SlackStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SlackStandin) -> WebClient:
-    # No retry handlers: tests must see each scripted failure, not slack_sdk's retries of it.
-    return WebClient(token="xoxb-test", base_url=standin.api_url, retry_handlers=[])
 
 
 def api_error(call: object) -> SlackApiError:
