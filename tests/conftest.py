@@ -54,7 +54,7 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _empty_tables(engine: Engine) -> None:
+def empty_tables(engine: Engine) -> None:
     """Every table each feature declared (commands.registry), so no rows leak into the next test."""
     names = ", ".join(table.__tablename__ for table in registry.tables())  # type: ignore[attr-defined]
     with engine.begin() as connection:
@@ -72,7 +72,7 @@ def db(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[Engine, str]]
         engine.dispose()
         return
     engine = request.getfixturevalue("postgres_engine")
-    _empty_tables(engine)
+    empty_tables(engine)
     yield engine, request.getfixturevalue("postgres_url")
 
 

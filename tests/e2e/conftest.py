@@ -17,6 +17,7 @@ from bot.demo.processes import free_port, iris_command
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
 from storage.db import open_engine
+from tests.conftest import empty_tables
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789"
 ADMIN = "UADMIN01"
@@ -145,6 +146,26 @@ def database_of(server: IrisServer) -> Iterator[Engine]:
 @pytest.fixture
 def iris(standin: SlackStandin, tmp_path: Path) -> Iterator[IrisServer]:
     yield from running(server_env(standin, tmp_path), tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def iris_each_db(
+    request: pytest.FixtureRequest, standin: SlackStandin, tmp_path: Path
+) -> Iterator[IrisServer]:
+    """`iris serve` once on a SQLite file and once on this session's PostgreSQL database (emptied
+    first): for what takes outside input into a column, which PostgreSQL checks and SQLite does not."""
+    overrides = {}
+    if request.param == "postgresql":
+        request.getfixturevalue("engine_for_postgres_server")
+        overrides["IRIS_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    yield from running(server_env(standin, tmp_path, **overrides), tmp_path)
+
+
+@pytest.fixture
+def engine_for_postgres_server(postgres_engine: Engine) -> Engine:
+    """The session's PostgreSQL database, migrated and with every table emptied."""
+    empty_tables(postgres_engine)
+    return postgres_engine
 
 
 @pytest.fixture

@@ -28,6 +28,12 @@ def _body(case: dict[str, Any]) -> bytes:
     return str(case["body"]).encode()
 
 
+@pytest.fixture
+def iris(iris_each_db: IrisServer) -> IrisServer:
+    """Every corpus runs against a server on SQLite and on PostgreSQL."""
+    return iris_each_db
+
+
 def test_slack_events_corpus_gets_its_status_and_no_traceback(
     iris: IrisServer, driver: SlackDriver, iris_db: Engine
 ) -> None:
