@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -41,12 +41,16 @@ from bot.status import Inventory
 from commands import registry
 from commands.feature import Background
 from storage import outbox as outbox_repo
+from storage import replays
 from storage.clock import utcnow
-from storage.db import check_reachable, open_engine, read_scope
+from storage.db import check_reachable, open_engine, read_scope, session_scope
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 IDENTITY_REFRESH_JOB = "iris:identity-refresh"
+FORGET_REQUESTS_JOB = "iris:forget-seen-requests"
+# A signed request passes for five minutes either way of its timestamp; kept longer, for clock skew.
+REMEMBER_REQUESTS_FOR = timedelta(minutes=15)
 HTTP_STOP_TIMEOUT_S = 5
 SOCKET_CLOSE_TIMEOUT_S = 3.0
 # After HTTP's 5 s and Socket Mode's 3 s, what is left of a 30 s kill grace period for the rest.
@@ -136,6 +140,9 @@ class Running:
             replace_existing=True,
             next_run_time=datetime.now(self.scheduler.timezone),
         )
+        self.scheduler.add_job(
+            self._forget_seen_requests, "interval", minutes=1, id=FORGET_REQUESTS_JOB, replace_existing=True
+        )
         for part in self.parts:
             await asyncio.to_thread(part.start)
         self.scheduler.start()
@@ -145,6 +152,11 @@ class Running:
             # Connected in the background: slack-sdk retries a failing connection for ever, so
             # awaiting it here would keep the port closed and make the process deaf to SIGTERM.
             self._socket_task = asyncio.create_task(self._connect_socket(), name="iris-socket-mode")
+
+    def _forget_seen_requests(self) -> None:
+        """Slack requests too old to pass the signature check again need no remembering."""
+        with session_scope(self.deps.engine) as session:
+            replays.forget_before(session, utcnow() - REMEMBER_REQUESTS_FOR)
 
     async def _connect_socket(self) -> None:
         assert self._socket is not None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,9 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import __version__
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
-from bot.slack.request import signature_error, to_bolt_request
+from bot.slack.request import replay_key, signature_error, to_bolt_request
 from commands.feature import MAX_BODY_BYTES, Endpoint
-from storage.db import DatabaseUnavailable, check_reachable
+from storage import replays
+from storage.clock import utcnow
+from storage.db import DatabaseUnavailable, check_reachable, session_scope
 from storage.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,9 @@ def create_server(
         except ValueError as exc:
             log.warning("refused a signed but malformed Slack request: %s", exc)
             return _error(400, str(exc))
+        key = replay_key(body, bolt_request.body)
+        if not await run_in_threadpool(_first_sighting, deps, key):
+            return _repeated(request.headers)
         return to_starlette_response(await bolt_app.async_dispatch(bolt_request))
 
     async def healthz(_: Request) -> Response:
@@ -103,6 +109,28 @@ def readiness(deps: Deps, head: str) -> dict[str, dict[str, Any]]:
     else:
         checks["slack"] = {"ok": False, "detail": result.error}
     return checks
+
+
+def _first_sighting(deps: Deps, key: str) -> bool:
+    """True unless a replica already accepted this request; with the database down, True (the
+    request then meets the database itself and gets that sentence)."""
+    try:
+        with session_scope(deps.engine) as session:
+            return replays.first_sighting(session, key, utcnow())
+    except SQLAlchemyError as exc:
+        log.warning("could not check the Slack request for a replay: %s", str(exc).splitlines()[0])
+        return True
+
+
+def _repeated(headers: Mapping[str, str]) -> Response:
+    """Slack's own retry of something already handled is a success to Slack (and no more retries);
+    the same signed bytes sent again by anyone else are refused, and neither acts twice."""
+    retry = headers.get("x-slack-retry-num")
+    if retry is not None:
+        log.info("ignored Slack's retry #%s of a request already handled", retry[:8])
+        return Response(status_code=200, headers={"X-Slack-No-Retry": "1"})
+    log.warning("refused a replayed Slack request (the same signed request was already handled)")
+    return _error(409, "This Slack request was already handled; a repeated request is not acted on again.")
 
 
 def _error(status: int, reason: str) -> Response:

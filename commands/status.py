@@ -28,6 +28,7 @@ from commands.kit import (
 )
 from storage.audit import AuditEvent
 from storage.outbox import NewMessage, OutboxMessage
+from storage.replays import SeenRequest
 
 MAX_DEAD_SHOWN = 5
 SOURCE = "status"
@@ -137,6 +138,6 @@ STATUS = Command(
 FEATURE = Feature(
     name="status",
     commands=(STATUS,),
-    tables=(AuditEvent, OutboxMessage),
+    tables=(AuditEvent, OutboxMessage, SeenRequest),
     counted=((N_("Outbox messages"), OutboxMessage), (N_("Audit events"), AuditEvent)),
 )

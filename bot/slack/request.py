@@ -61,6 +61,18 @@ def to_bolt_request(body: bytes, headers: dict[str, Any], context: dict[str, Any
     return request
 
 
+def replay_key(body: bytes, parsed: dict[str, Any]) -> str:
+    """What identifies this request among everything Slack sends, hashed to a fixed length.
+
+    An Events API delivery is its event_id (Slack's retries re-sign it); anything else is its bytes,
+    which always hold a fresh trigger_id, so equal bytes are the same request sent again.
+    """
+    event_id = parsed.get("event_id")
+    if isinstance(event_id, str) and event_id:
+        return hashlib.sha256(b"event:" + event_id.encode()).hexdigest()
+    return hashlib.sha256(b"body:" + body).hexdigest()
+
+
 def shape_error(body: Any) -> str | None:
     """What makes a parsed body unlike anything Slack sends, or None; listeners may then trust its shape."""
     if not isinstance(body, dict) or not body:
