@@ -18,13 +18,16 @@ from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.errors import Refused, UserError, log_crash
 from bot.i18n import Translator
 from bot.outbox import Blocks, respond
 from bot.permissions import require_role as _require_role
+from storage import outbox as outbox_repo
 from storage.audit import Actor, Audit
+from storage.db import read_scope, session_scope
 from storage.outbox import NewMessage
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class Invocation:
     trigger_id: str | None
     subcommand: str
     rest: str
+    message_ts: str | None = None  # for a click: the message its button was on
 
     @classmethod
     def from_command(cls, command: Mapping[str, Any]) -> Invocation:
@@ -72,6 +76,7 @@ class Invocation:
             trigger_id=body.get("trigger_id"),
             subcommand="",
             rest="",
+            message_ts=_clicked_message_ts(body),
         )
 
     @property
@@ -222,20 +227,95 @@ def crash_sentence(t: Translator, reference: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Home:
+    """Where the object a button acts on lives: its channel, and the outbox message that shows it."""
+
+    target: str  # the object, as the audit trail names it
+    channel_id: str | None
+    message_id: int | None = None
+
+
+# The object a click's action is about, read from storage; None when there is none (the work says so).
+Locate = Callable[[Session, Mapping[str, Any]], Home | None]
+
+
 def on_click(
     app: AsyncApp,
     deps: Deps,
     action_id: str | re.Pattern[str],
     work: Callable[[Deps, Invocation, Mapping[str, Any]], NewMessage | None],
     name: str,
+    *,
+    home: Locate | None,
 ) -> None:
-    """A button: ack at once, then `work(deps, invocation, action)` on the job runner, answered privately."""
+    """A button: ack at once, then `work(deps, invocation, action)` on the job runner, answered privately.
+
+    `home` finds the object the button acts on, so a click is only acted on from the object's own
+    channel and message; None is for buttons that act on nothing stored (they say why in a comment).
+    """
 
     @app.action(action_id)
     async def handle_click(ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
         await ack()
         invocation = Invocation.from_action(body)
-        deps.jobs.submit(name, run_for_user, deps, invocation, partial(work, deps, invocation, action))
+        acted = partial(work, deps, invocation, action)
+        if home is not None:
+            acted = partial(from_home, deps, invocation, action, home, name, acted)
+        deps.jobs.submit(name, run_for_user, deps, invocation, acted)
+
+
+def from_home(
+    deps: Deps,
+    invocation: Invocation,
+    action: Mapping[str, Any],
+    locate: Locate,
+    name: str,
+    work: Callable[[], NewMessage | None],
+) -> NewMessage | None:
+    """`work()`, once the click is known to come from its object's own channel and message."""
+    refuse_unless_home(deps, invocation, action, locate, name)
+    return work()
+
+
+def refuse_unless_home(
+    deps: Deps, invocation: Invocation, action: Mapping[str, Any], locate: Locate, name: str
+) -> None:
+    """A UserError (the refusal audited) for a click that did not come from the channel and message
+    of the object it names; nothing for an unknown object, which the work itself answers."""
+    with read_scope(deps.engine) as session:
+        found = locate(session, action)
+        fine = found is None or _clicked_on(session, found, invocation)
+    if fine:
+        return
+    assert found is not None
+    with session_scope(deps.engine) as session:
+        invocation.audit(name).refused(session, found.target, why="not clicked on its own message")
+    log.warning("refused a click on %s from channel %s", found.target, invocation.channel_id)
+    raise UserError(
+        deps.t(
+            "This button is not on the message IRIS keeps for it, so nothing was changed; "
+            "use the buttons on that message."
+        )
+    )
+
+
+def _clicked_on(session: Session, home: Home, invocation: Invocation) -> bool:
+    """The click came from the object's channel and, once its message is posted, from that message."""
+    if home.channel_id != invocation.channel_id:
+        return False
+    posted = outbox_repo.get(session, home.message_id) if home.message_id is not None else None
+    if posted is None or posted.slack_ts is None:  # not posted yet, or pruned: the channel decides
+        return True
+    return posted.slack_ts == invocation.message_ts
+
+
+def _clicked_message_ts(body: Mapping[str, Any]) -> str | None:
+    container = body.get("container")
+    if isinstance(container, dict) and isinstance(container.get("message_ts"), str):
+        return str(container["message_ts"])
+    message = body.get("message")
+    return str(message["ts"]) if isinstance(message, dict) and isinstance(message.get("ts"), str) else None
 
 
 def answer_by_response_url(invocation: Invocation, sentence: str) -> NewMessage:

@@ -225,6 +225,15 @@ class SlackDriver:
         stored = self._standin.message_payload(channel_id, message_ts) if self._standin else None
         return stored or {"type": "message", "text": "", "ts": message_ts or "1700000000.000100"}
 
+    def _message_with_button(self, channel_id: str, action_id: str, value: str | None) -> str | None:
+        """The newest message in the channel showing this button, as a person would click it."""
+        if self._standin is None:
+            return None
+        for message in reversed(self._standin.messages(channel_id)):
+            if _has_button(message.blocks or [], action_id, value):
+                return message.ts
+        return None
+
     def _envelope(self, kind: str, user_id: str) -> Params:
         """The fields every interaction payload carries."""
         return {
@@ -252,7 +261,9 @@ class SlackDriver:
     ) -> SignedRequest:
         """A `block_actions` payload for a button click on a message in `channel_id`."""
         name, response_url = self._response_url("actions")
-        message = self._message(channel_id, message_ts)
+        message = self._message(
+            channel_id, message_ts or self._message_with_button(channel_id, action_id, value)
+        )
         action: Params = {"action_id": action_id, "block_id": block_id, "type": "button"}
         action |= {"action_ts": f"{time.time():.6f}"} | ({"value": value} if value is not None else {})
         payload = self._envelope("block_actions", user_id) | {
@@ -308,3 +319,15 @@ class SlackDriver:
 
     def view_submission(self, callback_id: str, values: Params, **options: Any) -> DriverResult:
         return self._post(self.build_view_submission(callback_id, values, **options))
+
+
+def _has_button(node: Any, action_id: str, value: str | None) -> bool:
+    if isinstance(node, list):
+        return any(_has_button(child, action_id, value) for child in node)
+    if not isinstance(node, dict):
+        return False
+    if node.get("action_id") == action_id and node.get("value") == value:
+        return True
+    return any(
+        _has_button(child, action_id, value) for child in node.values() if isinstance(child, (dict, list))
+    )

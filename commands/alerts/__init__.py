@@ -17,7 +17,7 @@ from bot.config import Config
 from bot.deps import Deps
 from bot.i18n import N_
 from commands.alerts.alert_test import parse_timeout, start_alert_test
-from commands.alerts.buttons import acknowledge, silence, unsilence
+from commands.alerts.buttons import acknowledge, group_home, silence, unsilence
 from commands.alerts.incidents import list_incidents
 from commands.alerts.publisher import SlackPublisher
 from commands.alerts.views import ACK_ACTION, SILENCE_PATTERN, UNSILENCE_ACTION
@@ -45,9 +45,9 @@ ALERT_TEST = Command(
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    on_click(app, deps, ACK_ACTION, acknowledge, "alert-button")
-    on_click(app, deps, SILENCE_PATTERN, silence, "alert-button")
-    on_click(app, deps, UNSILENCE_ACTION, unsilence, "alert-button")
+    on_click(app, deps, ACK_ACTION, acknowledge, "alert-button", home=group_home)
+    on_click(app, deps, SILENCE_PATTERN, silence, "alert-button", home=group_home)
+    on_click(app, deps, UNSILENCE_ACTION, unsilence, "alert-button", home=group_home)
 
 
 def build(deps: Deps) -> list[object]:

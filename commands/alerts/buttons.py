@@ -8,12 +8,15 @@ from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from bot.alerts.alertmanager import AlertmanagerUnavailable, NoAlertmanager
 from bot.alerts.service import AlertService, NoSuchGroup, NothingToSilenceBy, NotSilenced
 from bot.deps import Deps
 from bot.errors import UserError
 from commands.alerts.views import SILENCE_PATTERN, clock_time
-from commands.kit import Invocation, reply, require_role
+from commands.kit import Home, Invocation, reply, require_role
+from storage.alerts import AlertGroup
 from storage.outbox import NewMessage
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,12 @@ def group_id_of(action: Mapping[str, Any]) -> int:
     """The button's value; anything but digits (a forged payload) names no group."""
     text = str(action.get("value") or "")
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else -1
+
+
+def group_home(session: Session, action: Mapping[str, Any]) -> Home | None:
+    """The alert group whose message Acknowledge, Silence or Unsilence is on."""
+    group = session.get(AlertGroup, group_id_of(action))
+    return Home(f"alert group {group.id}", group.channel, group.message_id) if group is not None else None
 
 
 def acknowledge(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:

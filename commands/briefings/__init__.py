@@ -11,7 +11,7 @@ from bot.briefings.scheduler import BRIEFINGS, InBackground
 from bot.briefings.service import BriefingService
 from bot.deps import Deps
 from bot.i18n import N_
-from commands.briefings.actions import add, answered, cancel, done, edit, list_upcoming
+from commands.briefings.actions import add, answered, cancel, done, edit, firing_home, list_upcoming
 from commands.briefings.parse import parse_add, parse_cancel, parse_done, parse_edit
 from commands.briefings.publisher import SlackPublisher
 from commands.briefings.views import ABSENT_ACTION, ATTEND_ACTION
@@ -51,8 +51,8 @@ BRIEF = Command(
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    on_click(app, deps, ATTEND_ACTION, answered, "brief-answer")
-    on_click(app, deps, ABSENT_ACTION, answered, "brief-answer")
+    on_click(app, deps, ATTEND_ACTION, answered, "brief-answer", home=firing_home)
+    on_click(app, deps, ABSENT_ACTION, answered, "brief-answer", home=firing_home)
 
 
 def build(deps: Deps) -> list[object]:

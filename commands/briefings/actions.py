@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.briefings.service import AlreadyDone, BriefingService, Draft, NotFound, NothingLeft, NotStarted
 from bot.deps import Deps
 from bot.errors import UserError
@@ -13,7 +15,7 @@ from bot.permissions import record_refusal
 from commands.briefings.parse import DoneArgs, EditArgs
 from commands.briefings.publisher import SOURCE
 from commands.briefings.views import ABSENT_ACTION, render_confirmation, render_list
-from commands.kit import COMMAND, Invocation, escape_mrkdwn, reply
+from commands.kit import COMMAND, Home, Invocation, escape_mrkdwn, reply
 from storage import briefings as repo
 from storage.briefings import Briefing
 from storage.outbox import NewMessage
@@ -94,6 +96,20 @@ def done(deps: Deps, invocation: Invocation, args: DoneArgs) -> NewMessage:
         "Posted in the briefing's thread and sent to those who were absent: {people}.", people=people
     )
     return reply(invocation, answer, source=SOURCE)
+
+
+def firing_home(session: Session, action: Mapping[str, Any]) -> Home | None:
+    """The briefing message (reminder or start) an Attending or Can't attend button is on."""
+    value = str(action.get("value", ""))
+    firing = (
+        repo.get_firing(session, int(value))
+        if value.isascii() and value.isdigit() and len(value) <= 12
+        else None
+    )
+    briefing = repo.get(session, firing.briefing_id) if firing is not None else None
+    if firing is None or briefing is None:
+        return None
+    return Home(f"briefing {briefing.id}", briefing.channel_id, firing.message_id)
 
 
 def answered(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:

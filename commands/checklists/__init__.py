@@ -21,6 +21,7 @@ from bot.errors import Refused, UserError, log_crash
 from bot.i18n import N_
 from commands.checklists.actions import (
     answer_in_channel,
+    checklist_home,
     clicked,
     diff,
     export,
@@ -33,7 +34,14 @@ from commands.checklists.actions import (
     submitted,
 )
 from commands.checklists.modals import NA_VIEW, NOTE_VIEW, TEXT_BLOCK, submitted_text, text_modal
-from commands.checklists.parse import parse_button_value, parse_checklist_id, parse_diff, parse_start
+from commands.checklists.parse import (
+    form_origin,
+    parse_button_value,
+    parse_checklist_id,
+    parse_diff,
+    parse_form_metadata,
+    parse_start,
+)
 from commands.checklists.publisher import SOURCE, SlackPublisher
 from commands.checklists.views import APPROVE, NA, NOTE, PAGE, SIGN, UNDO
 from commands.feature import Feature
@@ -42,8 +50,10 @@ from commands.kit import (
     Command,
     Invocation,
     crash_sentence,
+    from_home,
     no_arguments,
     on_click,
+    refuse_unless_home,
     reply,
     run_for_user,
 )
@@ -88,8 +98,9 @@ CHECKLIST = Command(
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    on_click(app, deps, re.compile(f"^({SIGN}|{UNDO}|{APPROVE})$"), clicked, "checklist-click")
-    on_click(app, deps, re.compile(f"^{PAGE}_\\d+$"), page_turned, "checklist-page")
+    clicks = re.compile(f"^({SIGN}|{UNDO}|{APPROVE})$")
+    on_click(app, deps, clicks, clicked, "checklist-click", home=checklist_home)
+    on_click(app, deps, re.compile(f"^{PAGE}_\\d+$"), page_turned, "checklist-page", home=checklist_home)
 
     @app.action(re.compile(f"^({NA}|{NOTE})$"))
     async def handle_form_button(
@@ -107,18 +118,29 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(re.compile(f"^({NA_VIEW}|{NOTE_VIEW})$"))
     async def handle_form(ack: AsyncAck, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         kind, limit = VIEWS[str(view.get("callback_id"))]
-        target = parse_button_value(view.get("private_metadata"))
+        form = parse_form_metadata(view.get("private_metadata"))
+        target = form[0] if form is not None else None
         text = submitted_text(dict(view)).strip()
         problem = _form_problem(deps, target, text, limit)
         if problem:
             await ack(response_action="errors", errors={TEXT_BLOCK: problem})
             return
         await ack()
-        assert target is not None
+        assert form is not None and target is not None
         user = body.get("user") or {}
-        invocation = Invocation(str(user.get("id") or ""), user.get("team_id"), None, "", None, "", "")
+        invocation = Invocation(
+            str(user.get("id") or ""), user.get("team_id"), form[1], "", None, "", "", message_ts=form[2]
+        )
         act = Act(target[0], target[1], kind, invocation.user_id, text)
-        work = partial(submitted, deps, act, invocation.audit(f"checklist.{kind}"))
+        work = partial(
+            from_home,
+            deps,
+            invocation,
+            {"value": f"{target[0]}:{target[1]}"},
+            checklist_home,
+            f"checklist-{kind}",
+            partial(submitted, deps, act, invocation.audit(f"checklist.{kind}")),
+        )
         answer = partial(answer_in_channel, deps, act.checklist_id, act.user_id)
         deps.jobs.submit(f"checklist-{kind}", run_for_user, deps, invocation, work, answer)
 
@@ -145,18 +167,22 @@ async def _open_form(
         return
     act = Act(target[0], target[1], kind, invocation.user_id, text="-")
     try:
-        item = await asyncio.wait_for(asyncio.to_thread(_precheck, deps, act), PRECHECK_SECONDS)
+        item = await asyncio.wait_for(
+            asyncio.to_thread(_precheck, deps, invocation, action, act), PRECHECK_SECONDS
+        )
     except (Refused, UserError) as exc:
         sentence = exc.sentence if isinstance(exc, UserError) else deps.t(exc.message, **exc.values)
         await asyncio.to_thread(deps.outbox.send, reply(invocation, sentence, source=SOURCE))
         return
     except TimeoutError:
         item = None  # the rules run again when the form is submitted
-    view = text_modal(deps.t, view_kind, target[0], item, target[1])
+    origin = form_origin(invocation.channel_id, invocation.message_ts)
+    view = text_modal(deps.t, view_kind, target[0], item, target[1], origin)
     await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
 
 
-def _precheck(deps: Deps, act: Act) -> ItemState | None:
+def _precheck(deps: Deps, invocation: Invocation, action: Mapping[str, Any], act: Act) -> ItemState | None:
+    refuse_unless_home(deps, invocation, action, checklist_home, f"checklist-{act.action}")
     service = deps.service(ChecklistService)
     service.precheck(act)
     return service.state(act.checklist_id).item(act.position)

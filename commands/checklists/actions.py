@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.checklists.export import export_markdown
 from bot.checklists.rules import Act
 from bot.checklists.service import ChecklistService, Record
@@ -15,7 +17,8 @@ from bot.outbox import ephemeral, upload_file
 from commands.checklists.parse import DiffArgs, StartArgs, parse_button_value, parse_click_value
 from commands.checklists.texts import render_diff, render_open, render_templates
 from commands.checklists.views import APPROVE, SIGN, UNDO, render_readonly
-from commands.kit import COMMAND, Invocation, reply, require_role
+from commands.kit import COMMAND, Home, Invocation, reply, require_role
+from storage import checklists as repo
 from storage.audit import Audit
 from storage.outbox import NewMessage
 
@@ -92,6 +95,15 @@ def export(deps: Deps, invocation: Invocation, checklist_id: int) -> NewMessage:
 
 def _trail_word(deps: Deps, record: Record) -> str:
     return deps.t("intact") if record.verification.intact else deps.t("TAMPERED — see the file")
+
+
+def checklist_home(session: Session, action: Mapping[str, Any]) -> Home | None:
+    """The checklist a button names (Sign, Undo, Approve, N/A, Note, a page), where its message is."""
+    target = parse_click_value(action.get("value"))
+    checklist = repo.get(session, target[0]) if target is not None else None
+    if checklist is None:
+        return None
+    return Home(f"checklist {checklist.id}", checklist.channel_id, checklist.message_id)
 
 
 def clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> None:

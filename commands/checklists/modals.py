@@ -17,9 +17,10 @@ TEXT_BLOCK, TEXT_ACTION = "text", "text_input"
 
 
 def text_modal(
-    t: Translator, kind: str, checklist_id: int, item: ItemState | None, position: int
+    t: Translator, kind: str, checklist_id: int, item: ItemState | None, position: int, origin: str
 ) -> dict[str, Any]:
-    """`kind` is NA_VIEW or NOTE_VIEW; the checklist and item travel in private_metadata."""
+    """`kind` is NA_VIEW or NOTE_VIEW; the checklist, the item and `origin` (the channel and message
+    the form was opened from, see parse.form_origin) travel in private_metadata."""
     is_na = kind == NA_VIEW
     about = escape_mrkdwn(item.text) if item is not None else str(position)
     intro = (
@@ -33,7 +34,7 @@ def text_modal(
     view = View(
         type="modal",
         callback_id=kind,
-        private_metadata=f"{checklist_id}:{position}",
+        private_metadata=f"{checklist_id}:{position} {origin}",
         title=t("Not applicable") if is_na else t("Note"),
         submit=t("Save"),
         close=t("Cancel"),

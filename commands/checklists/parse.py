@@ -89,6 +89,21 @@ def parse_button_value(value: object) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def form_origin(channel_id: str | None, message_ts: str | None) -> str:
+    """The channel and message a form was opened from, as its private_metadata carries them."""
+    return f"{channel_id or '-'} {message_ts or '-'}"
+
+
+def parse_form_metadata(value: object) -> tuple[tuple[int, int], str | None, str | None] | None:
+    """`"7:3 C0OPS 1700000000.000100"` → ((checklist 7, item 3), channel, message); None if not IRIS's."""
+    parts = value.split(" ") if isinstance(value, str) else []
+    target = parse_button_value(parts[0]) if len(parts) == 3 else None
+    if target is None:
+        return None
+    channel, message = (None if part == "-" else part for part in parts[1:])
+    return target, channel, message
+
+
 def parse_click_value(value: object) -> tuple[int, int, int | None] | None:
     """`"7:3:41"` → (checklist 7, item 3, the sign-off an Undo is for); `"7:3"` names none."""
     match = CLICK_VALUE.match(value) if isinstance(value, str) else None

@@ -11,7 +11,14 @@ from bot.rehearsals import cli
 from bot.rehearsals.service import InBackground, RehearsalService
 from commands.feature import Feature
 from commands.kit import Action, Command, no_arguments, on_click
-from commands.rehearsals.actions import abort, abort_clicked, list_scenarios, show_status, start
+from commands.rehearsals.actions import (
+    abort,
+    abort_clicked,
+    list_scenarios,
+    rehearsal_home,
+    show_status,
+    start,
+)
 from commands.rehearsals.parse import parse_id, parse_optional_id, parse_start
 from commands.rehearsals.publisher import SlackPublisher
 from commands.rehearsals.views import ABORT_ACTION
@@ -47,7 +54,7 @@ REHEARSE = Command(
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    on_click(app, deps, ABORT_ACTION, abort_clicked, "rehearse-abort")
+    on_click(app, deps, ABORT_ACTION, abort_clicked, "rehearse-abort", home=rehearsal_home)
 
 
 def build(deps: Deps) -> list[object]:

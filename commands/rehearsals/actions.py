@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.rehearsals.scenario import Scenario, ScenarioError
 from bot.rehearsals.service import NoSuchRehearsal, RehearsalService, ShuttingDown, StartRequest
-from commands.kit import COMMAND, Invocation, escape_mrkdwn, quote_user_text, reply, require_role
+from commands.kit import COMMAND, Home, Invocation, escape_mrkdwn, quote_user_text, reply, require_role
 from commands.rehearsals.parse import StartArgs
 from commands.rehearsals.views import render_list, render_plan, render_records
 from storage import rehearsals as repo
@@ -85,6 +87,14 @@ def abort(deps: Deps, invocation: Invocation, rehearsal_id: str) -> NewMessage:
         )
     answer = deps.t("Aborting rehearsal `{id}`: its target is being stopped.", id=rehearsal_id)
     return reply(invocation, answer, source=SOURCE)
+
+
+def rehearsal_home(session: Session, action: Mapping[str, Any]) -> Home | None:
+    """The rehearsal whose message the Abort button is on."""
+    rehearsal = repo.get(session, str(action.get("value", ""))[:64])
+    if rehearsal is None:
+        return None
+    return Home(f"rehearsal {rehearsal.id}", rehearsal.channel_id, rehearsal.message_id)
 
 
 def abort_clicked(deps: Deps, invocation: Invocation, action: Mapping[str, Any]) -> NewMessage:

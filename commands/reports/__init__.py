@@ -75,9 +75,11 @@ REPORT = Command(
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    on_click(app, deps, POST_ACTION, post_clicked, "report-post")
-    on_click(app, deps, MARKDOWN_ACTION, markdown_clicked, "report-markdown")
-    on_click(app, deps, HTML_ACTION, html_clicked, "report-html")
+    # The preview's buttons act on nothing stored: they carry the day and options, checked on click,
+    # and answer (or post) in the channel the preview was asked for in.
+    on_click(app, deps, POST_ACTION, post_clicked, "report-post", home=None)
+    on_click(app, deps, MARKDOWN_ACTION, markdown_clicked, "report-markdown", home=None)
+    on_click(app, deps, HTML_ACTION, html_clicked, "report-html", home=None)
 
 
 def build(deps: Deps) -> list[object]:

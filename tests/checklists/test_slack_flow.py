@@ -79,9 +79,11 @@ def _say(slack: SlackDriver, standin: SlackStandin, text: str, user: str = RM) -
     return slack.answer_text(slack.command(text, user_id=user))
 
 
-def _click(slack: SlackDriver, standin: SlackStandin, action: str, value: str, user: str) -> str:
+def _click(
+    slack: SlackDriver, standin: SlackStandin, action: str, value: str, user: str, **where: str
+) -> str:
     """A click that is refused: the private sentence it gets."""
-    click = slack.block_action(action, value, user_id=user)
+    click = slack.block_action(action, value, user_id=user, **where)
     assert click.status_code == 200 and click.response_url_name is not None
     return str(standin.wait_for_response(click.response_url_name)[0]["text"])
 
@@ -168,16 +170,17 @@ def test_the_whole_flow_from_start_to_export(
 
     # N/A asks for a reason in a modal opened with the click's trigger_id.
     view = _open_form(slack, standin, "checklist_na", "1:3", DEV)
-    assert (view["callback_id"], view["private_metadata"]) == ("checklist_na_view", "1:3")
+    origin = f"C0OPS {_checklist_message(standin).ts}"  # where the form was opened from
+    assert (view["callback_id"], view["private_metadata"]) == ("checklist_na_view", f"1:3 {origin}")
     empty = slack.view_submission(
         "checklist_na_view",
         {"text": {"text_input": {"type": "plain_text_input", "value": "  "}}},
-        private_metadata="1:3",
+        private_metadata=f"1:3 {origin}",
         user_id=DEV,
     )
     assert empty.json() == {"response_action": "errors", "errors": {"text": "Write a few words."}}
     reason = {"text": {"text_input": {"type": "plain_text_input", "value": "No dashboard change"}}}
-    done = slack.view_submission("checklist_na_view", reason, private_metadata="1:3", user_id=DEV)
+    done = slack.view_submission("checklist_na_view", reason, private_metadata=f"1:3 {origin}", user_id=DEV)
     assert done.status_code == 200 and not done.body
     _until_shown(
         standin,
@@ -187,11 +190,13 @@ def test_the_whole_flow_from_start_to_export(
         "2/5 done: 1 signed, 1 N/A",
     )
     too_long = {"text": {"text_input": {"value": "x" * 501}}}
-    refused = slack.view_submission("checklist_na_view", too_long, private_metadata="1:3", user_id=DEV)
+    refused = slack.view_submission(
+        "checklist_na_view", too_long, private_metadata=f"1:3 {origin}", user_id=DEV
+    )
     assert refused.json() == {"response_action": "errors", "errors": {"text": "At most 500 characters."}}
     # The same form sent again, and one forged for an item the sender does not own: told privately.
-    slack.view_submission("checklist_na_view", reason, private_metadata="1:3", user_id=OTHER)
-    slack.view_submission("checklist_na_view", reason, private_metadata="1:1", user_id=OTHER)
+    slack.view_submission("checklist_na_view", reason, private_metadata=f"1:3 {origin}", user_id=OTHER)
+    slack.view_submission("checklist_na_view", reason, private_metadata=f"1:1 {origin}", user_id=OTHER)
     told = standin.wait_for(
         lambda s: (
             [m.text for m in s.ephemerals("C0OPS") if m.user == OTHER][:2]
@@ -212,7 +217,7 @@ def test_the_whole_flow_from_start_to_export(
     slack.view_submission(
         "checklist_note_view",
         {"text": {"text_input": {"value": "deployed to 3 hosts"}}},
-        private_metadata="1:2",
+        private_metadata=f"1:2 {origin}",
         user_id=OTHER,
     )
     _until_shown(standin, "📝 <@UOTHER1>: deployed to 3 hosts")
@@ -246,7 +251,8 @@ def test_the_whole_flow_from_start_to_export(
     )
     final = _until_shown(standin, "complete", f"approved by <@{APPROVER}>")
     assert "checklist_sign" not in final and "checklist_undo" not in final
-    assert _click(slack, standin, "checklist_sign", "1:2", ADMIN) == (
+    stale = {"message_ts": _checklist_message(standin).ts}  # a client still showing the old buttons
+    assert _click(slack, standin, "checklist_sign", "1:2", ADMIN, **stale) == (
         "Checklist 1 is finished; nothing on it can change any more."
     )
 
@@ -299,3 +305,39 @@ def test_diff_show_and_bad_arguments(slack: SlackDriver, standin: SlackStandin) 
     assert _say(slack, standin, "checklist start nope", user=RM).startswith("There is no template nope")
     assert _say(slack, standin, "checklist show seven", user=DEV).startswith("`seven` is not a checklist id")
     assert _say(slack, standin, "checklist frobnicate", user=DEV).startswith("Usage: `/iris checklist`")
+
+
+def test_a_click_or_form_from_another_channel_or_message_changes_nothing(
+    slack: SlackDriver, standin: SlackStandin, iris_db: Engine
+) -> None:
+    _say(slack, standin, "checklist start hotfix 2024-12-17")
+    message = _checklist_message(standin)
+    elsewhere = (
+        "This button is not on the message IRIS keeps for it, so nothing was changed; "
+        "use the buttons on that message."
+    )
+    assert _click(slack, standin, "checklist_sign", "1:2", DEV, channel_id="C0OTHER") == elsewhere
+    assert _click(slack, standin, "checklist_sign", "1:2", DEV, message_ts="1600000000.000001") == elsewhere
+    # The N/A form opened from another channel, and one whose metadata claims another channel.
+    refused = slack.block_action("checklist_na", "1:3", user_id=DEV, channel_id="C0OTHER")
+    assert standin.wait_for_response(refused.response_url_name)[0]["text"] == elsewhere
+    reason = {"text": {"text_input": {"value": "No dashboard change"}}}
+    slack.view_submission(
+        "checklist_na_view", reason, private_metadata=f"1:3 C0OTHER {message.ts}", user_id=DEV
+    )
+    told = standin.wait_for(lambda s: [m.text for m in s.ephemerals("C0OPS") if m.user == DEV] or None)
+    assert told == [elsewhere]
+
+    assert "0/5 signed" in _checklist_message(standin).text
+    with read_scope(iris_db) as session:
+        events = audit.since(session, AUDIT_SINCE)
+    refusals = [(e.action, e.target, e.outcome, e.channel_id) for e in events if e.outcome == "refused"]
+    assert refusals == [
+        ("checklist-click", "checklist 1", "refused", "C0OTHER"),
+        ("checklist-click", "checklist 1", "refused", "C0OPS"),
+        ("checklist-na", "checklist 1", "refused", "C0OTHER"),
+        ("checklist-na", "checklist 1", "refused", "C0OTHER"),
+    ]
+    # From its own message, the same click works.
+    _press(slack, "checklist_sign", "1:2", DEV)
+    _until_shown(standin, "1/5 signed")
