@@ -33,11 +33,23 @@ BAD_INPUT = 2  # the exit code of every refusal on the command line
 
 
 class CliError(Exception):
-    """A sentence for the terminal; the `iris` command exits with code 2."""
+    """A sentence for the terminal; the `iris` command translates it (IRIS_LANG) and exits with code 2.
+
+    Like Refused, `message` is an English sentence id marked with N_ and `values` fill it once translated.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
 
 
 def problems_in_terminal(heading: str, problems: Sequence[str]) -> int:
-    """A file that does not parse: the heading, then each problem indented, on standard error; code 2."""
+    """A file that does not parse, on standard error with code 2: one problem on the heading's own line
+    (the usual case: missing, unreadable, too large), several each on a line of its own below it."""
+    if len(problems) == 1:
+        print(f"{heading} {problems[0]}", file=sys.stderr)
+        return BAD_INPUT
     print(heading, file=sys.stderr)
     for problem in problems:
         print(f"  {problem}", file=sys.stderr)

@@ -48,7 +48,14 @@ def open_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
 
 def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engine:
     if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"The database at {safe_url(url)} cannot be created: the folder {folder} cannot be made "
+                f"({exc.strerror or exc}); check IRIS_DATABASE_URL."
+            ) from None
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")

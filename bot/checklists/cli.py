@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from bot.checklists.template import TemplateError, load_template
 from bot.checklists.trail import verify_record
 from bot.config import load_settings
-from bot.errors import BAD_INPUT, problems_in_terminal
+from bot.errors import CliError, problems_in_terminal
+from bot.i18n import N_
 from storage import checklists as repo
 from storage.db import read_scope
 from storage.migrate import open_for_reading
@@ -19,26 +19,26 @@ MAX_ID = 2**63 - 1  # the largest id a database row can have
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    checklist = commands.add_parser("checklist", help="verify a checklist's trail, check a template")
-    checklist_commands = checklist.add_subparsers(dest="checklist_command", required=True)
-    verify = checklist_commands.add_parser("verify", help="recompute the hash chain of a checklist's trail")
-    verify.add_argument("id", help="the checklist id, as shown in Slack")
+    checklist = commands.add_parser("checklist", help=N_("verify a checklist's trail, check a template"))
+    checklist_commands = checklist.add_subparsers(dest="checklist_command", required=True, metavar="COMMAND")
+    verify = checklist_commands.add_parser(
+        "verify", help=N_("recompute the hash chain of a checklist's trail")
+    )
+    verify.add_argument("id", help=N_("the checklist id, as shown in Slack"))
     verify.set_defaults(run=lambda args: verify_from_terminal(args.id))
-    check = checklist_commands.add_parser("check", help="validate a checklist template file")
-    check.add_argument("file", type=Path, help="the template (Markdown)")
+    check = checklist_commands.add_parser("check", help=N_("validate a checklist template file"))
+    check.add_argument("file", type=Path, help=N_("the template (Markdown)"))
     check.set_defaults(run=lambda args: check_from_terminal(args.file))
 
 
 def verify_from_terminal(checklist_id: str) -> int:
     """Exit 0 when the trail is intact, 1 naming the first altered or removed event, 2 on bad input."""
     if not (checklist_id.isascii() and checklist_id.isdigit()):
-        print(
-            f"iris: {checklist_id!r} is not a checklist id (a number, as in /iris checklist show 7).",
-            file=sys.stderr,
+        raise CliError(
+            N_("{id!r} is not a checklist id (a number, as in /iris checklist show 7)."), id=checklist_id
         )
-        return BAD_INPUT
     if int(checklist_id) > MAX_ID:
-        return _no_checklist(checklist_id)
+        raise CliError(N_("There is no checklist {id}."), id=checklist_id)
     url = load_settings().iris_database_url
     engine = open_for_reading(url)
     with read_scope(engine) as session:
@@ -47,16 +47,11 @@ def verify_from_terminal(checklist_id: str) -> int:
         signoffs = repo.signoffs(session, int(checklist_id)) if checklist else []
     engine.dispose()
     if checklist is None:
-        return _no_checklist(checklist_id)
+        raise CliError(N_("There is no checklist {id}."), id=checklist_id)
     standing = {s.position: (s.kind, s.user_id) for s in signoffs if s.undone_at is None}
     result = verify_record(events, checklist.events, checklist.head_hash, standing)
     print(f"checklist {checklist_id} ({checklist.name} v{checklist.version}): {result.sentence()}")
     return INTACT if result.intact else TAMPERED
-
-
-def _no_checklist(checklist_id: str) -> int:
-    print(f"iris: there is no checklist {checklist_id}.", file=sys.stderr)
-    return BAD_INPUT
 
 
 def check_from_terminal(path: Path) -> int:
@@ -64,7 +59,7 @@ def check_from_terminal(path: Path) -> int:
     try:
         template = load_template(path)
     except TemplateError as exc:
-        return problems_in_terminal(f"{path.name}: {len(exc.errors)} problem(s)", exc.errors)
+        return problems_in_terminal(f"iris: {path} is not a valid checklist template:", exc.errors)
     print(
         f"{template.label}: {len(template.items)} items in {len(template.sections)} sections, "
         f"content hash {template.content_hash[:12]}"

@@ -72,7 +72,8 @@ def _normal(text: str) -> str:
 
 def load_template(path: Path) -> Template:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # one byte past the limit at most: /dev/zero is refused too
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise TemplateError(path.name, [f"cannot be read ({exc.strerror})"]) from None
     if len(raw) > MAX_BYTES:

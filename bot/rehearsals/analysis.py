@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.durations import format_duration
+from bot.rehearsals.ledger import UPSTREAM_UNREACHABLE
 
 if TYPE_CHECKING:
     from bot.rehearsals.ledger import LedgerEntry
@@ -57,6 +58,7 @@ class RunResult:
     reasons: list[str]
     started_at: float | None  # first request received in this run (monotonic), None without requests
     ended_at: float | None
+    upstream_error: str | None = None  # the proxy's first "upstream unreachable: …" in this run
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,13 @@ def analyse_run(
         reasons,
         min((e.received_at for e in mine), default=None),
         max((e.responded_at for e in mine), default=None),
+        next((e.error for e in mine if _unreachable(e)), None),
     )
+
+
+def _unreachable(entry: LedgerEntry) -> bool:
+    """The proxy answered 502 itself because the upstream could not be reached."""
+    return entry.error is not None and entry.error.startswith(UPSTREAM_UNREACHABLE)
 
 
 def _attempts_on(entries: list[LedgerEntry], fault_id: str) -> list[LedgerEntry]:
@@ -233,6 +241,8 @@ def _unrecovered_reason(
     retry: RetryExpect, run: int, fault_id: str, tries: list[LedgerEntry], on: str
 ) -> str:
     last = tries[-1]
+    if _unreachable(last):  # the 502 is the proxy's own: say why, not only the status
+        return f"run {run}: {last.error}, so no 2xx on {fault_id} after the injected faults"
     if last.status in retry.on and len(tries) < retry.max_attempts:
         return f"run {run}: gave up after {len(tries)} attempts{on} while {retry.max_attempts} were allowed"
     return f"run {run}: no 2xx on {fault_id} after the injected faults, last status {last.status}"
@@ -257,6 +267,9 @@ def judge(scenario: Scenario, results: Sequence[RunResult], evidence_unreachable
     mean = statistics.fmean(times) if times else None
     longest = max(times) if times else None
     breaches = _breaches(scenario.success, len(results), rate, mean, longest)
+    unreachable = next((result.upstream_error for result in results if result.upstream_error), None)
+    if unreachable is not None:  # the cause a person must fix comes first, before its symptoms
+        breaches.insert(0, f"{unreachable}; check that {scenario.upstream} is running")
     if results and scenario.faults and not any(result.faults_injected for result in results):
         # Nothing was tested: most likely faults[].match never saw the target's requests.
         breaches.append(

@@ -7,6 +7,8 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
+UPSTREAM_UNREACHABLE = "upstream unreachable"  # how `error` begins when the proxy answered 502 itself
+
 
 @dataclass(frozen=True)
 class LedgerEntry:

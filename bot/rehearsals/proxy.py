@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, Self
 
 from bot.rehearsals.http1 import Headers, Reply, Request, ServerConnection, relay
-from bot.rehearsals.ledger import Ledger, LedgerEntry
+from bot.rehearsals.ledger import UPSTREAM_UNREACHABLE, Ledger, LedgerEntry
 from bot.rehearsals.upstream import UpstreamError, UpstreamPool
 
 try:  # a faster event loop where it exists (not on Windows); the proxy works the same without it
@@ -297,7 +297,7 @@ class FaultProxy:
                 request.method, request.target, relay(request.headers, _NOT_FORWARDED), request.body
             )
         except UpstreamError as exc:
-            return self._answer(request, arrival, 502, f"upstream unreachable ({exc})")
+            return self._answer(request, arrival, 502, f"{UPSTREAM_UNREACHABLE}: {exc}")
         latency = time.monotonic() - started
         self._record(request, arrival, upstream.status, upstream_latency=latency)
         # Without a body to measure, the upstream's own length is the truth (RFC 9110 §8.6).

@@ -601,9 +601,13 @@ def _read_yaml(text: str, source: Path) -> dict[str, Any]:
 def load_scenario(path: Path) -> Scenario:
     """The scenario in the file at `path`; raises ScenarioError when it cannot be read or is invalid."""
     try:
-        if path.stat().st_size > MAX_SCENARIO_BYTES:  # before reading: a huge file is never loaded
+        # At most one byte past the limit is read: a huge file, or a device such as /dev/zero whose
+        # size says nothing, is never loaded.
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SCENARIO_BYTES + 1)
+        if len(raw) > MAX_SCENARIO_BYTES:
             raise ScenarioError([f"{path} is larger than {MAX_SCENARIO_BYTES // 1000} kB."], path)
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([f"{path} does not exist."], path) from None
     except UnicodeDecodeError:

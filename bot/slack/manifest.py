@@ -8,17 +8,26 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.i18n import N_
+
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 EVENTS_PATH = "/slack/events"
 
 
 class ManifestError(Exception):
-    """The manifest cannot be produced; the message is one sentence."""
+    """The manifest cannot be produced: one sentence, an English id marked N_ and the values filling it."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
 
 
 def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
     if not path.is_file():
-        raise ManifestError(f"manifest.yml was not found at {path}; run iris from a checkout of IRIS.")
+        raise ManifestError(
+            N_("manifest.yml was not found at {path}; run iris from a checkout of IRIS."), path=path
+        )
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -30,9 +39,11 @@ def render_manifest(
     `usage_hint`, from the features' declarations, replaces the one in manifest.yml.
     """
     if socket_mode and url is not None:
-        raise ManifestError("Give either --url (HTTP mode) or --socket-mode, not both.")
+        raise ManifestError(N_("Give either --url (HTTP mode) or --socket-mode, not both."))
     if not socket_mode and url is None:
-        raise ManifestError("Give --url https://your-host (where iris serve is reachable) or --socket-mode.")
+        raise ManifestError(
+            N_("Give --url https://your-host (where iris serve is reachable) or --socket-mode.")
+        )
     events_url = _events_url(url) if url is not None else None
     rendered = yaml.safe_load(yaml.safe_dump(manifest))  # a deep copy
     for command in rendered["features"]["slash_commands"]:
@@ -54,7 +65,9 @@ def _set_or_drop(section: dict[str, Any], key: str, value: str | None, drop: boo
 def _events_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc:
-        raise ManifestError(f"--url must be an https:// address that Slack can reach, not {url!r}.")
+        raise ManifestError(
+            N_("--url must be an https:// address that Slack can reach, not {url!r}."), url=url
+        )
     base = parts.path.rstrip("/").removesuffix(EVENTS_PATH)  # a URL given with /slack/events is not doubled
     return f"https://{parts.netloc}{base}{EVENTS_PATH}"
 

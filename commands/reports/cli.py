@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.errors import CliError, UserError
-from bot.i18n import LANGUAGES, translator
+from bot.i18n import LANGUAGES, N_, translator
 from bot.reports.compose import Byline
 from bot.reports.model import Report
 from bot.reports.render import render_html, render_json, render_markdown
@@ -31,20 +31,24 @@ RELATIVE_DAYS = {"today": timedelta(0), "yesterday": timedelta(days=1)}
 
 
 def add_cli(commands: Subparsers) -> None:
-    parser = commands.add_parser("report", help="write a day's report from the database")
+    parser = commands.add_parser("report", help=N_("write a day's report from the database"))
     parser.add_argument(
         "--date",
         default="today",
         type=_day,
-        help="the day: 2026-12-07, today (default) or yesterday, on IRIS_TIMEZONE's calendar",
+        help=N_("the day: 2026-12-07, today (default) or yesterday, on IRIS_TIMEZONE's calendar"),
     )
-    parser.add_argument("--format", choices=FORMATS, default="md", help="md (default), html, json or slack")
-    parser.add_argument("--lang", choices=LANGUAGES, default=None, help="ko or en (default: IRIS_LANG)")
-    parser.add_argument("--stage", default=None, help="the header's stage (default: reports.stage)")
     parser.add_argument(
-        "--keywords", default=None, help='the header\'s keywords, "a, b, c" (default: reports.keywords)'
+        "--format", choices=FORMATS, default="md", help=N_("md (default), html, json or slack")
     )
-    parser.add_argument("--out", type=Path, default=None, help="write it to this file instead of printing it")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None, help=N_("ko or en (default: IRIS_LANG)"))
+    parser.add_argument("--stage", default=None, help=N_("the header's stage (default: reports.stage)"))
+    parser.add_argument(
+        "--keywords", default=None, help=N_('the header\'s keywords, "a, b, c" (default: reports.keywords)')
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help=N_("write it to this file instead of printing it")
+    )
     parser.set_defaults(run=_run)
 
 
@@ -67,9 +71,14 @@ def _run(args: argparse.Namespace) -> int:
     today = service.today()
     day = today - RELATIVE_DAYS[args.date] if isinstance(args.date, str) else args.date
     if day > today:
-        raise CliError(f"{day} has not begun yet in {settings.iris_timezone}; give a day up to {today}.")
+        raise CliError(
+            N_("{day} has not begun yet in {zone}; give a day up to {today}."),
+            day=day,
+            zone=settings.iris_timezone,
+            today=today,
+        )
     if not day_in_range(day, today):
-        raise CliError(f"{day} is more than ten years ago, before IRIS could have recorded it.")
+        raise CliError(N_("{day} is more than ten years ago, before IRIS could have recorded it."), day=day)
     lang = args.lang or settings.iris_lang
     try:
         stage, keywords = heading(translator("en"), args.stage, args.keywords)
@@ -86,7 +95,9 @@ def _run(args: argparse.Namespace) -> int:
         try:
             args.out.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}.") from None
+            raise CliError(
+                N_("Cannot write {path}: {reason}."), path=args.out, reason=exc.strerror or exc
+            ) from None
     return 0
 
 

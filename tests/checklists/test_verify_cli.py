@@ -105,11 +105,11 @@ def test_a_removed_event_row_is_named(
 
 def test_bad_input_exits_2_with_one_sentence(db: tuple[Engine, str], tmp_path: Path) -> None:
     unknown = _verify(db[1], "4242", tmp_path)
-    assert (unknown.returncode, unknown.stderr.strip()) == (2, "iris: there is no checklist 4242.")
+    assert (unknown.returncode, unknown.stderr.strip()) == (2, "iris: There is no checklist 4242.")
     beyond_any_row = _verify(db[1], "99999999999999999999999", tmp_path)  # was an OverflowError
     assert (beyond_any_row.returncode, beyond_any_row.stderr.strip()) == (
         2,
-        "iris: there is no checklist 99999999999999999999999.",
+        "iris: There is no checklist 99999999999999999999999.",
     )
     malformed = _verify(db[1], "seven", tmp_path)
     assert malformed.returncode == 2
@@ -127,6 +127,6 @@ def test_check_lists_a_templates_problems_with_line_numbers(tmp_path: Path) -> N
     )
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "bad.md: 1 problem(s)",
-        "  line 6: items in a template are unchecked `- [ ]`; sign-offs happen in Slack",
+        f"iris: {bad} is not a valid checklist template: "
+        "line 6: items in a template are unchecked `- [ ]`; sign-offs happen in Slack",
     ]

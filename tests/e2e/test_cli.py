@@ -86,7 +86,9 @@ def test_serve_refuses_a_locked_database(standin: SlackStandin, tmp_path: Path) 
 @pytest.mark.parametrize("port", ["0", "70000"])
 def test_demo_refuses_a_port_out_of_range_in_one_sentence(tmp_path: Path, port: str) -> None:
     result = run_iris("demo", "--port", port, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
-    assert _one_sentence(result) == f"iris: --port must be between 1 and 65535, not {port}."
+    assert _one_sentence(result) == (
+        f"iris demo: argument --port: '{port}' is not a port between 1 and 65535; see iris demo --help."
+    )
     assert result.stdout == ""
 
 
@@ -154,5 +156,8 @@ def test_db_audit_refuses_a_limit_below_one(standin: SlackStandin, tmp_path: Pat
         cwd=tmp_path,
     )
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.strip().endswith(f"argument --limit: '{limit}' is not a whole number of 1 or more")
+    assert _one_sentence(result) == (
+        f"iris db audit: argument --limit: '{limit}' is not a whole number from 1 to 1000000; "
+        "see iris db audit --help."
+    )
     assert not (tmp_path / "iris.db").exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +287,19 @@ def test_exhausting_every_attempt_without_a_2xx_is_not_giving_up_early() -> None
         "run 1: exit code 1, expected 0",
         "run 1: no 2xx on gw-timeout after the injected faults, last status 504",
     ]
+
+
+def test_an_unreachable_upstream_is_named_as_the_cause_in_the_run_and_first_in_the_verdict() -> None:
+    # The proxy could not forward after the injected faults and answered 502 itself (its ledger error).
+    ledger = attempts(Hit(504), Hit(504, wait=1.0), Hit(502, wait=2.0, injected=False), Hit(502, wait=4.0))
+    cause = "upstream unreachable: cannot connect to qa-api.internal:8080: Connection refused"
+    ledger[2:] = [replace(entry, injected=False, error=cause) for entry in ledger[2:]]
+    result = analyse_run(SCENARIO, 1, ledger, exit_code=1, timed_out=False)
+    assert result.upstream_error == cause
+    assert result.reasons[-1] == f"run 1: {cause}, so no 2xx on gw-timeout after the injected faults"
+    verdict = judge(SCENARIO, [result])
+    assert verdict.verdict == "fail"
+    assert verdict.reasons[0] == f"{cause}; check that http://qa-api.internal:8080 is running"
 
 
 def test_a_non_zero_exit_fails_a_run_whose_retries_were_right() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.demo.processes import free_port
 from tests.e2e.conftest import iris_command
 from tests.rehearsals.test_runner import write_scenario
 
@@ -65,3 +66,16 @@ def test_a_failing_rehearsal_exits_1_and_says_why(tmp_path: Path, upstream: str)
     assert result.returncode == 1
     assert "verdict FAIL" in result.stdout
     assert "  - run 1: exit code 3, expected 0" in result.stdout.splitlines()
+
+
+def test_a_rehearsal_whose_upstream_is_down_says_so_in_its_verdict(tmp_path: Path) -> None:
+    down = f"127.0.0.1:{free_port()}"  # nothing listens there
+    path = write_scenario(tmp_path, f"http://{down}", "tenacity_retry.py", runs=1)
+    result = iris(str(path), cwd=tmp_path)
+    assert result.returncode == 1
+    verdict, _, first_reason, *_ = result.stdout.splitlines()
+    assert verdict.endswith("verdict FAIL")
+    assert first_reason == (
+        f"  - upstream unreachable: cannot connect to {down}: Connection refused; "
+        f"check that http://{down} is running"
+    )

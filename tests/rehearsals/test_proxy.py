@@ -344,7 +344,7 @@ def test_unreachable_upstream_answers_502_with_the_reason(start_proxy: StartProx
     proxy = start_proxy(to=f"http://127.0.0.1:{free_port()}")
     answer = httpx.get(f"{proxy.url}/v1/jobs")
     assert answer.status_code == 502
-    assert answer.text.startswith("IRIS fault proxy: upstream unreachable (")
+    assert answer.text.startswith("IRIS fault proxy: upstream unreachable: ")
     [entry] = proxy.ledger.entries()
     assert entry.status == 502 and not entry.injected
     assert entry.error and entry.error in answer.text
@@ -357,7 +357,7 @@ def test_silent_upstream_times_out_as_502(start_proxy: StartProxy) -> None:
         answer = httpx.get(f"{proxy.url}/v1/jobs")
     assert answer.status_code == 502
     assert "no answer within 0.2 s" in answer.text
-    assert proxy.ledger.entries()[0].error == "upstream unreachable (no answer within 0.2 s)"
+    assert proxy.ledger.entries()[0].error == "upstream unreachable: no answer within 0.2 s"
 
 
 # -- lifecycle ------------------------------------------------------------------------------------

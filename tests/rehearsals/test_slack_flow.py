@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.demo.processes import free_port
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
 from tests.e2e.conftest import (
@@ -132,3 +133,32 @@ def test_dry_run_shows_the_plan_and_runs_nothing(slack: SlackDriver, standin: Sl
     assert plan.startswith("*Dry run* of *tenacity-retry*: nothing is started.")
     assert "gap before attempt 2: 0.14 s–0.26 s" in plan
     assert standin.messages("C0OPS") == []
+
+
+@pytest.fixture
+def down() -> str:
+    return f"127.0.0.1:{free_port()}"  # an upstream nothing listens on
+
+
+@pytest.fixture
+def slack_with_upstream_down(standin: SlackStandin, tmp_path: Path, down: str) -> Iterator[SlackDriver]:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    write_scenario(scenarios, f"http://{down}", "tenacity_retry.py", runs=1)
+    env = server_env(standin, tmp_path)
+    Path(env["IRIS_CONFIG"]).write_text(f"roles:\n  admins: [{ADMIN}]\nfolders:\n  scenarios: scenarios\n")
+    for server in running(env, tmp_path):
+        yield from driving(server, standin)
+
+
+def test_a_rehearsal_whose_upstream_is_down_says_so_in_slack(
+    slack_with_upstream_down: SlackDriver, standin: SlackStandin, down: str
+) -> None:
+    started = _reply(slack_with_upstream_down, standin, "rehearse tenacity-retry")
+    assert started.startswith("Started rehearsal")
+    top = standin.wait_for(
+        lambda s: next((m for m in s.messages("C0OPS") if "verdict *fail*" in m.text), None), timeout=60
+    )
+    shown = json.dumps(top.blocks, ensure_ascii=False)
+    assert f"upstream unreachable: cannot connect to {down}: Connection refused" in shown
+    assert f"check that http://{down} is running" in shown

@@ -112,7 +112,7 @@ def test_without_a_date_it_is_todays_report_on_the_teams_calendar(sqlite_url: st
         ),
         (
             ["--date", "today", "--out", "/nonexistent/folder/report.md"],
-            "iris: cannot write /nonexistent/folder/report.md: ",
+            "iris: Cannot write /nonexistent/folder/report.md: ",
         ),
         (["--format", "pdf"], "argument --format: invalid choice: 'pdf'"),
         (["--stage", "s" * 201], "iris: --stage has at most 200 characters."),
