@@ -48,6 +48,7 @@ from commands.kit import (
     run_for_user,
 )
 from storage.checklists import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff, ChecklistTemplate
+from storage.fit import clean
 
 log = logging.getLogger(__name__)
 PRECHECK_SECONDS = 1.5  # a trigger_id lives 3 s: past this the form opens and the rules decide on submit
@@ -108,7 +109,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def handle_form(ack: AsyncAck, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         kind, limit = VIEWS[str(view.get("callback_id"))]
         target = parse_button_value(view.get("private_metadata"))
-        text = submitted_text(dict(view)).strip()
+        text = clean(submitted_text(dict(view))).strip()  # no database stores NUL or a lone surrogate
         problem = _form_problem(deps, target, text, limit)
         if problem:
             await ack(response_action="errors", errors={TEXT_BLOCK: problem})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
@@ -14,6 +13,7 @@ from storage import audit, fit
 from storage.audit import Action, Actor
 from storage.clock import utcnow
 from storage.db import session_scope
+from tests import lengths
 
 ACTOR = Actor(user_id="U1", team_id="T1", channel_id="C1")
 
@@ -33,20 +33,9 @@ def test_events_come_back_in_order_with_who_what_where(engine: Engine) -> None:
     assert json.loads(first.detail) == {"requeued": [3]}
 
 
-CORPUS = json.loads(
-    (Path(__file__).resolve().parents[1] / "fixtures" / "bad_input" / "lengths.json").read_text(
-        encoding="utf-8"
-    )
-)
-
-
-def _value(case: dict[str, object]) -> str:
-    return str(case["text"]) if "text" in case else str(case["repeat"]) * int(case["times"])  # type: ignore[call-overload]
-
-
-@pytest.mark.parametrize("case", CORPUS["hostile"], ids=lambda case: case["name"])
+@pytest.mark.parametrize("case", lengths.CORPUS["hostile"], ids=lambda case: case["name"])
 def test_no_value_costs_the_audit_its_row(engine: Engine, case: dict[str, object]) -> None:
-    value = _value(case)
+    value = lengths.value(case)
     actor = Actor(user_id=value, team_id=value, channel_id=value)
     with session_scope(engine) as session:
         audit.record(
