@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -250,23 +251,25 @@ def run_db_audit(args: argparse.Namespace) -> int:
     since = local.astimezone(UTC)
     with session_scope(engine) as session:
         events = audit.since(session, since, args.limit)
-    print("at (UTC)\tactor\taction\ttarget\toutcome\tteam\tchannel\tdetail")
+    print("at (UTC)\tactor\taction\ttarget\toutcome\tteam\tchannel\tdetail\tcut to fit")
     for e in events:
-        print(
-            "\t".join(
-                [
-                    e.at.isoformat(timespec="seconds"),
-                    e.actor,
-                    e.action,
-                    e.target,
-                    e.outcome,
-                    e.team_id or "-",
-                    e.channel_id or "-",
-                    e.detail,
-                ]
-            )
-        )
+        print(audit_line(e))
     return 0
+
+
+def audit_line(e: audit.AuditEvent) -> str:
+    """One row, one line: tabs and line breaks inside a value are shown escaped, never as columns.
+
+    The last column names each value that was cut or cleaned to fit, with the whole value's sha256.
+    """
+    values = [e.actor, e.action, e.target, e.outcome, e.team_id or "-", e.channel_id or "-", e.detail]
+    cut = json.loads(e.digests) if e.digests else {}
+    shown = "; ".join(f"{name}: {d['chars']} chars, sha256 {d['sha256']}" for name, d in sorted(cut.items()))
+    return "\t".join([e.at.isoformat(timespec="seconds"), *map(_one_line, values), shown or "-"])
+
+
+def _one_line(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def run_manifest(args: argparse.Namespace) -> int:

@@ -24,10 +24,12 @@ from bot.deps import Deps
 from bot.errors import Refused, UserError, log_crash
 from bot.i18n import Translator
 from bot.outbox import Blocks, respond
+from bot.permissions import record_refusal
 from bot.permissions import require_role as _require_role
 from storage import outbox as outbox_repo
 from storage.audit import Actor, Audit
 from storage.db import read_scope, session_scope
+from storage.fit import clean
 from storage.outbox import NewMessage
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 A = TypeVar("A")
 COMMAND = "/iris"
 MAX_ECHO = 60  # characters of the user's own text quoted back in a message
+MAX_SLACK_ID = 32  # user, team and channel ids: Slack's are about 11 characters; the columns hold 32
 Answer = Callable[[str], NewMessage | None]  # a sentence for the person → the message that tells them
 
 
@@ -53,11 +56,12 @@ class Invocation:
 
     @classmethod
     def from_command(cls, command: Mapping[str, Any]) -> Invocation:
-        subcommand, rest = split_subcommand(str(command.get("text") or ""))
+        # No database stores NUL or a lone surrogate: what a person typed is cleaned once, here.
+        subcommand, rest = split_subcommand(clean(str(command.get("text") or "")))
         return cls(
             user_id=str(command.get("user_id") or ""),
-            team_id=command.get("team_id"),
-            channel_id=command.get("channel_id"),
+            team_id=_optional_text(command.get("team_id")),
+            channel_id=_optional_text(command.get("channel_id")),
             response_url=str(command.get("response_url") or ""),
             trigger_id=command.get("trigger_id"),
             subcommand=subcommand,
@@ -70,14 +74,20 @@ class Invocation:
         user = body.get("user") or {}
         return cls(
             user_id=str(user.get("id") or ""),
-            team_id=(body.get("team") or {}).get("id") or user.get("team_id"),
-            channel_id=(body.get("channel") or {}).get("id"),
+            team_id=_optional_text((body.get("team") or {}).get("id") or user.get("team_id")),
+            channel_id=_optional_text((body.get("channel") or {}).get("id")),
             response_url=str(body.get("response_url") or ""),
             trigger_id=body.get("trigger_id"),
             subcommand="",
             rest="",
             message_ts=_clicked_message_ts(body),
         )
+
+    @property
+    def ids_fit(self) -> bool:
+        """Whether the user, team and channel ids look like Slack's own: short, plain text."""
+        ids = (self.user_id, self.team_id, self.channel_id)
+        return all(i is None or (len(i) <= MAX_SLACK_ID and clean(i) == i and i.isprintable()) for i in ids)
 
     @property
     def actor(self) -> Actor:
@@ -205,6 +215,9 @@ def run_for_user(
     deps: Deps, invocation: Invocation, work: Callable[[], NewMessage | None], answer: Answer | None = None
 ) -> None:
     """Run the work on the job runner and always answer: the result, a sentence, or a crash reference."""
+    if not invocation.ids_fit:
+        refuse_foreign_ids(deps, invocation)
+        return
     tell = answer or partial(answer_by_response_url, invocation)
     try:
         message = work()
@@ -216,6 +229,26 @@ def run_for_user(
         message = tell(crash_sentence(deps.t, log_crash(log, f"/iris {invocation.subcommand or 'button'}")))
     if message is not None:
         deps.outbox.send(message)
+
+
+def refuse_foreign_ids(deps: Deps, invocation: Invocation) -> None:
+    """Ids no Slack sends: audited and answered through the response_url, never stored anywhere else."""
+    log.warning("refused a request whose Slack ids do not fit (/iris %s)", invocation.subcommand or "button")
+    try:
+        record_refusal(deps.engine, invocation.audit("slack.request"), invocation.subcommand, why="slack ids")
+        if invocation.response_url:
+            sentence = deps.t(
+                "IRIS cannot act on this request: a user, team or channel id in it is not one Slack sends "
+                "(at most {limit} plain characters).",
+                limit=MAX_SLACK_ID,
+            )
+            deps.outbox.send(answer_by_response_url(invocation, sentence))
+    except Exception:
+        log_crash(log, "refusing a request with foreign Slack ids")
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def crash_sentence(t: Translator, reference: str) -> str:

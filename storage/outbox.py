@@ -27,6 +27,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import utcnow
+from storage.fit import clean, sha256
+
+MAX_KEY = 255  # lane and dedupe_key: a longer one is stored as its sha256, which keeps it unique
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -90,27 +93,34 @@ def enqueue(session: Session, message: NewMessage, now: datetime | None = None) 
     if message.kind not in KINDS:
         raise ValueError(f"unknown outbox kind {message.kind!r}")
     moment = now or utcnow()
+    dedupe_key = stored_key(message.dedupe_key) if message.dedupe_key is not None else None
     values = {
         "kind": message.kind,
-        "lane": message.lane,
+        "lane": stored_key(message.lane),
         "ref_id": message.ref_id,
         "source": message.source,
-        "payload": json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")),
-        "dedupe_key": message.dedupe_key,
+        # JSON escapes NUL; clean() replaces a lone surrogate, which no database can encode.
+        "payload": clean(json.dumps(message.payload, ensure_ascii=False, separators=(",", ":"))),
+        "dedupe_key": dedupe_key,
         "status": PENDING,
         "attempts": 0,
         "created_at": moment,
         "next_attempt_at": moment,
     }
     statement = _insert(session, values)
-    if message.dedupe_key is not None:
+    if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])  # type: ignore[attr-defined]
     new_id = session.execute(statement.returning(OutboxMessage.__table__.c.id)).scalar()  # type: ignore[attr-defined]
     if new_id is None:  # the key was taken: hand back the message already queued under it
-        return session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == message.dedupe_key)).one()
+        return session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one()
     row = session.get(OutboxMessage, new_id)
     assert row is not None
     return row
+
+
+def stored_key(key: str) -> str:
+    """A lane or dedupe key as stored: itself when it fits its column, else `sha256:` and its digest."""
+    return key if len(key) <= MAX_KEY and clean(key) == key else f"sha256:{sha256(key)}"
 
 
 def _insert(session: Session, values: dict[str, Any]) -> Insert:

@@ -15,9 +15,10 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 ITEM = re.compile(r"^[-*+]\s+\[(?P<mark>.)\]\s*(?P<rest>.*)$")
 ANNOTATION = re.compile(r"\s*\((?P<body>owner:\s*[^()]*|approval)\)\s*$", re.IGNORECASE)
-USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(\|[^>]*)?>$")
+USER = re.compile(r"^<@([UW][A-Z0-9]{2,31})(\|[^>]*)?>$")  # a Slack user id, at most 32 characters
 MAX_ITEMS = 100
 MAX_ITEM_TEXT = 300
+MAX_HEADING = 255  # the title and each section: what the database keeps of them
 MAX_BYTES = 64_000
 
 
@@ -87,7 +88,8 @@ def load_template(path: Path) -> Template:
 
 def parse_template(text: str, source: str = "template") -> Template:
     lines = _normal(text).split("\n")
-    errors: list[str] = []
+    # PostgreSQL stores no NUL, and the whole file is kept to compare versions.
+    errors = [f"line {n}: contains a NUL character" for n, line in enumerate(lines, 1) if "\x00" in line]
     meta, body_start = _front_matter(lines, errors)
     title, items = _body(lines, body_start, errors)
     name, version, description = _meta_fields(meta, _key_lines(lines, body_start), errors)
@@ -173,6 +175,9 @@ def _body(lines: list[str], start: int, errors: list[str]) -> tuple[str, list[It
     for index in range(start, len(lines)):
         number, line = index + 1, lines[index].strip()
         if not line or line.startswith("<!--"):
+            continue
+        if line.startswith("#") and len(line.lstrip("#").strip()) > MAX_HEADING:
+            errors.append(f"line {number}: a heading has at most {MAX_HEADING} characters")
             continue
         if line.startswith("# "):
             if title or items or section:

@@ -635,6 +635,11 @@ def _load_or_error(path: Path) -> Scenario | ScenarioError:
         return exc
 
 
+def is_scenario_name(name: str) -> bool:
+    """Whether `name` could name a scenario at all: 1 to 64 of a-z, 0-9, '.', '_', '-'."""
+    return _NAME.fullmatch(name) is not None
+
+
 def scenario_by_name(folder: Path, name: str) -> Scenario:
     """The one valid scenario in `folder` called `name` (its `name:` field, not its file name)."""
     found = find_scenarios(folder)

@@ -58,6 +58,7 @@ from commands.kit import (
     run_for_user,
 )
 from storage.checklists import Checklist, ChecklistEvent, ChecklistItem, ChecklistSignoff, ChecklistTemplate
+from storage.fit import clean
 
 log = logging.getLogger(__name__)
 PRECHECK_SECONDS = 1.5  # a trigger_id lives 3 s: past this the form opens and the rules decide on submit
@@ -120,7 +121,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         kind, limit = VIEWS[str(view.get("callback_id"))]
         form = parse_form_metadata(view.get("private_metadata"))
         target = form[0] if form is not None else None
-        text = submitted_text(dict(view)).strip()
+        text = clean(submitted_text(dict(view))).strip()  # no database stores NUL or a lone surrogate
         problem = _form_problem(deps, target, text, limit)
         if problem:
             await ack(response_action="errors", errors={TEXT_BLOCK: problem})

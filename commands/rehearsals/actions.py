@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.rehearsals.scenario import Scenario, ScenarioError
+from bot.rehearsals.scenario import Scenario, ScenarioError, is_scenario_name
 from bot.rehearsals.service import NoSuchRehearsal, RehearsalService, ShuttingDown, StartRequest
 from commands.kit import COMMAND, Home, Invocation, escape_mrkdwn, quote_user_text, reply, require_role
 from commands.rehearsals.parse import StartArgs
@@ -65,6 +65,15 @@ def start(deps: Deps, invocation: Invocation, args: StartArgs) -> NewMessage:
 
 
 def _scenario(deps: Deps, service: RehearsalService, name: str) -> Scenario:
+    if not is_scenario_name(name):
+        raise UserError(
+            deps.t(
+                "`{name}` is not a scenario name: names have 1 to 64 lower-case letters, digits, "
+                "'.', '_' or '-'; `{command} rehearse list` shows them.",
+                name=quote_user_text(name),
+                command=COMMAND,
+            )
+        )
     try:
         return service.scenario(name)
     except ScenarioError as exc:

@@ -18,6 +18,7 @@ from bot.reports.service import ReportService
 from commands.kit import COMMAND, Invocation, escape_mrkdwn, reply
 from commands.reports.parse import DAY, NoteArgs, ReportArgs, heading
 from commands.reports.views import render_code, render_report
+from storage.fit import clean
 from storage.outbox import NewMessage
 
 SOURCE = "report"
@@ -133,6 +134,7 @@ def _clicked(deps: Deps, action: Mapping[str, Any]) -> ReportArgs:
             raise ValueError(day)
         if not all(v is None or isinstance(v, str) for v in (stage, keywords)):
             raise ValueError(stage)
+        stage, keywords = (clean(v) if v is not None else None for v in (stage, keywords))  # JSON's \ud800
         return ReportArgs(date.fromisoformat(day), lang, *heading(deps.t, stage, keywords))
     except (ValueError, TypeError, KeyError, UserError):
         raise UserError(

@@ -16,6 +16,7 @@ from bot.checklists.trail import verify_chain
 from storage import audit
 from storage import checklists as repo
 from storage.db import read_scope, session_scope
+from tests import lengths
 from tests.checklists.conftest import FROZEN, RecordingPublisher, act, by
 
 
@@ -319,3 +320,21 @@ def test_a_version_seen_for_the_first_time_keeps_what_changed_since_the_one_befo
     changes = json.loads(rows["1.2"].changes or "{}")
     assert (changes["from"], changes["from_items"], rows["1.2"].item_count) == ("1.1", 12, 15)
     assert (len(changes["added"]), len(changes["removed"]), len(changes["reworded"])) == (4, 1, 5)
+
+
+def test_the_longest_title_section_item_and_owner_a_template_admits_are_stored(
+    service: ChecklistService, folder: Path
+) -> None:
+    heading, owner = lengths.longest("checklist heading"), lengths.longest("template owner id")
+    (folder / "longest.md").write_text(
+        f'---\nname: longest\nversion: "1"\n---\n# {heading}\n## {heading}\n'
+        f"- [ ] {'i' * 300} (owner: <@{owner}>)\n"
+    )
+    state = service.start(
+        "longest", lengths.longest("checklist release"), "C0OPS", by("URM", "checklist.start")
+    )
+    assert state.checklist.title == heading and state.checklist.release == lengths.longest(
+        "checklist release"
+    )
+    (item,) = state.items
+    assert (item.section, item.owner, len(item.text)) == (heading, owner, 300)

@@ -8,6 +8,7 @@ import pytest
 
 from bot.checklists.diff import diff_templates, version_key
 from bot.checklists.template import TemplateError, content_hash, find_templates, load_template, parse_template
+from tests import lengths
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "checklists"
 ISSUE_EXAMPLE = """\
@@ -168,3 +169,31 @@ def test_an_unquoted_version_that_yaml_reads_as_a_number_is_refused() -> None:
         "(1.10 becomes 1.1)"
     ]
     assert parse_template("---\nname: t\nversion: 2\n---\n## S\n- [ ] a\n").version == "2"
+
+
+def _longest_template(heading: str, owner: str) -> str:
+    return (
+        f'---\nname: longest\nversion: "1"\n---\n# {heading}\n## {heading}\n'
+        f"- [ ] {'i' * 300} (owner: <@{owner}>)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("heading", "owner", "error"),
+    [
+        (lengths.over("checklist heading"), "U1", "line 5: a heading has at most 255 characters"),
+        (lengths.longest("checklist heading"), lengths.over("template owner id"), "line 7: owner `<@UUUU"),
+    ],
+)
+def test_headings_and_owners_longer_than_stored_are_refused_by_line(
+    heading: str, owner: str, error: str
+) -> None:
+    with pytest.raises(TemplateError) as refused:
+        parse_template(_longest_template(heading, owner))
+    assert any(problem.startswith(error) for problem in refused.value.errors), refused.value.errors
+
+
+def test_a_nul_character_anywhere_is_refused_by_line() -> None:
+    with pytest.raises(TemplateError) as refused:
+        parse_template('---\nname: x\nversion: "1"\ndescription: a\x00b\n---\n# T\n## S\n- [ ] item\n')
+    assert "line 4: contains a NUL character" in refused.value.errors

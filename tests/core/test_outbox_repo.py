@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine
 
-from storage import outbox
+from storage import fit, outbox
 from storage.clock import utcnow
 from storage.db import open_engine, session_scope
 from storage.outbox import NewMessage
+from tests import lengths
 
 LEASE = timedelta(seconds=60)
 
@@ -187,3 +190,18 @@ def _enqueue_in_thread(session, key: str):  # type: ignore[no-untyped-def]
     )
     pool.shutdown(wait=False)
     return future
+
+
+@pytest.mark.parametrize("case", lengths.CORPUS["hostile"], ids=lambda case: case["name"])
+def test_any_lane_key_and_payload_is_stored(engine: Engine, case: dict[str, object]) -> None:
+    value = lengths.value(case)
+    message = NewMessage(kind="post", lane=value, payload={"text": value}, dedupe_key=value)
+    with session_scope(engine) as session:
+        first = outbox.enqueue(session, message)
+        again = outbox.enqueue(session, message)  # the same long key is still the same key
+    assert again.id == first.id
+    assert len(first.lane) <= outbox.MAX_KEY and first.lane == first.dedupe_key == outbox.stored_key(value)
+    assert (first.lane == value) == (len(value) <= outbox.MAX_KEY and fit.clean(value) == value)
+    # JSON itself escapes NUL, so it comes back; only a lone surrogate (no encoding has it) is replaced.
+    kept = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+    assert json.loads(first.payload) == {"text": kept}

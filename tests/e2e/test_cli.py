@@ -10,8 +10,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from freezegun import freeze_time
 
 from bot.slack_standin.server import SlackStandin
+from storage import audit, fit
+from storage.audit import Action, Actor
+from storage.db import open_engine, session_scope
 from storage.migrate import head_revision
 from tests.e2e.conftest import SCHEMA, iris_command, server_env
 
@@ -161,3 +165,24 @@ def test_db_audit_refuses_a_limit_below_one(standin: SlackStandin, tmp_path: Pat
         "see iris db audit --help."
     )
     assert not (tmp_path / "iris.db").exists()
+
+
+def test_db_audit_shows_a_cut_row_on_one_line_with_its_fingerprint(
+    standin: SlackStandin, tmp_path: Path
+) -> None:
+    env = server_env(standin, tmp_path)
+    assert run_iris("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    whole = "line one\tcell\nline two\x00" + "s" * 300
+    engine = open_engine(env["IRIS_DATABASE_URL"])
+    with freeze_time("2024-12-12 07:00:00"), session_scope(engine) as session:
+        audit.record(session, Actor("U1"), Action("rehearsal.start", whole, "refused", {"why": whole}))
+    engine.dispose()
+    result = run_iris("db", "audit", "--since", "2024-12-12", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    header, row = result.stdout.strip().split("\n")
+    assert header.endswith("\tcut to fit")
+    cells = row.split("\t")
+    assert len(cells) == len(header.split("\t"))
+    assert cells[3].startswith("line one\\tcell\\nline two\ufffdsss") and cells[3].endswith("…")
+    assert f"target: {len(whole)} chars, sha256 {fit.sha256(whole)}" in cells[-1]
+    assert f"detail.why: {len(whole)} chars, sha256 {fit.sha256(whole)}" in cells[-1]
