@@ -23,7 +23,46 @@ from storage.outbox import NewMessage
 DEFAULT_LEADS = (15 * 60,)
 
 
+# Who may schedule what (README, "Security"): anyone may schedule a briefing in the channel they type in
+# (or the briefings channel of iris.yml) for up to OPEN_ATTENDEES people; another channel, or more
+# people to mention and DM, needs REACH_ROLE (admins hold every role).
+REACH_ROLE = "release_managers"
+OPEN_ATTENDEES = 15
+
+
+def _require_reach(
+    deps: Deps, invocation: Invocation, changes: dict[str, Any], action: str, target: str
+) -> None:
+    if deps.roles.holds(invocation.user_id, REACH_ROLE):
+        return
+    channel = changes.get("channel_id")
+    if channel is not None and channel not in (invocation.channel_id, deps.config.iris.channels.briefings):
+        record_refusal(deps.engine, invocation.audit(action), target, channel=channel, needed_role=REACH_ROLE)
+        raise UserError(
+            deps.t(
+                "Only members of the {role} role can schedule a briefing into another channel; type the "
+                "command in <#{channel}> itself, or leave out `channel=`.",
+                role=REACH_ROLE,
+                channel=channel,
+            )
+        )
+    attendees = changes.get("attendees", ())
+    if len(attendees) > OPEN_ATTENDEES:
+        record_refusal(
+            deps.engine, invocation.audit(action), target, attendees=len(attendees), needed_role=REACH_ROLE
+        )
+        raise UserError(
+            deps.t(
+                "Only members of the {role} role can list more than {limit} attendees; mention a user "
+                "group in `agenda=` instead.",
+                role=REACH_ROLE,
+                limit=OPEN_ATTENDEES,
+            )
+        )
+
+
 def add(deps: Deps, invocation: Invocation, changes: dict[str, Any]) -> NewMessage:
+    _require_reach(deps, invocation, changes, "briefing.add", str(changes.get("title", ""))[:100])
     changes = dict(changes)
     changes.setdefault("leads", DEFAULT_LEADS)
     channel = changes.pop("channel_id", None) or deps.config.iris.channels.briefings or invocation.channel_id
@@ -61,6 +100,7 @@ def cancel(deps: Deps, invocation: Invocation, briefing_id: int) -> NewMessage:
 
 def edit(deps: Deps, invocation: Invocation, args: EditArgs) -> NewMessage:
     _require_owner(deps, invocation, args.briefing_id, "briefing.edit")
+    _require_reach(deps, invocation, args.changes, "briefing.edit", str(args.briefing_id))
     audit = invocation.audit("briefing.edit", changed=sorted(args.changes))
     try:
         with _known(deps, args.briefing_id):

@@ -17,11 +17,12 @@ TOKEN = re.compile(
     r'(?P<key>[a-z]+)=(?:"(?P<quoted>[^"]*)"|(?P<value>\S*))|"(?P<title>[^"]*)"|(?P<word>\S+)', re.IGNORECASE
 )
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
-USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
-CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$")
+# Slack's ids are about eleven characters; 32 is what IRIS stores (a longer one is not Slack's).
+USER = re.compile(r"^<@([UW][A-Z0-9]{2,31})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,31})$")
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,31})(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,31})$")
 URL = re.compile(r"^<?(https?://[^\s|<>]+)(?:\|[^<>]*)?>?$")  # posted as is: no `<` may open a mention
 BRIEFING_ID = re.compile(r"^#?(\d{1,9})$")
-MAX_TITLE, MAX_TEXT, MAX_ATTENDEES, MAX_URL = 200, 2000, 50, 500
+MAX_TITLE, MAX_TEXT, MAX_ATTENDEES, MAX_URL, MAX_CRON = 200, 2000, 50, 500, 100
 ADD_OPTIONS = frozenset({"remind", "channel", "agenda", "attendees", "kind", "cron"})
 DONE_OPTIONS = frozenset({"recording", "notes"})
 
@@ -97,8 +98,15 @@ def _add(t: Translator, tokens: Tokens, zone: str, now: datetime) -> dict[str, A
         raise UserError(t("Start with the title in quotes: {example}.", example=EXAMPLE))
     changes = _options(t, tokens.options, ADD_OPTIONS, zone, now)
     changes["title"] = _title(t, tokens.title)
-    changes["schedule"] = parse_when(t, tokens.when, zone, now, cron=tokens.options.get("cron"))
+    changes["schedule"] = parse_when(t, tokens.when, zone, now, cron=_cron(t, tokens.options))
     return changes
+
+
+def _cron(t: Translator, options: dict[str, str]) -> str | None:
+    cron = options.get("cron")
+    if cron is not None and len(cron) > MAX_CRON:
+        raise UserError(t("`cron=` has at most {limit} characters.", limit=MAX_CRON))
+    return cron
 
 
 def _edit(t: Translator, tokens: Tokens, zone: str, now: datetime) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def _edit(t: Translator, tokens: Tokens, zone: str, now: datetime) -> dict[str, 
     if tokens.title is not None:
         changes["title"] = _title(t, tokens.title)
     if tokens.when or "cron" in tokens.options:
-        changes["schedule"] = parse_when(t, tokens.when, zone, now, cron=tokens.options.get("cron"))
+        changes["schedule"] = parse_when(t, tokens.when, zone, now, cron=_cron(t, tokens.options))
     if not changes:
         raise UserError(
             t(
