@@ -43,7 +43,8 @@ def alert_endpoints(service: AlertService, token: SecretStr | None) -> list[Endp
             except PayloadError as exc:
                 reason = {"error": f"{exc.field} {exc.reason}", "field": exc.field}
                 return JSONResponse(reason, status_code=400)
-            return JSONResponse({"status": "stored", "group": result.group_id, "alerts": result.alerts})
+            answer = {"status": "stored", "group": result.group_id, "alerts": result.alerts}
+            return JSONResponse({**answer, "only_counted": result.omitted})
 
         return receive
 
