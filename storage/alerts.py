@@ -601,6 +601,6 @@ def groups_fired_between(session: Session, start: datetime, end: datetime) -> li
         if "iris_alert_test" in labels:
             continue
         ended = as_utc(resolved_at) if group.status == RESOLVED and resolved_at is not None else None
-        counted = group.omitted_firing + group.omitted_resolved + group.truncated  # beyond the stored
-        found.append(FiredGroup(group, as_utc(fired_at), ended, int(alerts or 0) + counted))
+        beyond = group.omitted_firing + group.omitted_resolved + group.truncated  # only counted
+        found.append(FiredGroup(group, as_utc(fired_at), ended, int(alerts or 0) + beyond))
     return found
