@@ -13,6 +13,7 @@ from bot.i18n import Translator
 from bot.outbox import Blocks, Outbox, post_message, respond, update_message, upload_file
 from commands.alerts.alert_test import render_results
 from commands.alerts.views import MAX_SHOWN, full_list, render_changes, render_group, unlisted
+from storage.alerts import AlertGroup
 
 SOURCE = "alerts"
 
@@ -59,12 +60,7 @@ class SlackPublisher:
                 reply = post_message(group.channel, rendered.reply, thread_of=message_id, source=SOURCE)
                 outbox.send_in(session, reply)
         if rendered.listing is not None:
-            listed = rendered.listing.count("\n") - 1
-            title = (
-                self._t("{listed} of the group's {n} alerts", listed=listed, n=listed + unlisted(group))
-                if unlisted(group)
-                else self._t("All {n} alerts of the group", n=listed)
-            )
+            title = _listing_title(self._t, group, rendered.listing.count("\n") - 1)
             name = f"alert-group-{group.id}.tsv"
             upload = upload_file(
                 group.channel, name, rendered.listing, title=title, thread_of=message_id, source=SOURCE
@@ -75,6 +71,13 @@ class SlackPublisher:
     def results(self, test: AlertTest, results: list[CaseResult]) -> None:
         """An alert test's results, to the person who started it (test.reply_to is their response_url)."""
         self._outbox.send(respond(test.reply_to, render_results(self._t, test, results), source="alert-test"))
+
+
+def _listing_title(t: Translator, group: AlertGroup, listed: int) -> str:
+    """The file's title says when it is not the whole group (the rest is only counted)."""
+    if unlisted(group):
+        return t("{listed} of the group's {n} alerts", listed=listed, n=listed + unlisted(group))
+    return t("All {n} alerts of the group", n=listed)
 
 
 def _mention(target: str) -> str:
