@@ -189,3 +189,21 @@ def test_nul_and_unpaired_surrogates_are_stored_as_replacement_characters(engine
     with read_scope(engine) as session:
         [event] = session.exec(select(AlertEvent)).all()
     assert event.detail == "Retry\ufffdBurst\ufffd"
+
+
+def test_an_insert_naming_only_the_group_key_gets_its_hash(engine: Engine) -> None:
+    """Rows written without ingest (the benchmarks' and tests' fixtures, many at once) are found too."""
+    text = {"receiver": "", "group_labels": "{}", "common_labels": "{}", "external_url": ""}
+    rows = [
+        {"source": "alertmanager", "group_key": key, "channel": "C0INC", "first_seen": NOW, "updated_at": NOW}
+        | text
+        for key in ("{}:one", "{}:two")
+    ]
+    with session_scope(engine) as session:
+        session.execute(AlertGroup.__table__.insert(), rows)  # type: ignore[attr-defined]
+    with read_scope(engine) as session:
+        hashes = [g.group_key_hash for g in session.exec(select(AlertGroup).order_by(AlertGroup.id))]
+    assert hashes == [repo.key_hash("{}:one"), repo.key_hash("{}:two")]
+    data = payload()
+    data["groupKey"] = "{}:two"
+    assert ingest(engine, data).group_id == 2
