@@ -1,11 +1,13 @@
 """Alert repository: groups by (source, groupKey), alerts by fingerprint, and every state change.
 
 `ingest` is the webhook's whole write: one transaction that turns a notification into rows and
-events, and writes nothing at all when the notification repeats what is stored.
+events, and writes nothing at all when the notification repeats what is stored. A group keeps at
+most MAX_STORED_ALERTS alerts; the rest of a larger notification is counted on the group, by status.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, func, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.clock import as_utc, utcnow
@@ -84,18 +87,37 @@ class Notification(Protocol):
     def truncated(self) -> int: ...
 
 
+# Alerts stored per group: a mass outage's group of thousands is counted whole, but only this many
+# are kept as rows (and listed in the thread's file); the message never needs more than ten.
+MAX_STORED_ALERTS = 1000
+
+
+def key_hash(group_key: str) -> str:
+    """What a group is found by: a group key has no length limit (it holds the group's labels), and
+    PostgreSQL's btree index refuses an entry over about 2.7 kB."""
+    return hashlib.sha256(group_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _key_hash_default(context: DefaultExecutionContext) -> str:
+    """So every insert that names a group key (the tests', the benchmarks') gets its hash too."""
+    return key_hash(context.get_current_parameters()["group_key"])
+
+
 class AlertGroup(SQLModel, table=True):
     """One alert group as its source names it (source, groupKey), and the Slack message showing it."""
 
     __tablename__ = "alert_group"
     __table_args__ = (
-        UniqueConstraint("source", "group_key", name="uq_alert_group_source_group_key"),
+        UniqueConstraint("source", "group_key_hash", name="uq_alert_group_source_group_key_hash"),
         Index("ix_alert_group_dirty", "dirty"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=16)  # alertmanager | grafana
     group_key: str = Field(sa_column=Column(Text, nullable=False))
+    group_key_hash: str = Field(
+        default=None, max_length=64, sa_column_kwargs={"default": _key_hash_default}, nullable=False
+    )
     receiver: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="firing", max_length=16)  # firing | resolved
     group_labels: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
@@ -107,6 +129,8 @@ class AlertGroup(SQLModel, table=True):
     dirty: bool = True  # changed since Slack was last told; the notifier clears it
     version: int = 0  # bumped by every change, so the notifier only clears what it rendered
     truncated: int = 0  # alerts the source left out of its last notification
+    omitted_firing: int = 0  # alerts of its last notification beyond MAX_STORED_ALERTS, firing
+    omitted_resolved: int = 0  # and resolved
     first_seen: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     acked_by: str | None = Field(default=None, max_length=32)
@@ -114,6 +138,13 @@ class AlertGroup(SQLModel, table=True):
     silence_id: str | None = Field(default=None, max_length=64)
     silenced_by: str | None = Field(default=None, max_length=32)
     silenced_until: datetime | None = None
+
+    def __init__(self, **values: Any) -> None:
+        # Set here as well as by the column default: a row built as an object and dumped to a dict
+        # for a bulk insert (bench/report.py) would otherwise carry an explicit NULL.
+        if values.get("group_key_hash") is None and isinstance(values.get("group_key"), str):
+            values["group_key_hash"] = key_hash(values["group_key"])
+        super().__init__(**values)
 
 
 class Alert(SQLModel, table=True):
@@ -162,6 +193,7 @@ class Ingested:
     group_id: int
     changed: bool  # something Slack should be told about
     alerts: int
+    omitted: int = 0  # of those, only counted: the group holds MAX_STORED_ALERTS
 
 
 def dumps(value: dict[str, str]) -> str:
@@ -174,10 +206,11 @@ def ingest(
     group = _group_for(session, note, channel, mention, now)
     assert group.id is not None
     stored = _stored_alerts(session, group.id)
+    kept, omitted = _fitting(note.alerts, stored)
     events: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
-    for alert in note.alerts:
+    for alert in kept:
         row = _alert_row(group.id, alert, now)
         old = stored.get(alert.fingerprint)
         if old is None:
@@ -192,12 +225,38 @@ def ingest(
         session.execute(ALERT_TABLE.insert(), new_rows)
     if changed_rows:
         session.execute(update(Alert), changed_rows)
-    changed = bool(new_rows or changed_rows) or group.truncated != note.truncated
+    counts = _counts(note, omitted)
+    changed = bool(new_rows or changed_rows) or counts != (
+        group.truncated,
+        group.omitted_firing,
+        group.omitted_resolved,
+    )
     if changed:
-        _refresh_group(session, group, note, now, events)
+        _refresh_group(session, group, note, now, events, counts)
     if events:
         session.execute(EVENT_TABLE.insert(), events)
-    return Ingested(group_id=group.id, changed=changed, alerts=len(note.alerts))
+    return Ingested(group_id=group.id, changed=changed, alerts=len(note.alerts), omitted=len(omitted))
+
+
+def _fitting(alerts: Sequence[IncomingAlert], stored: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The alerts to store, in the notification's order, and those only counted.
+
+    Stored ones first (so they keep being updated: resolved, re-fired), then new firing ones, then new
+    resolved ones, until the group holds MAX_STORED_ALERTS.
+    """
+    room = max(MAX_STORED_ALERTS - len(stored), 0)
+    new = [a for a in alerts if a.fingerprint not in stored]
+    if len(new) <= room:
+        return list(alerts), []
+    admitted = {id(a) for a in sorted(new, key=lambda a: a.status != FIRING)[:room]}  # a stable sort
+    kept = [a for a in alerts if a.fingerprint in stored or id(a) in admitted]
+    return kept, [a for a in new if id(a) not in admitted]
+
+
+def _counts(note: Notification, omitted: list[Any]) -> tuple[int, int, int]:
+    """(left out by the source, left out here and firing, left out here and resolved)."""
+    firing = sum(1 for a in omitted if a.status == FIRING)
+    return note.truncated, firing, len(omitted) - firing
 
 
 def _stored_alerts(session: Session, group_id: int) -> dict[str, Any]:
@@ -224,7 +283,8 @@ def _group_for(
     notifications of one group at once (an Alertmanager HA pair sends both) are compared and stored
     one after the other instead of both inserting the same new alert.
     """
-    where = (AlertGroup.source == note.source, AlertGroup.group_key == note.group_key)
+    hashed = key_hash(note.group_key)
+    where = (AlertGroup.source == note.source, AlertGroup.group_key_hash == hashed)
     locked = select(AlertGroup).where(*where).with_for_update()
     found = session.exec(locked).first()
     if found is not None:
@@ -233,6 +293,7 @@ def _group_for(
     values = {
         "source": note.source,
         "group_key": note.group_key,
+        "group_key_hash": hashed,
         "receiver": note.receiver,
         "status": note.status,
         "group_labels": dumps(note.group_labels),
@@ -242,14 +303,16 @@ def _group_for(
         "mention": mention,
         "dirty": True,
         "version": 0,
-        "truncated": note.truncated,
+        "truncated": 0,  # set with the alerts, by ingest
+        "omitted_firing": 0,
+        "omitted_resolved": 0,
         "first_seen": now,
         "updated_at": now,
     }
     statement = (
         dialect.insert(AlertGroup)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "group_key"])
+        .on_conflict_do_nothing(index_elements=["source", "group_key_hash"])
     )
     session.execute(statement)
     return session.exec(locked).one()
@@ -308,14 +371,19 @@ def _event(group_id: int, alert: IncomingAlert, kind: str, now: datetime) -> dic
 
 
 def _refresh_group(
-    session: Session, group: AlertGroup, note: Notification, now: datetime, events: list[dict[str, Any]]
+    session: Session,
+    group: AlertGroup,
+    note: Notification,
+    now: datetime,
+    events: list[dict[str, Any]],
+    counts: tuple[int, int, int],
 ) -> None:
-    firing = (
-        session.exec(
-            select(Alert.id).where(Alert.group_id == group.id, Alert.status == FIRING).limit(1)
-        ).first()
-        is not None
-    )
+    truncated, omitted_firing, omitted_resolved = counts
+    stored_firing = session.exec(
+        select(Alert.id).where(Alert.group_id == group.id, Alert.status == FIRING).limit(1)
+    ).first()
+    # Alerts only counted fire too; of those the source left out, only its group status tells.
+    firing = stored_firing is not None or omitted_firing > 0 or (truncated > 0 and note.status == FIRING)
     status = FIRING if firing else RESOLVED
     if status == RESOLVED and group.status == FIRING:
         events.append(
@@ -340,7 +408,9 @@ def _refresh_group(
             dirty=True,
             version=AlertGroup.version + 1,
             updated_at=now,
-            truncated=note.truncated,
+            truncated=truncated,
+            omitted_firing=omitted_firing,
+            omitted_resolved=omitted_resolved,
             common_labels=dumps(note.common_labels),
             receiver=note.receiver,
             external_url=note.external_url,
@@ -538,5 +608,6 @@ def groups_fired_between(session: Session, start: datetime, end: datetime) -> li
         if "iris_alert_test" in labels:
             continue
         ended = as_utc(resolved_at) if group.status == RESOLVED and resolved_at is not None else None
-        found.append(FiredGroup(group, as_utc(fired_at), ended, int(alerts or 0)))
+        beyond = group.omitted_firing + group.omitted_resolved + group.truncated  # only counted
+        found.append(FiredGroup(group, as_utc(fired_at), ended, int(alerts or 0) + beyond))
     return found

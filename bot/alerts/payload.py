@@ -1,20 +1,28 @@
 """Alertmanager (webhook v4) and Grafana webhook payloads, validated into one shape.
 
 Every rejection names the field, so whoever configured the sender can fix it from the 400 alone.
+Neither source retries a 4xx, so nothing is refused for its size alone: any number of alerts is
+taken (storage keeps what fits and counts the rest), and a group key of any length (it grows with
+the group's labels) is stored by its hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 SOURCES = ("alertmanager", "grafana")
 STATUSES = ("firing", "resolved")
-MAX_ALERTS = 5000  # per notification; 5 MiB of JSON holds about this many realistic alerts
 MAX_TEXT = 20_000  # characters of one label or annotation value
+MAX_NAME = 1000  # characters of one label or annotation name
+MAX_COUNT = 2**31 - 1  # truncatedAlerts: what an INTEGER column holds
+# NUL cannot be stored in PostgreSQL text, an unpaired surrogate cannot be encoded as UTF-8: both
+# arrive as JSON escapes ("\u0000", "\ud800") and are kept as U+FFFD instead of failing the group.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: "no end yet"
 
 
@@ -61,6 +69,8 @@ def parse_notification(source: str, body: bytes) -> Notification:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise PayloadError("body", "is not valid JSON") from None
+    except RecursionError:
+        raise PayloadError("body", "is nested too deeply") from None
     if not isinstance(data, dict):
         raise PayloadError("body", "must be a JSON object")
     if source == "alertmanager" and str(data.get("version", "")) != "4":
@@ -68,7 +78,7 @@ def parse_notification(source: str, body: bytes) -> Notification:
     alerts = _list(data, "alerts")
     return Notification(
         source=source,
-        group_key=_text(data, "groupKey", "body", required=True),
+        group_key=_text(data, "groupKey", "body", required=True, limit=None),
         receiver=_text(data, "receiver", "body"),
         status=_status(data, "status", "body"),
         group_labels=_labels(data, "groupLabels", "body"),
@@ -123,21 +133,26 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
         raise PayloadError(key, "must be a list of alerts")
     if not value:  # no source sends one; stored, it would post an empty group to Slack
         raise PayloadError(key, "must hold at least one alert")
-    if len(value) > MAX_ALERTS:
-        raise PayloadError(key, f"has {len(value)} alerts; at most {MAX_ALERTS} are accepted per call")
     return value
 
 
-def _text(data: dict[str, Any], key: str, where: str, *, required: bool = False) -> str:
+def _text(
+    data: dict[str, Any], key: str, where: str, *, required: bool = False, limit: int | None = MAX_TEXT
+) -> str:
     value = data.get(key)
     path = key if where == "body" else f"{where}.{key}"
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
         raise PayloadError(path, "must be a non-empty string" if required else "must be a string")
-    if len(value) > MAX_TEXT:
-        raise PayloadError(path, f"is longer than {MAX_TEXT} characters")
-    return value
+    if limit is not None and len(value) > limit:
+        raise PayloadError(path, f"is longer than {limit} characters")
+    return storable(value)
+
+
+def storable(text: str) -> str:
+    """The text with what no database column can hold (NUL, unpaired surrogates) made U+FFFD."""
+    return UNSTORABLE.sub("\ufffd", text)
 
 
 def _status(data: dict[str, Any], key: str, where: str) -> str:
@@ -156,19 +171,27 @@ def _labels(data: dict[str, Any], key: str, where: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise PayloadError(path, "must be an object of string values")
     for name, text in value.items():
+        where_name = f"{path}.{_shortened(name)}"
+        if len(name) > MAX_NAME:
+            raise PayloadError(where_name, f"is a name longer than {MAX_NAME} characters")
         if not isinstance(text, str):
-            raise PayloadError(f"{path}.{name}", "must be a string")
-        if len(text) > MAX_TEXT or len(name) > 1000:
-            raise PayloadError(f"{path}.{name}", f"is longer than {MAX_TEXT} characters")
-    return dict(value)
+            raise PayloadError(where_name, "must be a string")
+        if len(text) > MAX_TEXT:
+            raise PayloadError(where_name, f"is longer than {MAX_TEXT} characters")
+    return {storable(name): storable(text) for name, text in value.items()}
+
+
+def _shortened(name: str) -> str:
+    """A name as an error quotes it: enough to find it, never the whole of a huge one."""
+    return name if len(name) <= 100 else f"{name[:100]}…"
 
 
 def _count(data: dict[str, Any], key: str) -> int:
     value = data.get(key, 0)
     if value is None:
         return 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise PayloadError(key, "must be a non-negative integer")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+        raise PayloadError(key, f"must be an integer from 0 to {MAX_COUNT}")
     return value
 
 
@@ -184,7 +207,10 @@ def _time(data: dict[str, Any], key: str, where: str) -> datetime | None:
         raise PayloadError(f"{where}.{key}", "must be an RFC 3339 time like 2024-12-12T07:00:00Z") from None
     if moment.tzinfo is None:
         raise PayloadError(f"{where}.{key}", "must carry a time zone offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last day Python can hold in UTC
+        raise PayloadError(f"{where}.{key}", "is outside the years 1 to 9999 in UTC") from None
 
 
 def _trim_fraction(value: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -15,12 +16,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
-from bot.alerts.payload import parse_notification
+from bot.alerts.payload import PayloadError, parse_notification
 from bot.alerts.routing import Router
 from storage import alerts as repo
+from storage import audit as audit_repo
 from storage import outbox as outbox_repo
 from storage.alerts import Alert, AlertGroup, Ingested
-from storage.audit import Audit
+from storage.audit import Action, Actor, Audit
 from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,13 @@ class AlertService:
         self._silencing = threading.Lock()
 
     def receive(self, source: str, body: bytes) -> Ingested:
-        """Validate (PayloadError names the field) and store in one transaction; nothing on a rejection."""
-        note = parse_notification(source, body)
+        """Validate (PayloadError names the field) and store in one transaction; on a rejection only
+        its audit row: the sender is authenticated, and its owner must learn why alerts went missing."""
+        try:
+            note = parse_notification(source, body)
+        except PayloadError as exc:
+            self._record_refusal(source, body, exc)
+            raise
         route = self.router.route({**note.common_labels, **note.group_labels})
         with self.write_lock, session_scope(self.engine) as session:
             channel, mention = (route.channel, route.mention) if route else ("", None)
@@ -82,6 +89,19 @@ class AlertService:
         if result.changed:
             self.changes.set()
         return result
+
+    def _record_refusal(self, source: str, body: bytes, error: PayloadError) -> None:
+        """Bounded whatever the body: the field path quotes at most 100 characters of a name, and
+        the body itself is kept only as its size and hash."""
+        why = {"field": error.field, "reason": error.reason, "bytes": len(body)}
+        action = Action(
+            "alert.receive",
+            target=f"/alerts/{source}",
+            outcome="refused",
+            detail={**why, "sha256": hashlib.sha256(body).hexdigest()},
+        )
+        with self.write_lock, session_scope(self.engine) as session:
+            audit_repo.record(session, Actor(user_id=source), action)
 
     def acknowledge(self, group_id: int, audit: Audit) -> AlertGroup:
         now, user_id = self.clock(), audit.actor.user_id

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.alerts.service import AlertService, OpenGroup
 from bot.deps import Deps
 from bot.i18n import Translator
-from commands.alerts.views import clock_time, group_title, labels_line, link, silence_active
+from commands.alerts.views import alert_counts, clock_time, group_title, labels_line, link, silence_active
 from commands.kit import Invocation, reply
 from storage.outbox import NewMessage
 
@@ -29,7 +29,7 @@ def list_incidents(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
 def _group_line(deps: Deps, found: OpenGroup) -> str:
     tz, now = ZoneInfo(deps.config.settings.iris_timezone), deps.clock()
     group, alerts = found.group, found.alerts
-    firing = sum(1 for a in alerts if a.status == "firing")
+    firing, resolved = alert_counts(group, alerts)
     where = _permalink(*found.posted) if found.posted else ""
     silenced_by = group.silenced_by if silence_active(group, now) else None
     line = deps.t(
@@ -37,7 +37,7 @@ def _group_line(deps: Deps, found: OpenGroup) -> str:
         title=group_title(group),
         labels=labels_line(json.loads(group.group_labels)),
         firing=firing,
-        total=len(alerts),
+        total=firing + resolved,
         since=clock_time(group.first_seen, tz, now),
         state=_state(deps.t, group.acked_by, silenced_by),
     )

@@ -12,7 +12,8 @@ from bot.alerts.notifier import Change
 from bot.i18n import Translator
 from bot.outbox import Blocks, Outbox, post_message, respond, update_message, upload_file
 from commands.alerts.alert_test import render_results
-from commands.alerts.views import MAX_SHOWN, full_list, render_changes, render_group
+from commands.alerts.views import MAX_SHOWN, full_list, render_changes, render_group, unlisted
+from storage.alerts import AlertGroup
 
 SOURCE = "alerts"
 
@@ -41,7 +42,7 @@ class SlackPublisher:
         text, blocks = render_group(t, group, alerts, self.tz, change.now, silences=self._silences)
         reply = render_changes(t, change.events, alerts, self.tz, change.now) if group.message_id else None
         membership_changed = group.message_id is None or any(e.fingerprint for e in change.events)
-        large = len(alerts) > MAX_SHOWN or group.truncated > 0
+        large = len(alerts) > MAX_SHOWN
         return Rendering(text, blocks, reply, full_list(alerts) if large and membership_changed else None)
 
     def publish(self, session: Session, change: Change, rendered: Rendering) -> int | None:
@@ -59,7 +60,7 @@ class SlackPublisher:
                 reply = post_message(group.channel, rendered.reply, thread_of=message_id, source=SOURCE)
                 outbox.send_in(session, reply)
         if rendered.listing is not None:
-            title = self._t("All {n} alerts of the group", n=rendered.listing.count("\n") - 1)
+            title = _listing_title(self._t, group, rendered.listing.count("\n") - 1)
             name = f"alert-group-{group.id}.tsv"
             upload = upload_file(
                 group.channel, name, rendered.listing, title=title, thread_of=message_id, source=SOURCE
@@ -70,6 +71,13 @@ class SlackPublisher:
     def results(self, test: AlertTest, results: list[CaseResult]) -> None:
         """An alert test's results, to the person who started it (test.reply_to is their response_url)."""
         self._outbox.send(respond(test.reply_to, render_results(self._t, test, results), source="alert-test"))
+
+
+def _listing_title(t: Translator, group: AlertGroup, listed: int) -> str:
+    """The file's title says when it is not the whole group (the rest is only counted)."""
+    if unlisted(group):
+        return t("{listed} of the group's {n} alerts", listed=listed, n=listed + unlisted(group))
+    return t("All {n} alerts of the group", n=listed)
 
 
 def _mention(target: str) -> str:

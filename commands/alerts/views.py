@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot.i18n import Translator
 from commands.kit import escape_mrkdwn
-from storage.alerts import FIRING, Alert, AlertEvent, AlertGroup
+from storage.alerts import FIRING, MAX_STORED_ALERTS, Alert, AlertEvent, AlertGroup
 from storage.clock import as_utc
 
 ACK_ACTION = "alert_ack"
@@ -72,13 +72,13 @@ def render_group(
     silences: bool = True,
 ) -> Rendered:
     """The group's one message; `silences`: IRIS can reach an Alertmanager, so it offers Silence buttons."""
-    firing = [a for a in alerts if a.status == FIRING]
+    firing, resolved = alert_counts(group, alerts)
     common = json.loads(group.common_labels)
     severity = escape_mrkdwn(common.get("severity", ""))[:40]
     state = t("FIRING") if group.status == FIRING else t("RESOLVED")
     icon = ":red_circle:" if group.status == FIRING else ":large_green_circle:"
     headline = f"{icon} *{state}* · *{group_title(group)}*" + (f" · {severity}" if severity else "")
-    counts = t("{firing} firing, {resolved} resolved", firing=len(firing), resolved=len(alerts) - len(firing))
+    counts = t("{firing} firing, {resolved} resolved", firing=firing, resolved=resolved)
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{counts}")),
         ContextBlock(elements=[MarkdownTextObject(text=_context(t, group))]),
@@ -86,17 +86,9 @@ def render_group(
     blocks += [
         SectionBlock(text=MarkdownTextObject(text=render_alert(t, a, tz, now))) for a in _shown(alerts)
     ]
-    hidden = len(alerts) - min(len(alerts), MAX_SHOWN) + group.truncated
-    if hidden:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=t("…and {n} more alerts: the full list is in the thread.", n=hidden)
-                    )
-                ]
-            )
-        )
+    more = _more(t, group, alerts)
+    if more:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
     status = _status_line(t, group, tz, now)
     if not silences:
         hint = t("Silence buttons appear once `IRIS_ALERTMANAGER_URL` is set.")
@@ -108,6 +100,42 @@ def render_group(
         blocks.append(ActionsBlock(elements=buttons))
     text = f"{state}: {group_title(group)} — {counts}"
     return text, [b.to_dict() for b in blocks]
+
+
+def alert_counts(group: AlertGroup, alerts: list[Alert]) -> tuple[int, int]:
+    """(firing, resolved): the stored alerts and those of a large group that are only counted."""
+    firing = sum(1 for a in alerts if a.status == FIRING) + group.omitted_firing
+    return firing, len(alerts) + group.omitted_firing + group.omitted_resolved - firing
+
+
+def unlisted(group: AlertGroup) -> int:
+    """Alerts of the group's last notification that no file lists: beyond the cap, or left out by the
+    sender (Alertmanager's max_alerts)."""
+    return group.omitted_firing + group.omitted_resolved + group.truncated
+
+
+def _more(t: Translator, group: AlertGroup, alerts: list[Alert]) -> str:
+    """The line under the first alerts of a large group: how many more, and where they are."""
+    listed, counted = len(alerts) - min(len(alerts), MAX_SHOWN), unlisted(group)
+    if not listed + counted:
+        return ""
+    if not counted:
+        return t("…and {n} more alerts: the full list is in the thread.", n=listed)
+    if listed:
+        line = t(
+            "…and {n} more alerts: {listed} are listed in the thread, {counted} are only counted.",
+            n=listed + counted,
+            listed=listed,
+            counted=counted,
+        )
+    else:
+        line = t("…and {n} more alerts, only counted.", n=counted)
+    reasons = []
+    if group.omitted_firing + group.omitted_resolved:
+        reasons.append(t("IRIS keeps {cap} alerts of a group, firing ones first.", cap=MAX_STORED_ALERTS))
+    if group.truncated:
+        reasons.append(t("The sender left {n} alerts out of its notification.", n=group.truncated))
+    return " ".join([line, *reasons])
 
 
 def _context(t: Translator, group: AlertGroup) -> str:

@@ -40,10 +40,12 @@ def alert_endpoints(service: AlertService, token: SecretStr | None) -> list[Endp
             body = await request.body()
             try:
                 result = await run_in_threadpool(service.receive, source, body)
-            except PayloadError as exc:
+            except PayloadError as exc:  # one line, no traceback: the sender is misconfigured, not IRIS
+                log.warning("refused a %s webhook: %s %s", source, exc.field, exc.reason)
                 reason = {"error": f"{exc.field} {exc.reason}", "field": exc.field}
                 return JSONResponse(reason, status_code=400)
-            return JSONResponse({"status": "stored", "group": result.group_id, "alerts": result.alerts})
+            answer = {"status": "stored", "group": result.group_id, "alerts": result.alerts}
+            return JSONResponse({**answer, "only_counted": result.omitted})
 
         return receive
 

@@ -122,6 +122,10 @@ class RealAlertmanager:
         ended = datetime.now(UTC) - timedelta(milliseconds=500)
         self._post([{"labels": labels, "startsAt": starts_at.isoformat(), "endsAt": ended.isoformat()}])
 
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Many alerts in one call to Alertmanager's API (each a dict as its /api/v2/alerts takes)."""
+        self._post(alerts)
+
     def _post(self, alerts: list[dict[str, Any]]) -> None:
         answer = httpx.post(self.url + "api/v2/alerts", json=alerts, timeout=10)
         assert answer.status_code == 200, answer.text

@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
 from storage.db import open_engine
-from tests.alerts.conftest import ONCALL, TOKEN, alerting_env, group_ids, thread, top_level
+from tests.alerts.conftest import ONCALL, TOKEN, alerting_env, block_text, group_ids, thread, top_level
 from tests.alerts.real_alertmanager import RealAlertmanager
+from tests.conftest import empty_tables
 from tests.e2e.conftest import SIGNING_SECRET, IrisServer, eventually
 
 pytestmark = pytest.mark.e2e  # starts the real `iris` as a process
@@ -125,3 +126,59 @@ def test_the_silence_button_creates_a_real_silence_and_unsilence_expires_it(
         assert "expired" in standin.wait_for_response(undone.response_url_name or "", timeout=20)[0]["text"]
         assert [s["status"]["state"] for s in am.silences()] == ["expired"]
         standin.wait_for(lambda s: "Silenced by" not in str(top_level(s, "C0INC")[0].blocks), timeout=20)
+
+
+MASS = 6000
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def mass_stack(
+    request: pytest.FixtureRequest, standin: SlackStandin, tmp_path: Path, alertmanager_binary: str
+) -> Iterator[tuple[IrisServer, RealAlertmanager]]:
+    """Like `stack`, on a SQLite file and on PostgreSQL."""
+    overrides = {}
+    if request.param == "postgresql":
+        empty_tables(request.getfixturevalue("postgres_engine"))
+        overrides["IRIS_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    server = IrisServer(env={}, workdir=tmp_path)
+    am = RealAlertmanager(alertmanager_binary, tmp_path, f"{server.base_url}/alerts/alertmanager", TOKEN)
+    server.env = alerting_env(standin, tmp_path, IRIS_ALERTMANAGER_URL=am.url, **overrides)
+    am.start()
+    try:
+        server.start()
+        yield server, am
+    finally:
+        if server.process is not None:
+            server.stop()
+        am.stop()
+
+
+@pytest.mark.slow
+def test_alertmanager_delivers_a_6000_alert_group_and_it_is_posted_counted_whole_then_resolved(
+    mass_stack: tuple[IrisServer, RealAlertmanager], standin: SlackStandin
+) -> None:
+    server, am = mass_stack
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    alerts = [
+        {"labels": {"alertname": "MassOutage", "instance": f"node-{i}"}, "startsAt": started.isoformat()}
+        for i in range(MASS)
+    ]
+    am.post_alerts(alerts)  # one group (grouped by alertname), delivered in one webhook call
+    standin.wait_for(lambda s: "6000 firing" in "".join(m.text for m in top_level(s, "C0INC")), timeout=45)
+    [message] = top_level(standin, "C0INC")
+    assert message.text.startswith("FIRING: MassOutage — 6000 firing, 0 resolved")
+    shown = block_text(message)
+    assert "…and 5990 more alerts: 990 are listed in the thread, 5000 are only counted." in shown
+    # Alertmanager may flush the group once before the API has taken all 6,000: a smaller first list.
+    title = "1000 of the group's 6000 alerts"
+    standin.wait_for(lambda s: any(f.completed and f.title == title for f in s.files()), timeout=20)
+    [listing] = [f for f in standin.files() if f.title == title]
+    assert listing.thread_ts == message.ts
+    assert listing.data is not None and listing.data.count(b"\n") == 1001  # header and 1000 rows
+
+    ended = datetime.now(UTC) - timedelta(milliseconds=500)
+    am.post_alerts([{**alert, "endsAt": ended.isoformat()} for alert in alerts])
+    standin.wait_for(lambda s: "6000 resolved" in top_level(s, "C0INC")[0].text, timeout=45)
+    [resolved] = top_level(standin, "C0INC")
+    assert resolved.text.startswith("RESOLVED: MassOutage — 0 firing, 6000 resolved")
+    assert "Traceback" not in server.log.read_text()

@@ -85,3 +85,56 @@ def test_malformed_json_is_rejected(raw: bytes) -> None:
     with pytest.raises(PayloadError) as error:
         parse_notification("grafana", raw)
     assert error.value.field == "body"
+
+
+def test_any_number_of_alerts_is_taken() -> None:
+    data = fixture("alertmanager_firing.json")
+    template = data["alerts"][0]
+    data["alerts"] = [{**template, "fingerprint": f"{i:016x}"} for i in range(6000)]
+    assert len(parse_notification("alertmanager", body(data)).alerts) == 6000
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (
+            lambda d: d.update(truncatedAlerts=2**31),
+            "truncatedAlerts",
+            "must be an integer from 0 to 2147483647",
+        ),
+        (
+            lambda d: d.update(truncatedAlerts=-1),
+            "truncatedAlerts",
+            "must be an integer from 0 to 2147483647",
+        ),
+        (
+            lambda d: d["alerts"][0].update(startsAt="9999-12-31T23:00:00-05:00"),
+            "alerts[0].startsAt",
+            "is outside the years 1 to 9999 in UTC",
+        ),
+        (
+            lambda d: d["alerts"][0]["labels"].update({"n" * 5000: "v"}),
+            "alerts[0].labels." + "n" * 100 + "…",
+            "is a name longer than 1000 characters",
+        ),
+        (lambda d: d.update(receiver="r" * 20_001), "receiver", "is longer than 20000 characters"),
+    ],
+)
+def test_values_no_column_could_hold_are_refused_with_a_short_reason(change, field, reason) -> None:  # type: ignore[no-untyped-def]
+    data = fixture("alertmanager_firing.json")
+    change(data)
+    with pytest.raises(PayloadError) as error:
+        parse_notification("alertmanager", body(data))
+    assert (error.value.field, error.value.reason) == (field, reason)
+
+
+def test_deeply_nested_json_is_refused_not_a_crash() -> None:
+    with pytest.raises(PayloadError) as error:
+        parse_notification("grafana", b"[" * 100_000 + b"]" * 100_000)
+    assert (error.value.field, error.value.reason) == ("body", "is nested too deeply")
+
+
+def test_a_group_key_of_any_length_is_taken() -> None:
+    data = fixture("alertmanager_firing.json")
+    data["groupKey"] = "k" * 200_000
+    assert parse_notification("alertmanager", body(data)).group_key == data["groupKey"]

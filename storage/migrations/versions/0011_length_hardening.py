@@ -1,14 +1,14 @@
 """Length hardening: the audit trail keeps a fingerprint of every value it had to cut to fit.
 
 Revision ID: 0011_length_hardening
-Revises: 0009_report_indexes
+Revises: 0010_alert_hardening
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_length_hardening"
-down_revision = "0009_report_indexes"
+down_revision = "0010_alert_hardening"
 branch_labels = None
 depends_on = None
 

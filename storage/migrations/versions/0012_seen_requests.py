@@ -1,13 +1,13 @@
 """Slack requests already acted on, so that a replayed signed request does not act again.
 
-Revision ID: 0013_seen_requests
+Revision ID: 0012_seen_requests
 Revises: 0011_length_hardening
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_seen_requests"
+revision = "0012_seen_requests"
 down_revision = "0011_length_hardening"
 branch_labels = None
 depends_on = None

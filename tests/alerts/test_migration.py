@@ -1,0 +1,89 @@
+"""Migration 0010: groups stored before it are found by their key's hash after it (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from storage import alerts as repo
+from storage.db import open_engine, read_scope
+from storage.migrate import _foreign_keys_deferred, alembic_config, upgrade
+from tests.alerts.test_repo import ingest, payload
+from tests.conftest import IN_CI, POSTGRES_ADMIN_URL
+
+BEFORE = "0009_report_indexes"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def blank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, str]]:
+    """An empty database of its own: the session's shared one is already at head."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'iris.db'}"
+        engine = open_engine(url)
+        yield engine, url
+        engine.dispose()
+        return
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"iris_mig_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = open_engine(url)
+    try:
+        yield engine, url
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    config = alembic_config()
+    # SQLite rebuilds the table to alter it, which the alerts' foreign keys refuse while enforced.
+    with engine.connect() as connection, _foreign_keys_deferred(connection), connection.begin():
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_groups_stored_before_the_migration_are_found_by_their_hash_after_it(
+    blank: tuple[Engine, str],
+) -> None:
+    engine, url = blank
+    migrate(engine, BEFORE)
+    with engine.begin() as connection:
+        for n, key in enumerate(("{}:a", "{}:b")):
+            connection.execute(
+                text(
+                    "INSERT INTO alert_group (source, group_key, receiver, status, group_labels,"
+                    " common_labels, external_url, channel, dirty, version, truncated, first_seen,"
+                    " updated_at) VALUES ('alertmanager', :key, '', 'firing', '{}', '{}', '', 'C0INC',"
+                    " false, :n, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"key": key, "n": n},
+            )
+    upgrade(engine, url)
+    with read_scope(engine) as session:
+        groups = session.exec(repo.select(repo.AlertGroup).order_by(repo.AlertGroup.id)).all()
+        assert [(g.group_key_hash, g.omitted_firing, g.omitted_resolved) for g in groups] == [
+            (repo.key_hash("{}:a"), 0, 0),
+            (repo.key_hash("{}:b"), 0, 0),
+        ]
+    data = payload()
+    data["groupKey"] = "{}:b"
+    assert ingest(engine, data).group_id == groups[1].id  # the old row, not a new group
+
+    migrate(engine, BEFORE, down=True)  # and back, for a rollback of IRIS
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alert_group")).scalar() == 2
