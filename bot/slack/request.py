@@ -104,6 +104,8 @@ def _actions_error(actions: Any) -> str | None:
 def _view_error(view: Any) -> str | None:
     if not isinstance(view, dict):
         return "The submitted view is not an object."
+    if not isinstance(view.get("type"), str):  # Bolt reads it (workflow steps) before any listener
+        return "The submitted view has no type."
     state = view.get("state", {})
     values = state.get("values", {}) if isinstance(state, dict) else None
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
