@@ -50,8 +50,8 @@ class Roles:
             return cached[1]
         try:
             members = frozenset(self._members_of(group_id))
-        except Exception:  # Slack unreachable: fall back to the last answer, else deny
-            log.warning("could not read members of user group %s", group_id, exc_info=True)
+        except Exception as exc:  # Slack unreachable or the group unknown: the last answer, else deny
+            log.warning("could not read members of user group %s: %r", group_id, exc)
             return cached[1] if cached else frozenset()
         with self._lock:
             self._groups[group_id] = (time.monotonic(), members)

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bad_input"
 SLACK_EVENTS = json.loads((CORPUS / "slack_events.json").read_text(encoding="utf-8"))["cases"]
+SLACK_REFUSALS = json.loads((CORPUS / "slack_refusals.json").read_text(encoding="utf-8"))["cases"]
 
 
 def _body(case: dict[str, Any]) -> bytes:
@@ -198,6 +199,19 @@ def _requests_counted(server: IrisServer, path: str, status: int) -> float:
     prefix = f'iris_http_requests_total{{method="POST",route="{path}",status="{status}"}} '
     lines = [line for line in server.get("/metrics").text.splitlines() if line.startswith(prefix)]
     return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
+
+
+def test_refused_slack_requests_get_their_sentence_and_one_audit_row_each(
+    iris: IrisServer, driver: SlackDriver, iris_db: Engine
+) -> None:
+    for case in SLACK_REFUSALS:
+        result = driver.command(case["text"], user_id=case["user"])
+        assert result.status_code == 200, case["name"]
+        assert case["answer"] in driver.answer_text(result), (case["name"], driver.answer_text(result))
+    with session_scope(iris_db) as session:
+        rows = audit.since(session, utcnow().replace(year=2000))
+    assert [(row.action, row.outcome) for row in rows] == [(c["audit"], "refused") for c in SLACK_REFUSALS]
+    assert "Traceback" not in iris.log.read_text()
 
 
 @pytest.mark.parametrize("source", ALERT_SOURCES)
