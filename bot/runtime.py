@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -37,6 +37,7 @@ from bot.server import create_server
 from bot.slack.api import SlackGateway
 from bot.slack.identity import IdentityCache
 from bot.slack.poster import OutboxPoster, PosterSettings
+from bot.slack.request import REMEMBER_REQUESTS_FOR
 from bot.status import Inventory
 from commands import registry
 from commands.feature import Background
@@ -49,8 +50,6 @@ from storage.migrate import upgrade
 log = logging.getLogger(__name__)
 IDENTITY_REFRESH_JOB = "iris:identity-refresh"
 FORGET_REQUESTS_JOB = "iris:forget-seen-requests"
-# A signed request passes for five minutes either way of its timestamp; kept longer, for clock skew.
-REMEMBER_REQUESTS_FOR = timedelta(minutes=15)
 HTTP_STOP_TIMEOUT_S = 5
 SOCKET_CLOSE_TIMEOUT_S = 3.0
 # After HTTP's 5 s and Socket Mode's 3 s, what is left of a 30 s kill grace period for the rest.

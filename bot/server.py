@@ -11,7 +11,6 @@ from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,11 +21,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import __version__
 from bot.deps import Deps
 from bot.metrics import CONTENT_TYPE
-from bot.slack.request import replay_key, signature_error, to_bolt_request
+from bot.slack.request import (
+    REMEMBER_REQUESTS_FOR,
+    RecentRequests,
+    replay_key,
+    signature_error,
+    to_bolt_request,
+)
 from commands.feature import MAX_BODY_BYTES, Endpoint
-from storage import replays
-from storage.clock import utcnow
-from storage.db import DatabaseUnavailable, check_reachable, session_scope
+from storage.db import DatabaseUnavailable, check_reachable
 from storage.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ def create_server(
     socket_mode = deps.config.settings.socket_mode
     secret = deps.config.settings.slack_signing_secret
     head = head_revision()  # read from the migration scripts once, not on every probe
+    recent = RecentRequests(keep_seconds=REMEMBER_REQUESTS_FOR.total_seconds())
 
     async def slack_events(request: Request) -> Response:
         if socket_mode:
@@ -60,8 +64,9 @@ def create_server(
             log.warning("refused a signed but malformed Slack request: %s", exc)
             return _error(400, str(exc))
         key = replay_key(body, bolt_request.body)
-        if not await run_in_threadpool(_first_sighting, deps, key):
+        if not recent.first_time(key):
             return _repeated(request.headers)
+        bolt_request.context["iris_request_key"] = key  # the job checks it against every replica's
         return to_starlette_response(await bolt_app.async_dispatch(bolt_request))
 
     async def healthz(_: Request) -> Response:
@@ -109,17 +114,6 @@ def readiness(deps: Deps, head: str) -> dict[str, dict[str, Any]]:
     else:
         checks["slack"] = {"ok": False, "detail": result.error}
     return checks
-
-
-def _first_sighting(deps: Deps, key: str) -> bool:
-    """True unless a replica already accepted this request; with the database down, True (the
-    request then meets the database itself and gets that sentence)."""
-    try:
-        with session_scope(deps.engine) as session:
-            return replays.first_sighting(session, key, utcnow())
-    except SQLAlchemyError as exc:
-        log.warning("could not check the Slack request for a replay: %s", str(exc).splitlines()[0])
-        return True
 
 
 def _repeated(headers: Mapping[str, str]) -> Response:

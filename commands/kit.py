@@ -11,13 +11,14 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.deps import Deps
@@ -27,7 +28,9 @@ from bot.outbox import Blocks, respond
 from bot.permissions import record_refusal
 from bot.permissions import require_role as _require_role
 from storage import outbox as outbox_repo
+from storage import replays
 from storage.audit import Actor, Audit
+from storage.clock import utcnow
 from storage.db import read_scope, session_scope
 from storage.fit import clean
 from storage.outbox import NewMessage
@@ -53,6 +56,7 @@ class Invocation:
     subcommand: str
     rest: str
     message_ts: str | None = None  # for a click: the message its button was on
+    request_key: str | None = None  # the Slack request's replay key (bot.slack.request), over HTTP
 
     @classmethod
     def from_command(cls, command: Mapping[str, Any]) -> Invocation:
@@ -195,7 +199,7 @@ def register_command(app: AsyncApp, deps: Deps, subcommand: Command) -> None:
     # Bolt passes listener arguments by name: the slash command's payload arrives as `command`.
     @app.command(COMMAND, matchers=[subcommand_is(subcommand.word)])
     async def handle(ack: AsyncAck, command: Mapping[str, Any], context: Mapping[str, Any]) -> None:
-        invocation = Invocation.from_command(command)
+        invocation = replace(Invocation.from_command(command), request_key=context.get("iris_request_key"))
         try:
             action, args = read(subcommand, ParseContext(deps.t, zone, deps.clock()), invocation.rest)
         except UserError as exc:
@@ -219,6 +223,8 @@ def run_for_user(
         refuse_foreign_ids(deps, invocation)
         return
     tell = answer or partial(answer_by_response_url, invocation)
+    if not not_replayed(deps, invocation):
+        return
     try:
         message = work()
     except UserError as exc:
@@ -249,6 +255,25 @@ def refuse_foreign_ids(deps: Deps, invocation: Invocation) -> None:
 
 def _optional_text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def not_replayed(deps: Deps, invocation: Invocation) -> bool:
+    """False when another replica already acted on this very Slack request (a replay sent to it; the
+    process that received it answers a replay to itself at once). The database decides, so exactly
+    one replica acts. With the database down the work runs and meets that failure itself."""
+    if invocation.request_key is None:
+        return True
+    try:
+        with session_scope(deps.engine) as session:
+            if replays.first_sighting(session, invocation.request_key, utcnow()):
+                return True
+    except SQLAlchemyError as exc:
+        log.warning("could not check a Slack request for a replay: %s", str(exc).splitlines()[0])
+        return True
+    log.warning(
+        "did not act on a replayed Slack request from %s: another replica handled it", invocation.user_id
+    )
+    return False
 
 
 def crash_sentence(t: Translator, reference: str) -> str:
@@ -289,9 +314,11 @@ def on_click(
     """
 
     @app.action(action_id)
-    async def handle_click(ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+    async def handle_click(
+        ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> None:
         await ack()
-        invocation = Invocation.from_action(body)
+        invocation = replace(Invocation.from_action(body), request_key=context.get("iris_request_key"))
         acted = partial(work, deps, invocation, action)
         if home is not None:
             acted = partial(from_home, deps, invocation, action, home, name, acted)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,6 +18,8 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 SIGNATURE_WINDOW_S = 300  # Slack's five minutes either way
+# A signed request passes for five minutes either way of its timestamp; remembered longer, for skew.
+REMEMBER_REQUESTS_FOR = timedelta(minutes=15)
 INTERACTIONS = frozenset(
     {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
 )
@@ -71,6 +75,28 @@ def replay_key(body: bytes, parsed: dict[str, Any]) -> str:
     if isinstance(event_id, str) and event_id:
         return hashlib.sha256(b"event:" + event_id.encode()).hexdigest()
     return hashlib.sha256(b"body:" + body).hexdigest()
+
+
+class RecentRequests:
+    """The keys of the Slack requests this process accepted lately, so a replay to it is answered at
+    once; a replay to another replica is caught by the database before anything acts (commands.kit)."""
+
+    def __init__(self, keep_seconds: float, at_most: int = 200_000) -> None:
+        self._keep = keep_seconds
+        self._at_most = at_most
+        self._expiry: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str, now: float | None = None) -> bool:
+        """Remember `key`; False when it was already seen within the window. Called on the event loop."""
+        moment = time.monotonic() if now is None else now
+        while self._expiry and (
+            next(iter(self._expiry.values())) <= moment or len(self._expiry) >= self._at_most
+        ):
+            self._expiry.popitem(last=False)
+        if key in self._expiry:
+            return False
+        self._expiry[key] = moment + self._keep
+        return True
 
 
 def shape_error(body: Any) -> str | None:

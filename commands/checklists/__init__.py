@@ -117,7 +117,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
 
     @app.view(re.compile(f"^({NA_VIEW}|{NOTE_VIEW})$"))
-    async def handle_form(ack: AsyncAck, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
+    async def handle_form(
+        ack: AsyncAck, body: Mapping[str, Any], view: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> None:
         kind, limit = VIEWS[str(view.get("callback_id"))]
         form = parse_form_metadata(view.get("private_metadata"))
         target = form[0] if form is not None else None
@@ -130,7 +132,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         assert form is not None and target is not None
         user = body.get("user") or {}
         invocation = Invocation(
-            str(user.get("id") or ""), user.get("team_id"), form[1], "", None, "", "", message_ts=form[2]
+            str(user.get("id") or ""),
+            user.get("team_id"),
+            form[1],
+            "",
+            None,
+            "",
+            "",
+            message_ts=form[2],
+            request_key=context.get("iris_request_key"),
         )
         act = Act(target[0], target[1], kind, invocation.user_id, text)
         work = partial(

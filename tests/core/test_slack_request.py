@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack.request import signature_error, to_bolt_request
+from bot.slack.request import RecentRequests, signature_error, to_bolt_request
 from bot.slack_standin.driver import sign_request
 
 
@@ -66,7 +66,11 @@ def test_a_body_that_is_not_utf8_is_refused() -> None:
         (
             _form(
                 payload=json.dumps(
-                    {"type": "view_submission", "user": {"id": "U1"}, "view": {"state": {"values": []}}}
+                    {
+                        "type": "view_submission",
+                        "user": {"id": "U1"},
+                        "view": {"type": "modal", "state": {"values": []}},
+                    }
                 )
             ),
             "not a set of input values",
@@ -89,3 +93,13 @@ def test_the_signature_is_checked_on_the_raw_body_with_slacks_five_minute_window
     not_utf8 = b"text=\xff\xfe"  # checked on the bytes; that it is not text is said after
     assert signature_error("secret", not_utf8, sign_request("secret", not_utf8, now)) is None
     assert signature_error("secret", body, sign_request("secret", body, now) | {"X-Slack-Signature": "v0=é"})
+
+
+def test_recent_requests_answer_a_repeat_within_the_window_and_forget_after_it() -> None:
+    recent = RecentRequests(keep_seconds=900, at_most=3)
+    assert recent.first_time("a", now=0) and recent.first_time("b", now=1)
+    assert not recent.first_time("a", now=899)
+    assert recent.first_time("a", now=900.5)  # expired: a replay this old fails the signature check anyway
+    assert recent.first_time("c", now=901) and recent.first_time("d", now=902)  # at most 3: "b" is dropped
+    assert recent.first_time("b", now=903)
+    assert not recent.first_time("d", now=903)

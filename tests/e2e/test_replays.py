@@ -3,7 +3,9 @@ and Slack's own retry of a request already handled is acknowledged without actin
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -13,7 +15,7 @@ from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
 from storage.briefings import Briefing
 from storage.db import read_scope
-from tests.e2e.conftest import ADMIN, IrisServer, database_of, driving
+from tests.e2e.conftest import ADMIN, IrisServer, database_of, driving, eventually, running, server_env
 
 pytestmark = pytest.mark.e2e
 
@@ -69,3 +71,26 @@ def test_a_replayed_click_is_refused(slack: SlackDriver) -> None:
     assert slack.send(click).status_code == 200
     replayed = slack.send(click)
     assert (replayed.status_code, replayed.json()) == (409, {"error": ALREADY})
+
+
+@pytest.mark.postgres
+def test_a_replay_to_another_replica_is_acked_but_acts_once(
+    standin: SlackStandin, tmp_path: Path, postgres_url: str, engine_for_postgres_server: Engine
+) -> None:
+    env = server_env(standin, tmp_path, IRIS_DATABASE_URL=postgres_url)
+    first, second = (tmp_path / "a", tmp_path / "b")
+    for folder in (first, second):
+        folder.mkdir()
+    with contextlib.ExitStack() as stack:
+        servers = [
+            stack.enter_context(contextlib.contextmanager(running)(env | {}, folder))
+            for folder in (first, second)
+        ]
+        drivers = [
+            stack.enter_context(contextlib.contextmanager(driving)(server, standin)) for server in servers
+        ]
+        request = drivers[0].build_command('brief add "Two replicas" in 2h', user_id=ADMIN)
+        assert drivers[0].send(request).status_code == 200
+        assert drivers[1].send(request).status_code == 200  # the other replica has not seen it: acked
+        assert eventually(lambda: "did not act on a replayed Slack request" in servers[1].log.read_text())
+    assert _briefing_titles(engine_for_postgres_server) == ["Two replicas"]
