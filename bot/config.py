@@ -26,8 +26,22 @@ URL_SETTINGS = frozenset({"IRIS_DATABASE_URL", "IRIS_ALERTMANAGER_URL"})
 S = TypeVar("S")
 
 
+def N_(message: str) -> str:
+    """Marks a sentence for the catalog (scripts/extract_messages.sh); the `iris` command translates."""
+    return message
+
+
 class ConfigError(Exception):
-    """A setting is missing or invalid; the message is one sentence naming it."""
+    """A setting is missing or invalid: one sentence naming it.
+
+    `message` is the English sentence id and `values` fill it, so the `iris` command can say it in
+    IRIS_LANG (pydantic's own reason inside it stays English); str() is the English sentence.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
 
 
 class Settings(BaseSettings):
@@ -182,15 +196,22 @@ class Config:
     sections: Mapping[str, Any] = field(default_factory=dict)  # by key, as the features' Sections read them
 
 
-def describe_error(source: str, error: ValidationError) -> str:
+def describe_error(source: str, error: ValidationError) -> ConfigError:
     """One sentence for the first problem in a pydantic error, naming the setting."""
     first = error.errors()[0]
     parts = (f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
     location = "".join(parts).lstrip(".")
     if source == "env":
         name = location.upper() or "environment"
-        return f"{name} is invalid: {_reason(first)}{_shown_input(name, first.get('input'))}."
-    return f"{source}: {location or 'top level'}: {_reason(first)}."
+        return ConfigError(
+            N_("{name} is invalid: {reason}{got}."),
+            name=name,
+            reason=_reason(first),
+            got=_shown_input(name, first.get("input")),
+        )
+    return ConfigError(
+        N_("{file}: {where}: {reason}."), file=source, where=location or "top level", reason=_reason(first)
+    )
 
 
 def _shown_input(name: str, got: object) -> str:
@@ -222,7 +243,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         values: dict[str, Any] = {k.lower(): v for k, v in known.items()}
         return Settings(**values)
     except ValidationError as exc:
-        raise ConfigError(describe_error("env", exc)) from None
+        raise describe_error("env", exc) from None
 
 
 def load_iris_yml(
@@ -234,29 +255,42 @@ def load_iris_yml(
         config = schema()
         return config, {section.key: getattr(config, section.key) for section in sections}
     if not path.is_file():
-        raise ConfigError(f"IRIS_CONFIG points to {path}, which is not a readable file.")
+        raise ConfigError(N_("IRIS_CONFIG points to {path}, which is not a readable file."), path=path)
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:  # checked before reading, so a huge file is never loaded
             raise ConfigError(
-                f"{path.name} is larger than {MAX_CONFIG_BYTES // 1000} kB; is IRIS_CONFIG the right file?"
+                N_("{file} is larger than {limit} kB; is IRIS_CONFIG the right file?"),
+                file=path.name,
+                limit=MAX_CONFIG_BYTES // 1000,
             )
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{path.name} is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8."
+            N_("{file} is not UTF-8 text (byte {byte}); save it as UTF-8."),
+            file=path.name,
+            byte=exc.start + 1,
         ) from None
     except OSError as exc:
-        raise ConfigError(f"IRIS_CONFIG points to {path}, which cannot be read ({exc.strerror}).") from None
+        raise ConfigError(
+            N_("IRIS_CONFIG points to {path}, which cannot be read ({reason})."),
+            path=path,
+            reason=exc.strerror,
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path.name} is not valid YAML{where}.") from None
+        if mark is None:
+            raise ConfigError(N_("{file} is not valid YAML."), file=path.name) from None
+        raise ConfigError(
+            N_("{file} is not valid YAML at line {line}."), file=path.name, line=mark.line + 1
+        ) from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path.name}: the top level must be a mapping of keys such as roles and channels.")
+        raise ConfigError(
+            N_("{file}: the top level must be a mapping of keys such as roles and channels."), file=path.name
+        )
     try:
         config = schema.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(describe_error(path.name, exc)) from None
+        raise describe_error(path.name, exc) from None
     return _resolve_folders(config, path.parent), {
         section.key: getattr(config, section.key) for section in sections
     }
@@ -293,11 +327,15 @@ def require_slack_credentials(settings: Settings) -> None:
     """`iris serve` needs a bot token, and a signing secret unless it uses Socket Mode."""
     if settings.slack_bot_token is None:
         raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see docs/setup.md, "
-            "'Slack app setup') and export its bot token."
+            N_(
+                "SLACK_BOT_TOKEN is not set: create the Slack app from manifest.yml (see docs/setup.md, "
+                "'Slack app setup') and export its bot token."
+            )
         )
     if not settings.socket_mode and settings.slack_signing_secret is None:
         raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's signing secret "
-            "(or set SLACK_APP_TOKEN to use Socket Mode)."
+            N_(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's signing secret "
+                "(or set SLACK_APP_TOKEN to use Socket Mode)."
+            )
         )

@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.config import Config, ConfigError, Settings
 from bot.deps import Deps, Services
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.jobs import JobRunner
 from bot.logs import configure_logging
 from bot.metrics import Metrics
@@ -261,8 +261,11 @@ def check_app_token(settings: Settings) -> None:
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
         if error in REJECTED_APP_TOKEN_ERRORS:
             raise ConfigError(
-                f"SLACK_APP_TOKEN was rejected by Slack ({error}): create a new app-level token with "
-                "the connections:write scope (see docs/setup.md, 'Slack app setup') and export it."
+                N_(
+                    "SLACK_APP_TOKEN was rejected by Slack ({error}): create a new app-level token with "
+                    "the connections:write scope (see docs/setup.md, 'Slack app setup') and export it."
+                ),
+                error=error,
             ) from None
         log.warning("checking SLACK_APP_TOKEN: Slack answered %s; starting anyway", error or "an error")
     except (SlackRequestError, OSError) as exc:  # Slack unreachable now is no reason not to start

@@ -18,8 +18,22 @@ SQLITE_BEGIN_OPTION = "iris_sqlite_begin"
 POSTGRES_CONNECT_TIMEOUT_S = 5
 
 
+def N_(message: str) -> str:
+    """Marks a sentence for the catalog (scripts/extract_messages.sh); storage translates nothing."""
+    return message
+
+
 class DatabaseUnavailable(Exception):
-    """The database cannot be used; the message is one sentence for an operator."""
+    """The database cannot be used: one sentence for an operator.
+
+    `message` is the English sentence id and `values` fill it, so the `iris` command can say it in
+    IRIS_LANG; str() is the English sentence, for logs and /readyz.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
 
 
 def backend_name(engine: Engine) -> str:
@@ -53,8 +67,13 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseUnavailable(
-                f"The database at {safe_url(url)} cannot be created: the folder {folder} cannot be made "
-                f"({exc.strerror or exc}); check IRIS_DATABASE_URL."
+                N_(
+                    "The database at {url} cannot be created: the folder {folder} cannot be made "
+                    "({reason}); check IRIS_DATABASE_URL."
+                ),
+                url=safe_url(url),
+                folder=folder,
+                reason=exc.strerror or exc,
             ) from None
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
 
@@ -107,20 +126,26 @@ def check_reachable(engine: Engine, url: str) -> None:
         with engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}).connect() as connection:
             connection.execute(text("SELECT 1"))
     except OperationalError as exc:
-        raise DatabaseUnavailable(explain_operational_error(exc, url)) from None
+        raise explain_operational_error(exc, url) from None
     except SQLAlchemyError as exc:
-        reason = _first_line(exc)
-        raise DatabaseUnavailable(f"The database at {safe_url(url)} cannot be used: {reason}.") from None
+        raise DatabaseUnavailable(
+            N_("The database at {url} cannot be used: {reason}."), url=safe_url(url), reason=_first_line(exc)
+        ) from None
 
 
-def explain_operational_error(exc: OperationalError, url: str) -> str:
+def explain_operational_error(exc: OperationalError, url: str) -> DatabaseUnavailable:
     message = _first_line(exc)
     if "locked" in message:
-        return (
-            f"The database at {safe_url(url)} is locked by another process; "
-            "stop the other iris process or wait for it to finish."
+        return DatabaseUnavailable(
+            N_(
+                "The database at {url} is locked by another process; "
+                "stop the other iris process or wait for it to finish."
+            ),
+            url=safe_url(url),
         )
-    return f"The database at {safe_url(url)} is unreachable: {message}."
+    return DatabaseUnavailable(
+        N_("The database at {url} is unreachable: {reason}."), url=safe_url(url), reason=message
+    )
 
 
 def _first_line(exc: BaseException) -> str:

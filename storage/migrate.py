@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from storage.db import (
+    N_,
     SQLITE_BEGIN_OPTION,
     DatabaseUnavailable,
     check_reachable,
@@ -62,20 +63,30 @@ def open_for_reading(url: str) -> Engine:
         path = Path(parsed.database).expanduser()
         if not path.exists():
             raise DatabaseUnavailable(
-                f"There is no database at {safe_url(url)}: {path} does not exist; check IRIS_DATABASE_URL."
+                N_("There is no database at {url}: {path} does not exist; check IRIS_DATABASE_URL."),
+                url=safe_url(url),
+                path=path,
             )
     engine = open_engine(url)
     check_reachable(engine, url)
     revision, head = current_revision(engine), head_revision()
     if revision is None:
         raise DatabaseUnavailable(
-            f"The database at {safe_url(url)} holds no IRIS schema; check IRIS_DATABASE_URL, "
-            "or run `iris db upgrade` to set it up."
+            N_(
+                "The database at {url} holds no IRIS schema; check IRIS_DATABASE_URL, "
+                "or run `iris db upgrade` to set it up."
+            ),
+            url=safe_url(url),
         )
     if revision != head:
         raise DatabaseUnavailable(
-            f"The database at {safe_url(url)} is at schema {revision} and this iris reads {head}; "
-            "run `iris db upgrade` with the newer of the two."
+            N_(
+                "The database at {url} is at schema {revision} and this iris reads {head}; "
+                "run `iris db upgrade` with the newer of the two."
+            ),
+            url=safe_url(url),
+            revision=revision,
+            head=head,
         )
     return engine
 
@@ -92,13 +103,14 @@ def upgrade(engine: Engine, url: str, config: AlembicConfig | None = None) -> tu
             command.upgrade(config, "head")
             _check_foreign_keys(connection)
     except OperationalError as exc:
-        raise DatabaseUnavailable(explain_operational_error(exc, url)) from None
+        raise explain_operational_error(exc, url) from None
     except CommandError as exc:
-        raise DatabaseUnavailable(_explain_command_error(exc, url, config)) from None
+        raise _explain_command_error(exc, url, config) from None
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(
-            f"Migrating the database at {safe_url(url)} failed and was rolled back: "
-            f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}."
+            N_("Migrating the database at {url} failed and was rolled back: {reason}."),
+            url=safe_url(url),
+            reason=str(getattr(exc, "orig", exc)).strip().splitlines()[0],
         ) from None
     return before, head_revision(config)
 
@@ -129,10 +141,18 @@ def _check_foreign_keys(connection: Connection) -> None:
             raise SQLAlchemyError(f"the migration left {len(broken)} rows pointing at missing rows")
 
 
-def _explain_command_error(exc: CommandError, url: str, config: AlembicConfig) -> str:
+def _explain_command_error(exc: CommandError, url: str, config: AlembicConfig) -> DatabaseUnavailable:
     if "Can't locate revision" in str(exc):
-        return (
-            f"The database at {safe_url(url)} has a schema newer than this IRIS knows "
-            f"(this IRIS ends at {head_revision(config)}); run the newer IRIS or restore a backup."
+        return DatabaseUnavailable(
+            N_(
+                "The database at {url} has a schema newer than this IRIS knows "
+                "(this IRIS ends at {head}); run the newer IRIS or restore a backup."
+            ),
+            url=safe_url(url),
+            head=head_revision(config),
         )
-    return f"Migrating the database at {safe_url(url)} failed: {str(exc).splitlines()[0]}."
+    return DatabaseUnavailable(
+        N_("Migrating the database at {url} failed: {reason}."),
+        url=safe_url(url),
+        reason=str(exc).splitlines()[0],
+    )
