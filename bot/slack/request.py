@@ -112,6 +112,11 @@ def shape_error(body: Any) -> str | None:
         isinstance(body.get("user"), dict) and isinstance(body["user"].get("id"), str)
     ):
         return "The interaction has no user."
+    if kind in INTERACTIONS and any(
+        body.get(part) is not None and not isinstance(body[part], dict)
+        for part in ("team", "channel", "container")
+    ):
+        return "The interaction's team, channel or container is not an object."
     if kind == "block_actions":
         return _actions_error(body.get("actions"))
     if kind in ("view_submission", "view_closed"):

@@ -112,7 +112,7 @@ def _unhandled(records: list[logging.LogRecord]) -> list[str]:
     return [r.getMessage() for r in records if r.levelno >= logging.ERROR or r.exc_info]
 
 
-def _payload(kind: str, user: str, channel: str, extra: dict[str, Any]) -> bytes:
+def _payload(kind: str, user: str, channel: Any, extra: dict[str, Any]) -> bytes:
     payload = {
         "type": kind,
         "user": {"id": user, "team_id": "T0001"},
@@ -121,7 +121,7 @@ def _payload(kind: str, user: str, channel: str, extra: dict[str, Any]) -> bytes
         "response_url": "https://hooks.slack.com/actions/T0001/1/x",
     } | extra
     if channel:
-        payload["channel"] = {"id": channel}
+        payload["channel"] = {"id": channel} if isinstance(channel, str) else channel
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
@@ -158,7 +158,7 @@ def test_any_signed_slash_command_gets_a_defined_answer(
     action_id=st.sampled_from(ACTION_IDS) | TEXT,
     value=st.one_of(st.none(), TEXT, st.sampled_from(["1", "1:1", "1:1:1", "r-1", '{"day":"2026-12-07"}'])),
     user=st.sampled_from([ADMIN, "U0USER"]) | IDS,
-    channel=IDS,
+    channel=IDS | JSON_VALUES,  # a channel id, or a channel that is not even an object
     message_ts=st.none() | TEXT,
 )
 def test_any_signed_click_gets_a_defined_answer(
@@ -167,7 +167,7 @@ def test_any_signed_click_gets_a_defined_answer(
     action_id: str,
     value: str | None,
     user: str,
-    channel: str,
+    channel: Any,
     message_ts: str | None,
 ) -> None:
     app, _ = server
