@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import RedactingFormatter
+from bot.logs import RedactingFormatter, escape_log_records
 
 SECRET = "my-signing-secret-value"
 
@@ -58,3 +58,17 @@ def test_a_token_inside_a_logged_exception_is_scrubbed(captured: tuple[logging.L
     written = stream.getvalue()
     assert "Traceback" in written and "RuntimeError: Slack refused xoxb-***" in written
     assert "999-888" not in written and SECRET not in written
+
+
+def test_a_logged_value_cannot_forge_a_line_or_break_utf8(
+    captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = captured
+    restore = escape_log_records()
+    try:
+        logger.warning("refused a click from channel %s", "C1\n2026-12-07 INFO bot: forged\x00\ud800")
+    finally:
+        restore()
+    written = stream.getvalue()
+    assert written.count("\n") == 1 and "C1\\n2026-12-07 INFO bot: forged\\x00\\ud800" in written
+    written.encode("utf-8")  # a lone surrogate would raise here

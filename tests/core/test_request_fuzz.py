@@ -29,6 +29,7 @@ from starlette.types import ASGIApp
 
 from bot.app import create_app
 from bot.deps import Deps
+from bot.logs import escape_log_records
 from bot.runtime import build_deps
 from bot.server import create_server
 from bot.slack.request import replay_key, shape_error, signature_error, to_bolt_request
@@ -89,10 +90,12 @@ def server(
         }
     )
     deps, poster = build_deps(config, engine)
+    restore = escape_log_records()  # as `iris serve` does: hostile ids reach log lines escaped
     yield create_server(deps, create_app(deps), registry.endpoints(deps)), deps
     unfinished = deps.jobs.shutdown(timeout=30)
     poster.close()
     deps.slack.close()
+    restore()
     assert unfinished == 0
     assert not _unhandled(caplog.records)
 
