@@ -22,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from bot.app import create_app
@@ -154,8 +155,11 @@ class Running:
 
     def _forget_seen_requests(self) -> None:
         """Slack requests too old to pass the signature check again need no remembering."""
-        with session_scope(self.deps.engine) as session:
-            replays.forget_before(session, utcnow() - REMEMBER_REQUESTS_FOR)
+        try:
+            with session_scope(self.deps.engine) as session:
+                replays.forget_before(session, utcnow() - REMEMBER_REQUESTS_FOR)
+        except SQLAlchemyError as exc:  # the database away: the next minute's run forgets them
+            log.warning("could not forget old Slack request keys: %s", str(exc).splitlines()[0])
 
     async def _connect_socket(self) -> None:
         assert self._socket is not None

@@ -64,8 +64,8 @@ class Invocation:
         subcommand, rest = split_subcommand(clean(str(command.get("text") or "")))
         return cls(
             user_id=str(command.get("user_id") or ""),
-            team_id=_optional_text(command.get("team_id")),
-            channel_id=_optional_text(command.get("channel_id")),
+            team_id=optional_text(command.get("team_id")),
+            channel_id=optional_text(command.get("channel_id")),
             response_url=str(command.get("response_url") or ""),
             trigger_id=command.get("trigger_id"),
             subcommand=subcommand,
@@ -78,8 +78,8 @@ class Invocation:
         user = body.get("user") or {}
         return cls(
             user_id=str(user.get("id") or ""),
-            team_id=_optional_text((body.get("team") or {}).get("id") or user.get("team_id")),
-            channel_id=_optional_text((body.get("channel") or {}).get("id")),
+            team_id=optional_text((body.get("team") or {}).get("id") or user.get("team_id")),
+            channel_id=optional_text((body.get("channel") or {}).get("id")),
             response_url=str(body.get("response_url") or ""),
             trigger_id=body.get("trigger_id"),
             subcommand="",
@@ -253,7 +253,7 @@ def refuse_foreign_ids(deps: Deps, invocation: Invocation) -> None:
         log_crash(log, "refusing a request with foreign Slack ids")
 
 
-def _optional_text(value: object) -> str | None:
+def optional_text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
@@ -361,13 +361,12 @@ def refuse_unless_home(
 
 
 def _clicked_on(session: Session, home: Home, invocation: Invocation) -> bool:
-    """The click came from the object's channel and, once its message is posted, from that message."""
-    if home.channel_id != invocation.channel_id:
-        return False
+    """The click came from the object's message: where it was posted (a briefing moved by `edit`
+    keeps its posted messages where they are), or, before it is posted or once pruned, its channel."""
     posted = outbox_repo.get(session, home.message_id) if home.message_id is not None else None
-    if posted is None or posted.slack_ts is None:  # not posted yet, or pruned: the channel decides
-        return True
-    return posted.slack_ts == invocation.message_ts
+    if posted is None or posted.slack_ts is None:
+        return home.channel_id == invocation.channel_id
+    return (posted.slack_channel, posted.slack_ts) == (invocation.channel_id, invocation.message_ts)
 
 
 def _clicked_message_ts(body: Mapping[str, Any]) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, func, update
+from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -205,7 +205,7 @@ def ingest(
 ) -> Ingested:
     group = _group_for(session, note, channel, mention, now)
     assert group.id is not None
-    stored = _stored_alerts(session, group.id)
+    stored = _make_room(session, _stored_alerts(session, group.id), note.alerts)
     kept, omitted = _fitting(note.alerts, stored)
     events: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
@@ -236,6 +236,26 @@ def ingest(
     if events:
         session.execute(EVENT_TABLE.insert(), events)
     return Ingested(group_id=group.id, changed=changed, alerts=len(note.alerts), omitted=len(omitted))
+
+
+def _make_room(session: Session, stored: dict[str, Any], alerts: Sequence[IncomingAlert]) -> dict[str, Any]:
+    """When this notification's new alerts would not fit, forget stored alerts that are resolved and
+    no longer reported, oldest first: a group that lives for weeks (alerts keyed by pod churn) keeps
+    its current alerts, not the first thousand it ever saw. Their events stay, by fingerprint."""
+    reported = {alert.fingerprint for alert in alerts}
+    new = len(reported - stored.keys())
+    excess = len(stored) + new - MAX_STORED_ALERTS
+    if excess <= 0:
+        return stored
+    gone = [
+        row for fingerprint, row in stored.items() if row.status == RESOLVED and fingerprint not in reported
+    ]
+    forgotten = sorted(gone, key=lambda row: row.id)[:excess]
+    if not forgotten:
+        return stored
+    ids = {row.id for row in forgotten}
+    session.execute(delete(Alert).where(col(Alert.id).in_(ids)))
+    return {fingerprint: row for fingerprint, row in stored.items() if row.id not in ids}
 
 
 def _fitting(alerts: Sequence[IncomingAlert], stored: dict[str, Any]) -> tuple[list[Any], list[Any]]:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
@@ -100,8 +101,11 @@ class AlertService:
             outcome="refused",
             detail={**why, "sha256": hashlib.sha256(body).hexdigest()},
         )
-        with self.write_lock, session_scope(self.engine) as session:
-            audit_repo.record(session, Actor(user_id=source), action)
+        try:
+            with self.write_lock, session_scope(self.engine) as session:
+                audit_repo.record(session, Actor(user_id=source), action)
+        except SQLAlchemyError as exc:  # the sender still gets its 400: the refusal is in the log
+            log.warning("could not audit a refused %s webhook: %s", source, str(exc).splitlines()[0])
 
     def acknowledge(self, group_id: int, audit: Audit) -> AlertGroup:
         now, user_id = self.clock(), audit.actor.user_id

@@ -19,7 +19,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 SIGNATURE_WINDOW_S = 300  # Slack's five minutes either way
 # A signed request passes for five minutes either way of its timestamp; remembered longer, for skew.
-REMEMBER_REQUESTS_FOR = timedelta(minutes=15)
+REMEMBER_REQUESTS_FOR = timedelta(minutes=30)
 INTERACTIONS = frozenset(
     {"block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion"}
 )

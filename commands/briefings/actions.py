@@ -53,8 +53,8 @@ def _require_reach(
         )
         raise UserError(
             deps.t(
-                "Only members of the {role} role can list more than {limit} attendees; mention a user "
-                "group in `agenda=` instead.",
+                "Only members of the {role} role can list more than {limit} attendees; list fewer, or "
+                "ask one of them to schedule it.",
                 role=REACH_ROLE,
                 limit=OPEN_ATTENDEES,
             )

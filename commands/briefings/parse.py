@@ -231,7 +231,7 @@ def _attendees(t: Translator, text: str) -> tuple[str, ...]:
         if user not in found:
             found.append(user)
     if len(found) > MAX_ATTENDEES:
-        raise UserError(t("At most 50 attendees can be listed; mention a user group in the agenda instead."))
+        raise UserError(t("At most {limit} attendees can be listed.", limit=MAX_ATTENDEES))
     return tuple(found)
 
 

@@ -6,10 +6,12 @@ import asyncio
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checklists import cli
@@ -52,7 +54,9 @@ from commands.kit import (
     crash_sentence,
     from_home,
     no_arguments,
+    not_replayed,
     on_click,
+    optional_text,
     refuse_unless_home,
     reply,
     run_for_user,
@@ -105,11 +109,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(re.compile(f"^({NA}|{NOTE})$"))
     async def handle_form_button(
-        ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: Mapping[str, Any],
+        action: Mapping[str, Any],
+        client: AsyncWebClient,
+        context: Mapping[str, Any],
     ) -> None:
         await ack()
+        invocation = replace(Invocation.from_action(body), request_key=context.get("iris_request_key"))
         try:
-            await _open_form(deps, client, body, action)
+            await _open_form(deps, client, invocation, str(body.get("trigger_id") or ""), action)
+        except SlackApiError as exc:  # the trigger_id lives 3 s: a slow open (or a replay) misses it
+            log.warning("could not open a checklist form: %s", exc.response.get("error"))
+            sentence = deps.t("The form could not be opened in time; click the button again.")
+            await asyncio.to_thread(deps.outbox.send, reply(invocation, sentence, source=SOURCE))
         except Exception:  # nothing may escape a listener after its ack
             sentence = crash_sentence(deps.t, log_crash(log, "opening a checklist form"))
             await asyncio.to_thread(
@@ -133,7 +146,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         user = body.get("user") or {}
         invocation = Invocation(
             str(user.get("id") or ""),
-            user.get("team_id"),
+            optional_text(user.get("team_id")),
             form[1],
             "",
             None,
@@ -167,10 +180,14 @@ def _form_problem(deps: Deps, target: tuple[int, int] | None, text: str, limit: 
 
 
 async def _open_form(
-    deps: Deps, client: AsyncWebClient, body: Mapping[str, Any], action: Mapping[str, Any]
+    deps: Deps, client: AsyncWebClient, invocation: Invocation, trigger_id: str, action: Mapping[str, Any]
 ) -> None:
-    """Check the rules first (briefly: the trigger_id expires), then open the form with the trigger_id."""
-    invocation = Invocation.from_action(body)
+    """Check the rules first (briefly: the trigger_id expires), then open the form with the trigger_id.
+
+    A replay of the click (another replica acted on it already) opens nothing and writes nothing.
+    """
+    if not await asyncio.to_thread(not_replayed, deps, invocation):
+        return
     view_kind, kind = FORMS[str(action.get("action_id"))]
     target = parse_button_value(action.get("value"))
     if target is None:
@@ -189,7 +206,7 @@ async def _open_form(
         item = None  # the rules run again when the form is submitted
     origin = form_origin(invocation.channel_id, invocation.message_ts)
     view = text_modal(deps.t, view_kind, target[0], item, target[1], origin)
-    await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+    await client.views_open(trigger_id=trigger_id, view=view)
 
 
 def _precheck(deps: Deps, invocation: Invocation, action: Mapping[str, Any], act: Act) -> ItemState | None:

@@ -12,7 +12,7 @@ from bot.errors import UserError
 from bot.rehearsals.scenario import Scenario, ScenarioError, is_scenario_name
 from bot.rehearsals.service import NoSuchRehearsal, RehearsalService, ShuttingDown, StartRequest
 from commands.kit import COMMAND, Home, Invocation, escape_mrkdwn, quote_user_text, reply, require_role
-from commands.rehearsals.parse import StartArgs
+from commands.rehearsals.parse import REHEARSAL_ID, StartArgs
 from commands.rehearsals.views import render_list, render_plan, render_records
 from storage import rehearsals as repo
 from storage.outbox import NewMessage
@@ -100,7 +100,8 @@ def abort(deps: Deps, invocation: Invocation, rehearsal_id: str) -> NewMessage:
 
 def rehearsal_home(session: Session, action: Mapping[str, Any]) -> Home | None:
     """The rehearsal whose message the Abort button is on."""
-    rehearsal = repo.get(session, str(action.get("value", ""))[:64])
+    value = str(action.get("value", ""))
+    rehearsal = repo.get(session, value) if REHEARSAL_ID.match(value) else None
     if rehearsal is None:
         return None
     return Home(f"rehearsal {rehearsal.id}", rehearsal.channel_id, rehearsal.message_id)

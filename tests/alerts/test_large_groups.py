@@ -209,3 +209,24 @@ def test_an_insert_naming_only_the_group_key_gets_its_hash(engine: Engine) -> No
     data = payload()
     data["groupKey"] = "{}:two"
     assert ingest(engine, data).group_id == 2
+
+
+def test_a_long_lived_group_forgets_its_oldest_resolved_alerts_to_show_new_ones(engine: Engine) -> None:
+    """A group keyed by alertname whose alerts carry pod names meets thousands of alerts over weeks:
+    once its first thousand are resolved, a new alert must still be stored, shown and announced."""
+    ingest(engine, big(firing=MAX_STORED_ALERTS, resolved=0))
+    ingest(engine, big(firing=0, resolved=MAX_STORED_ALERTS), at=NOW + timedelta(minutes=5))
+    assert group_row(engine).status == "resolved"
+    fresh = big(firing=1, resolved=0)
+    fresh["alerts"][0] |= {"fingerprint": "new1", "labels": {**fresh["alerts"][0]["labels"], "pod": "new"}}
+    fresh["status"] = "firing"
+    result = ingest(engine, fresh, at=NOW + timedelta(days=1))
+    assert result.omitted == 0
+    kept = stored(engine)
+    assert kept["new1"] == "firing" and len(kept) == MAX_STORED_ALERTS and "f0" not in kept  # the oldest went
+    group = group_row(engine)
+    assert (group.status, group.omitted_firing) == ("firing", 0)
+    with read_scope(engine) as session:
+        kinds = [e.kind for e in session.exec(select(AlertEvent).where(AlertEvent.fingerprint == "new1"))]
+    assert kinds == ["joined"], kinds
+    assert "FIRING: RetryBurst — 1 firing, 999 resolved" in message(engine)

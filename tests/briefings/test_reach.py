@@ -89,8 +89,8 @@ def test_another_channel_or_more_attendees_needs_release_managers(deps: Deps) ->
         "type the command in <#C0ELSE> itself, or leave out `channel=`."
     )
     assert _add(deps, ANYONE, f'"Everyone" tomorrow 10:00 attendees={PEOPLE}') == (
-        "Only members of the release_managers role can list more than 15 attendees; mention a user "
-        "group in `agenda=` instead."
+        "Only members of the release_managers role can list more than 15 attendees; list fewer, or "
+        "ask one of them to schedule it."
     )
     assert _scheduled(deps.engine) == []
     assert [(actor, action) for actor, action, _ in _refusals(deps.engine)] == [
