@@ -61,7 +61,9 @@ class AlertPoller:
         self.client = client
         self.config = config
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._failing = False  # logged already for the current outage
+        self._failing = False  # logged already for the current outage of Alertmanager
+        self._database_failing = False  # and of the database
+        self._closed = False  # stopping: a poll still running must not record the client's closing
         self._problems: set[str] = set()  # groups Alertmanager describes wrongly, logged once each
         self._scheduler: BaseScheduler | None = None
 
@@ -88,14 +90,22 @@ class AlertPoller:
 
     def poll_once(self) -> str:
         """Take or renew the lease and, holding it, poll once: STANDBY, POLLED or FAILED."""
+        if self._closed:
+            return STANDBY
         try:
-            return self._poll()
+            outcome = self._poll()
         except SQLAlchemyError as exc:  # the database away: the next poll tries again
-            self._fail(f"the database is unavailable: {str(exc).splitlines()[0]}", record=False)
+            if not self._database_failing:
+                log.warning(
+                    "cannot poll Alertmanager: the database is unavailable: %s", str(exc).splitlines()[0]
+                )
+                self._database_failing = True
             return FAILED
         except Exception:
             log_crash(log, "alert pull")
             return FAILED
+        self._database_failing = False
+        return outcome
 
     def _poll(self) -> str:
         now = self.clock()
@@ -139,7 +149,9 @@ class AlertPoller:
             found = repo.firing_groups(session, PULLED)
         return {group.group_key: _stored_group(group, alerts) for group, alerts in found}
 
-    def _fail(self, error: str, *, record: bool = True) -> None:
+    def _fail(self, error: str) -> None:
+        if self._closed:
+            return
         if not self._failing:
             log.warning(
                 "cannot poll Alertmanager at %s (trying again every %s): %s",
@@ -148,11 +160,8 @@ class AlertPoller:
                 error,
             )
             self._failing = True
-        if record:
-            with session_scope(self.engine) as session:
-                repo.record_failure(
-                    session, LEASE, self.holder, shown_url(self.config.url), error, self.clock()
-                )
+        with session_scope(self.engine) as session:
+            repo.record_failure(session, LEASE, self.holder, shown_url(self.config.url), error, self.clock())
 
     def _note_problems(self, problems: list[str]) -> None:
         for problem in problems:
@@ -162,6 +171,7 @@ class AlertPoller:
 
     def close(self) -> None:
         """No more polls from this replica."""
+        self._closed = True
         if self._scheduler is not None and self._scheduler.get_job(JOB) is not None:
             self._scheduler.remove_job(JOB)
 

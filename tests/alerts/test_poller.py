@@ -240,3 +240,12 @@ def test_the_filter_and_receiver_are_passed_to_alertmanager(engine: Engine) -> N
 
 def test_without_a_pull_section_there_is_no_check() -> None:
     assert PullStatus(None, None, Clock()).health() is None  # type: ignore[arg-type]
+
+
+def test_a_closed_poller_polls_no_more_and_records_nothing(engine: Engine) -> None:
+    am, clock = ScriptedAlertmanager(), Clock()
+    one = poller(engine, am, clock, "a")
+    one.close()
+    assert one.poll_once() == STANDBY and am.asked == []
+    with read_scope(engine) as session:
+        assert lease.state_of(session, "default") is None
