@@ -1,7 +1,8 @@
-"""The Alertmanager poll's lease and last outcome: one row, so one replica polls and every replica can tell.
+"""The Alertmanager poll's lease and last outcome (table AlertPull in storage.alerts, the feature's tables).
 
-The lease is taken with one atomic UPDATE (free, expired, or already ours), so two replicas asking at
-the same moment cannot both win; a holder that stops renewing loses it when `lease_until` passes.
+One row, so one replica polls and every replica can tell how it went. The lease is taken with one
+atomic UPDATE (free, expired, or already ours), so two replicas asking at the same moment cannot
+both win; a holder that stops renewing loses it when `lease_until` passes.
 """
 
 from __future__ import annotations
@@ -9,29 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Text, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from storage.alerts import FIRING, Alert, AlertGroup
+from storage.alerts import FIRING, Alert, AlertGroup, AlertPull
 from storage.clock import as_utc
 
 MAX_ERROR = 500  # characters of the last error kept for /iris status and /readyz
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class AlertPull(SQLModel, table=True):
-    """One poll of one Alertmanager: who holds it, until when, and how its last tries went."""
-
-    __tablename__ = "alert_pull"
-
-    name: str = Field(primary_key=True, max_length=32)
-    holder: str = Field(default="", max_length=200)
-    lease_until: datetime
-    url: str = Field(default="", sa_column=Column(Text, nullable=False))
-    polled_at: datetime | None = None  # the last poll that reached Alertmanager
-    failing_since: datetime | None = None  # the first failed poll of the current outage
-    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 @dataclass(frozen=True)

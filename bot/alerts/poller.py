@@ -60,7 +60,8 @@ class AlertPoller:
         self.service = service
         self.client = client
         self.config = config
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Unique per process; cut from the left, as a long host name's end tells pods apart.
+        self.holder = (holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}")[-200:]
         self._failing = False  # logged already for the current outage of Alertmanager
         self._database_failing = False  # and of the database
         self._closed = False  # stopping: a poll still running must not record the client's closing

@@ -27,8 +27,7 @@ from commands.alerts.views import ACK_ACTION, SILENCE_PATTERN, UNSILENCE_ACTION
 from commands.alerts.webhooks import alert_endpoints
 from commands.feature import Endpoint, Feature
 from commands.kit import Action, Command, no_arguments, on_click
-from storage.alert_pull import AlertPull
-from storage.alerts import Alert, AlertEvent, AlertGroup, AlertTestRun
+from storage.alerts import Alert, AlertEvent, AlertGroup, AlertPull, AlertTestRun
 
 INCIDENTS = Command(
     "incidents",
