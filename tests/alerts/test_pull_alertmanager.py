@@ -20,6 +20,7 @@ from sqlmodel import select
 from bot.alerts.payload import PULLED
 from bot.slack_standin.driver import SlackDriver
 from bot.slack_standin.server import SlackStandin
+from storage import alert_pull as lease
 from storage.alerts import AlertGroup
 from storage.db import open_engine, read_scope
 from tests.alerts.conftest import TOKEN, alerting_env, block_text, top_level
@@ -82,6 +83,13 @@ def stored_groups(engine: Engine) -> list[AlertGroup]:
         return list(session.exec(select(AlertGroup).order_by(AlertGroup.id)).all())
 
 
+def lease_holder(engine: Engine) -> str:
+    with read_scope(engine) as session:
+        state = lease.state_of(session, "default")
+    assert state is not None
+    return state.holder
+
+
 def test_alerts_added_appear_once_per_group_are_edited_and_resolve_on_expiry(
     pulling: IrisServer, am: RealAlertmanager, standin: SlackStandin
 ) -> None:
@@ -116,8 +124,9 @@ def test_two_replicas_on_one_postgresql_poll_without_posting_anything_twice(
     tmp_path: Path,
     am: RealAlertmanager,
     postgres_url: str,
-    engine_for_postgres_server: Engine,
+    postgres_engine: Engine,
 ) -> None:
+    empty_tables(postgres_engine)
     env = pull_env(standin, tmp_path, am, IRIS_DATABASE_URL=postgres_url)
     started = datetime.now(UTC) - timedelta(seconds=1)
     with contextlib.ExitStack() as stack:
@@ -133,9 +142,12 @@ def test_two_replicas_on_one_postgresql_poll_without_posting_anything_twice(
 
         ready = [json.loads(s.get("/readyz").text)["checks"]["alertmanager_pull"] for s in servers]
         assert all(check["ok"] and check["required"] is False for check in ready)
-        servers[0].stop()  # whichever held the lease, the other one polls from now on
+        first_holder = lease_holder(postgres_engine)
+        polling = next(s for s in servers if s.process and f":{s.process.pid}:" in first_holder)
+        polling.stop()  # the replica holding the lease stops: the other one takes over
         am.fire({"alertname": "Third", "instance": "one"}, starts_at=started)
         standin.wait_for(lambda s: "Third" in incident_posts(s), timeout=30)
+        assert lease_holder(postgres_engine) != first_holder
     posts = incident_posts(standin)
     assert {name: len(found) for name, found in posts.items()} == {
         "RetryBurst": 1,
@@ -145,7 +157,7 @@ def test_two_replicas_on_one_postgresql_poll_without_posting_anything_twice(
     }
     replies = [m for m in standin.messages("C0INC") if m.thread_ts]
     assert len({(m.thread_ts, m.text) for m in replies}) == len(replies)  # no reply told twice
-    assert len(stored_groups(engine_for_postgres_server)) == 4
+    assert len(stored_groups(postgres_engine)) == 4
 
 
 def test_alertmanager_stopped_and_started_again_is_shown_and_survived(
