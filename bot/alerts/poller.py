@@ -122,7 +122,7 @@ class AlertPoller:
                 self._stored(),
                 self.config.url.rstrip("/"),
                 now,
-                resolve_absent=started is not None and now - started >= timedelta(seconds=self.config.warmup),
+                resolve_absent=self._warm(started, now),
             )
         except (AlertmanagerUnavailable, PayloadError) as exc:
             self._fail(str(exc))
@@ -136,6 +136,11 @@ class AlertPoller:
             log.info("Alertmanager at %s answers again", shown_url(self.config.url))
             self._failing = False
         return POLLED
+
+    def _warm(self, started: datetime | None, now: datetime) -> bool:
+        """Up long enough to know every alert; one that does not say since when is taken as warm, or
+        nothing would ever be resolved."""
+        return started is None or now - started >= timedelta(seconds=self.config.warmup)
 
     def _started_at(self) -> datetime | None:
         """When Alertmanager started (its status's uptime); None when it does not say."""
