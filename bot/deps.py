@@ -33,6 +33,10 @@ class Services:
         except KeyError:
             raise LookupError(f"no {kind.__name__} was built: is its feature in FEATURES?") from None
 
+    def all_of(self, kind: type[S]) -> list[S]:
+        """Every service that is a `kind` (such as a health probe), in the order they were built."""
+        return [service for service in self.by_class.values() if isinstance(service, kind)]
+
     def plus(self, *services: object) -> Services:
         return Services({**self.by_class, **{type(service): service for service in services}})
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import __version__
 from bot.deps import Deps
+from bot.health import Probe
 from bot.metrics import CONTENT_TYPE
 from bot.slack.request import (
     REMEMBER_REQUESTS_FOR,
@@ -74,7 +76,7 @@ def create_server(
 
     async def readyz(_: Request) -> Response:
         checks = await run_in_threadpool(readiness, deps, head)
-        ready = all(check["ok"] for check in checks.values())
+        ready = all(check["ok"] or not check.get("required", True) for check in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
         )
@@ -94,7 +96,7 @@ def create_server(
 
 
 def readiness(deps: Deps, head: str) -> dict[str, dict[str, Any]]:
-    """Database reachable at schema `head`, and Slack confirming the token (auth.test)."""
+    """Database reachable at schema `head`, Slack confirming the token (auth.test), the features' probes."""
     checks: dict[str, dict[str, Any]] = {}
     try:
         check_reachable(deps.engine, deps.config.settings.iris_database_url)
@@ -113,7 +115,21 @@ def readiness(deps: Deps, head: str) -> dict[str, dict[str, Any]]:
         checks["slack"] = {"ok": True, "detail": f"authenticated as {result.identity.user_id}"}
     else:
         checks["slack"] = {"ok": False, "detail": result.error}
+    for probe in deps.services.all_of(Probe):
+        checks.update(_probed(probe))
     return checks
+
+
+def _probed(probe: Probe) -> dict[str, dict[str, Any]]:
+    """A feature's own check; one marked not required is shown without making IRIS unready."""
+    try:
+        health = probe.health()
+    except SQLAlchemyError:  # the database check above says why
+        return {}
+    if health is None:
+        return {}
+    optional = {} if health.required else {"required": False}
+    return {health.name: {"ok": health.ok, "detail": health.detail(), **optional}}
 
 
 def _repeated(headers: Mapping[str, str]) -> Response:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 from bot import __version__
+from bot.health import Health, Probe
 from storage import outbox
 from storage.audit import Audit
 from storage.db import backend_name, read_scope, session_scope
@@ -37,6 +38,7 @@ class StatusReport:
     stored: list[tuple[str, int]]
     bot_user_id: str | None
     timezone: str
+    health: list[Health] = field(default_factory=list)  # the features' outside systems (Probe)
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,16 @@ class Process:
     bot_user_id: Callable[[], str | None]  # the bot's own Slack user, once auth.test has answered
 
 
-def gather_status(engine: Engine, inventory: Inventory, process: Process) -> StatusReport:
+def gather_status(
+    engine: Engine, inventory: Inventory, process: Process, probes: Sequence[Probe] = ()
+) -> StatusReport:
     with read_scope(engine) as session:
         counts = outbox.count_by_status(session)
         dead = [
             DeadLetter(m.id or 0, m.lane, m.kind, m.last_error or "") for m in outbox.dead_letters(session)
         ]
         stored = stored_counts(session, inventory.counted)
+    health = [found for probe in probes if (found := probe.health()) is not None]
     return StatusReport(
         version=__version__,
         uptime_seconds=time.monotonic() - process.started_at,
@@ -72,6 +77,7 @@ def gather_status(engine: Engine, inventory: Inventory, process: Process) -> Sta
         stored=stored,
         bot_user_id=process.bot_user_id(),
         timezone=process.timezone,
+        health=health,
     )
 
 

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.deps import Deps
 from bot.errors import UserError
+from bot.health import Health, Probe
 from bot.i18n import N_, Translator
 from bot.status import Inventory, Process, StatusReport, format_uptime, gather_status, retry_dead
 from commands.feature import Feature
@@ -57,7 +58,8 @@ def show_status(deps: Deps, invocation: Invocation, _: None) -> NewMessage:
         deps.config.settings.iris_timezone,
         lambda: identity.known.user_id if identity.known else None,
     )
-    text, blocks = render_status(deps.t, gather_status(deps.engine, deps.service(Inventory), process))
+    probes = deps.services.all_of(Probe)
+    text, blocks = render_status(deps.t, gather_status(deps.engine, deps.service(Inventory), process, probes))
     return reply(invocation, text, blocks, source=SOURCE)
 
 
@@ -87,6 +89,7 @@ def render_status(t: Translator, report: StatusReport) -> tuple[str, list[dict[s
         t("*Outbox*\n{pending} waiting, {dead} dead", pending=pending, dead=dead),
         t("*Slack*\n{who}", who=f"<@{report.bot_user_id}>" if report.bot_user_id else t("not verified yet")),
         t("*Time zone*\n{zone}", zone=report.timezone),
+        *(_health_field(t, health) for health in report.health),
     ]
     stored = "\n".join(f"{t(label)}: *{count}*" for label, count in report.stored)
     blocks: list[Block] = [
@@ -105,6 +108,11 @@ def render_status(t: Translator, report: StatusReport) -> tuple[str, list[dict[s
         dead=dead,
     )
     return text, [b.to_dict() for b in blocks]
+
+
+def _health_field(t: Translator, health: Health) -> str:
+    mark = "" if health.ok else ":warning: "
+    return f"*{t(health.label)}*\n{mark}{escape_mrkdwn(t(health.message, **health.values))}"
 
 
 def _dead_letters_block(t: Translator, report: StatusReport) -> Block:

@@ -183,6 +183,20 @@ class AlertEvent(SQLModel, table=True):
     notified: bool = False  # told in Slack (a thread reply) yet
 
 
+class AlertPull(SQLModel, table=True):
+    """One poll of one Alertmanager: who holds it, until when, and how its last tries went."""
+
+    __tablename__ = "alert_pull"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(default="", max_length=200)
+    lease_until: datetime
+    url: str = Field(default="", sa_column=Column(Text, nullable=False))
+    polled_at: datetime | None = None  # the last poll that reached Alertmanager
+    failing_since: datetime | None = None  # the first failed poll of the current outage
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 FIRING, RESOLVED = "firing", "resolved"
 ALERT_TABLE: Table = Alert.__table__  # type: ignore[attr-defined]
 EVENT_TABLE: Table = AlertEvent.__table__  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The one place IRIS talks to Alertmanager's API v2: silences and (for alert-test) alerts."""
+"""The one place IRIS talks to Alertmanager's API v2: silences, alert groups (pull mode), test alerts."""
 
 from __future__ import annotations
 
@@ -84,6 +84,15 @@ class AlertmanagerClient:
         """Alerts matching every `name="value"` filter, with their status (active, suppressed)."""
         answer = self._call("GET", "api/v2/alerts", params=[("filter", f) for f in filters])
         return answer if isinstance(answer, list) else []
+
+    def alert_groups(self, filters: list[str], receiver: str | None) -> Any:
+        """API v2's alert groups (as the dispatcher holds them), as decoded JSON: the caller validates."""
+        params = [("filter", f) for f in filters] + ([("receiver", receiver)] if receiver else [])
+        return self._call("GET", "api/v2/alerts/groups", params=params)
+
+    def status(self) -> Any:
+        """API v2's status (version, uptime, cluster), as decoded JSON."""
+        return self._call("GET", "api/v2/status")
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         self._call("POST", "api/v2/alerts", json=alerts)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from apscheduler.schedulers.base import BaseScheduler
 from sqlmodel import Session
 
+from bot.alerts.poller import AlertPoller
 from bot.alerts.service import AlertService
 from bot.errors import log_crash
 from storage import alerts as repo
@@ -98,9 +100,17 @@ class AlertNotifier:
 class InBackground:
     """The alerts' part of IRIS's start and stop (commands.feature.Background)."""
 
-    def __init__(self, notifier: AlertNotifier, closing: list[Any]) -> None:
+    def __init__(
+        self,
+        notifier: AlertNotifier,
+        closing: list[Any],
+        poller: AlertPoller | None = None,
+        scheduler: BaseScheduler | None = None,
+    ) -> None:
         self.notifier = notifier
         self.closing = closing  # what refuses new work at close (the alert tester)
+        self.poller = poller  # alerts.pull: polls Alertmanager on the scheduler
+        self.scheduler = scheduler
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=notifier.run, args=(self._stop,), name="iris-alerts", daemon=True
@@ -108,8 +118,12 @@ class InBackground:
 
     def start(self) -> None:
         self._thread.start()
+        if self.poller is not None and self.scheduler is not None:
+            self.poller.schedule(self.scheduler)
 
     def close(self) -> None:
+        if self.poller is not None:
+            self.poller.close()
         for part in self.closing:
             part.close()
 
@@ -118,4 +132,6 @@ class InBackground:
         self._stop.set()
         self.notifier.service.changes.set()
         self._thread.join(timeout=min(STOP_TIMEOUT_S, timeout))
+        if self.poller is not None:
+            self.poller.stop()
         self.notifier.service.alertmanager.close()

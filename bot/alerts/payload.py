@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-SOURCES = ("alertmanager", "grafana")
+PULLED = "alertmanager-api"  # groups polled from Alertmanager's API (alerts.pull), not sent to a webhook
+SOURCES = ("alertmanager", "grafana", PULLED)
 STATUSES = ("firing", "resolved")
 MAX_TEXT = 20_000  # characters of one label or annotation value
 MAX_NAME = 1000  # characters of one label or annotation name
@@ -73,6 +74,11 @@ def parse_notification(source: str, body: bytes) -> Notification:
         raise PayloadError("body", "is nested too deeply") from None
     if not isinstance(data, dict):
         raise PayloadError("body", "must be a JSON object")
+    return notification_from(source, data)
+
+
+def notification_from(source: str, data: dict[str, Any]) -> Notification:
+    """Validate an already decoded payload (a webhook's, or one built from Alertmanager's API)."""
     if source == "alertmanager" and str(data.get("version", "")) != "4":
         raise PayloadError("version", 'must be "4" (Alertmanager webhook payload version 4)')
     alerts = _list(data, "alerts")
@@ -193,6 +199,11 @@ def _count(data: dict[str, Any], key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
         raise PayloadError(key, f"must be an integer from 0 to {MAX_COUNT}")
     return value
+
+
+def parse_time(value: Any, where: str) -> datetime | None:
+    """An RFC 3339 time as Alertmanager writes it (nanoseconds, Go's zero time for "none")."""
+    return _time({"time": value}, "time", where)
 
 
 def _time(data: dict[str, Any], key: str, where: str) -> datetime | None:

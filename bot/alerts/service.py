@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
-from bot.alerts.payload import PayloadError, parse_notification
+from bot.alerts.payload import Notification, PayloadError, parse_notification
 from bot.alerts.routing import Router
 from storage import alerts as repo
 from storage import audit as audit_repo
@@ -83,6 +83,10 @@ class AlertService:
         except PayloadError as exc:
             self._record_refusal(source, body, exc)
             raise
+        return self.ingest(note)
+
+    def ingest(self, note: Notification) -> Ingested:
+        """Route and store a validated notification (a webhook's, or one polled from Alertmanager)."""
         route = self.router.route({**note.common_labels, **note.group_labels})
         with self.write_lock, session_scope(self.engine) as session:
             channel, mention = (route.channel, route.mention) if route else ("", None)

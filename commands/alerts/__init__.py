@@ -1,4 +1,5 @@
-"""Incident alerts: Alertmanager and Grafana webhooks become one living Slack message per alert group.
+"""Incident alerts: Alertmanager and Grafana webhooks (or Alertmanager polled, `alerts.pull`) become
+one living Slack message per alert group.
 
 Also `/iris incidents` (the open groups) and `/iris alert-test` (the alert path checked end to end).
 """
@@ -11,6 +12,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.alerts.alert_test import AlertTester
 from bot.alerts.alertmanager import AlertmanagerClient
 from bot.alerts.notifier import AlertNotifier, InBackground
+from bot.alerts.poller import AlertPoller, PullStatus
+from bot.alerts.pull import ALERTS
 from bot.alerts.routing import ROUTES, Router
 from bot.alerts.service import AlertService
 from bot.config import Config
@@ -24,7 +27,7 @@ from commands.alerts.views import ACK_ACTION, SILENCE_PATTERN, UNSILENCE_ACTION
 from commands.alerts.webhooks import alert_endpoints
 from commands.feature import Endpoint, Feature
 from commands.kit import Action, Command, no_arguments, on_click
-from storage.alerts import Alert, AlertEvent, AlertGroup, AlertTestRun
+from storage.alerts import Alert, AlertEvent, AlertGroup, AlertPull, AlertTestRun
 
 INCIDENTS = Command(
     "incidents",
@@ -54,12 +57,19 @@ def build(deps: Deps) -> list[object]:
     config = deps.config
     channels = config.iris.channels
     router = Router(ROUTES.of(config), channels.incidents or channels.default)
-    alertmanager = AlertmanagerClient(config.settings.iris_alertmanager_url)
+    pull = ALERTS.of(config).pull
+    alertmanager = AlertmanagerClient(silences_url(config))
     service = AlertService(deps.engine, router, alertmanager, deps.clock)
-    silences = config.settings.iris_alertmanager_url is not None
+    silences = alertmanager.configured
     publisher = SlackPublisher(deps.t, deps.outbox, config.settings.iris_timezone, silences=silences)
     tester = AlertTester(service, publisher, *second_route(config))
-    return [service, tester, AlertNotifier(service, publisher)]
+    return [service, tester, AlertNotifier(service, publisher), PullStatus(deps.engine, pull, deps.clock)]
+
+
+def silences_url(config: Config) -> str | None:
+    """IRIS_ALERTMANAGER_URL; in pull mode the polled Alertmanager, which IRIS reaches, takes silences too."""
+    pull = ALERTS.of(config).pull
+    return config.settings.iris_alertmanager_url or (pull.url if pull else None)
 
 
 def second_route(config: Config) -> tuple[dict[str, str] | None, str | None]:
@@ -70,8 +80,13 @@ def second_route(config: Config) -> tuple[dict[str, str] | None, str | None]:
     return None, None
 
 
-def background(deps: Deps, _: BaseScheduler) -> InBackground:
-    return InBackground(deps.service(AlertNotifier), closing=[deps.service(AlertTester)])
+def background(deps: Deps, scheduler: BaseScheduler) -> InBackground:
+    pull = ALERTS.of(deps.config).pull
+    service = deps.service(AlertService)
+    poller = AlertPoller(service, AlertmanagerClient(pull.url), pull) if pull else None
+    return InBackground(
+        deps.service(AlertNotifier), closing=[deps.service(AlertTester)], poller=poller, scheduler=scheduler
+    )
 
 
 def endpoints(deps: Deps) -> list[Endpoint]:
@@ -85,7 +100,7 @@ FEATURE = Feature(
     services=build,
     background=background,
     endpoints=endpoints,
-    tables=(AlertEvent, Alert, AlertGroup, AlertTestRun),
+    tables=(AlertPull, AlertEvent, Alert, AlertGroup, AlertTestRun),
     counted=((N_("Alert groups"), AlertGroup),),
-    config=(ROUTES,),
+    config=(ROUTES, ALERTS),
 )

@@ -1,23 +1,26 @@
-"""Migration 0010: groups stored before it are found by their key's hash after it (SQLite and PostgreSQL)."""
+"""Alert migrations: 0010 finds old groups by their key's hash; 0014 (alert pull) goes up and down."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from storage import alerts as repo
-from storage.db import open_engine, read_scope
+from storage.alert_pull import take_lease
+from storage.db import open_engine, read_scope, session_scope
 from storage.migrate import _foreign_keys_deferred, alembic_config, upgrade
 from tests.alerts.test_repo import ingest, payload
 from tests.conftest import IN_CI, POSTGRES_ADMIN_URL
 
 BEFORE = "0009_report_indexes"
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -87,3 +90,16 @@ def test_groups_stored_before_the_migration_are_found_by_their_hash_after_it(
     migrate(engine, BEFORE, down=True)  # and back, for a rollback of IRIS
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alert_group")).scalar() == 2
+
+
+def test_the_alert_pull_migration_goes_up_and_down(blank: tuple[Engine, str]) -> None:
+    engine, url = blank
+    upgrade(engine, url)
+    with session_scope(engine) as session:
+        assert take_lease(session, "default", "a", NOW, NOW + timedelta(seconds=5))
+    migrate(engine, "0012_seen_requests", down=True)
+    with engine.connect() as connection:
+        assert "alert_pull" not in inspect(connection).get_table_names()
+    migrate(engine, "head")
+    with session_scope(engine) as session:
+        assert take_lease(session, "default", "b", NOW, NOW + timedelta(seconds=5))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import UserError
+from bot.health import Health
 from bot.i18n import N_, Translator
 from bot.status import DeadLetter, StatusReport, format_uptime
 from commands.help import answer_unknown, render_help, usage_lines
@@ -124,3 +125,33 @@ def test_status_renders_dead_letters_escaped() -> None:
 @pytest.mark.parametrize(("seconds", "shown"), [(59, "0m 59s"), (3600, "1h 0m"), (90061, "1d 1h 1m")])
 def test_uptime_is_short_and_readable(seconds: float, shown: str) -> None:
     assert format_uptime(seconds) == shown
+
+
+def test_status_shows_each_probe_with_a_warning_when_it_fails() -> None:
+    failing = Health(
+        "alertmanager_pull",
+        N_("Alertmanager pull"),
+        False,
+        N_("{url}: unreachable for {ago}: {error}"),
+        {"url": "http://am:9093/", "ago": "3.00 s", "error": "refused <!here>"},
+        required=False,
+    )
+    report = StatusReport(
+        version="0.1.0",
+        uptime_seconds=5,
+        backend="sqlite",
+        schema_revision="0014_alert_pull",
+        outbox={},
+        dead_letters=[],
+        stored=[],
+        bot_user_id="U0BOT",
+        timezone="Asia/Seoul",
+        health=[failing],
+    )
+    _, blocks = render_status(T, report)
+    fields = [f["text"] for f in blocks[1]["fields"]]
+    assert fields[-1] == (
+        "*Alertmanager pull*\n:warning: http://am:9093/: unreachable for 3.00 s: refused &lt;!here&gt;"
+    )
+    _, blocks = render_status(Translator("ko"), report)
+    assert "Alertmanager pull" not in blocks[1]["fields"][-1]["text"]  # said in Korean too
