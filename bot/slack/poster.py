@@ -9,6 +9,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +51,20 @@ class PosterSettings:
     workers: int = 4
     lease: timedelta = timedelta(seconds=60)
     poll_seconds: float = 0.5
+    # Slack's per-workspace limits: chat.update is Tier 3 (about 50 a minute); a file takes
+    # files.getUploadURLExternal and files.completeUploadExternal, kept well under their tier.
+    updates_per_minute: float = 50.0
+    update_burst: int = 10
+    files_per_minute: float = 20.0
+    file_burst: int = 5
+
+    def workspace_budget(self, kind: str) -> tuple[float, int] | None:
+        """(per second, burst) of the workspace-wide limit this kind of message spends, if any."""
+        if kind == "update":
+            return self.updates_per_minute / 60, self.update_burst
+        if kind == "upload":
+            return self.files_per_minute / 60, self.file_burst
+        return None
 
     @classmethod
     def from_config(cls, config: OutboxConfig) -> PosterSettings:
@@ -68,6 +83,11 @@ def default_worker_id() -> str:
 
 def bucket_allows(sent: list[datetime], now: datetime, rate: float, burst: int) -> bool:
     """A token bucket replayed over recent sends: `burst` at once, then `rate` per second."""
+    return bucket_tokens(sent, now, rate, burst) >= 1
+
+
+def bucket_tokens(sent: list[datetime], now: datetime, rate: float, burst: int) -> float:
+    """The tokens left now in a bucket of `burst` refilled at `rate` per second, after these sends."""
     tokens, last = float(burst), None
     for moment in [*sent, now]:
         if last is not None:
@@ -75,7 +95,7 @@ def bucket_allows(sent: list[datetime], now: datetime, rate: float, burst: int) 
         if moment is not now:
             tokens -= 1
         last = moment
-    return tokens >= 1
+    return tokens
 
 
 class Holds:
@@ -169,20 +189,31 @@ class OutboxPoster:
             return repo.get_many(session, ids)  # as claimed: attempts and lease are the claim's
 
     def _choose(self, session: Session, now: datetime) -> list[OutboxMessage]:
-        """Up to one message per worker, paging past lanes that are paced or held."""
+        """Up to one message per worker, most urgent first (lane heads come in (priority, id) order),
+        paging past lanes that are paced or held; the workspace-wide budgets go to the first."""
         chosen: list[OutboxMessage] = []
-        after = 0
+        spent: Counter[str] = Counter()
+        after = repo.START
         while len(chosen) < self._settings.workers:
-            page = repo.lane_heads(session, now, after_id=after)
+            page = repo.lane_heads(session, now, after=after)
             if not page:
                 break
-            chosen += [m for m in page if self._may_send(session, m, now)]
-            after = page[-1].id or after
-        return chosen[: self._settings.workers]
+            for message in page:
+                if len(chosen) < self._settings.workers and self._may_send(session, message, now, spent):
+                    chosen.append(message)
+                    spent[message.kind] += 1
+            after = (page[-1].priority, page[-1].id or 0)
+        return chosen
 
-    def _may_send(self, session: Session, message: OutboxMessage, now: datetime) -> bool:
+    def _may_send(self, session: Session, message: OutboxMessage, now: datetime, spent: Counter[str]) -> bool:
         if self.holds.held(METHOD_OF_KIND[message.kind], message.lane, now):
             return False
+        budget = self._settings.workspace_budget(message.kind)
+        if budget is not None:
+            rate, burst = budget
+            recent = repo.sent_since(session, None, (message.kind,), now - timedelta(seconds=burst / rate))
+            if bucket_tokens(recent, now, rate, burst) - spent[message.kind] < 1:
+                return False
         if message.kind not in PACED_KINDS:
             return True
         rate, burst = self._settings.per_channel_per_second, self._settings.burst
