@@ -31,6 +31,9 @@ from storage.outbox import FILES, FIRST_POST, HISTORY, NORMAL, RESOLUTION, URGEN
 
 SOURCE = "alerts"
 FILE_EVERY = timedelta(minutes=1)  # at most one file of a group's alert list this often
+# A group's first list waits this long for the rest of the group: Alertmanager may flush a large
+# group in parts a group_interval apart, and one file of the whole group is what people need.
+FIRST_FILE_SETTLE = timedelta(seconds=5)
 URGENT_SEVERITIES = ("critical", "page")
 
 
@@ -108,7 +111,8 @@ class SlackPublisher:
 
     def _listing(self, session: Session, change: Change, listing: str, thread: int) -> None:
         """The newest list replaces one still waiting; one already sent within FILE_EVERY holds the
-        next back until then, and a list no different from the last one sent is not sent again."""
+        next back until then, and a list no different from the last one sent is not sent again.
+        The first list of a group waits FIRST_FILE_SETTLE for the rest of the group."""
         group = change.group
         digest = hashlib.sha256(listing.encode()).hexdigest()
         title = _listing_title(self._t, group, listing.count("\n") - 1)
@@ -122,7 +126,9 @@ class SlackPublisher:
         )
         upload = replace(upload, priority=FILES, merge_state={"sha256": digest})
         last = outbox_repo.last_sent(session, "upload", thread)
-        if last is not None:
+        if last is None:
+            upload = replace(upload, not_before=change.now + FIRST_FILE_SETTLE)
+        else:
             if _state(last.merge_state).get("sha256") == digest and not self._waiting_upload(session, thread):
                 return
             upload = replace(upload, not_before=last.sent_at + FILE_EVERY)

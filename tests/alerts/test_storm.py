@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.runtime import build_deps
 from bot.slack.poster import OutboxPoster
 from bot.slack_standin.server import SlackStandin
-from commands.alerts.publisher import FILE_EVERY
+from commands.alerts.publisher import FILE_EVERY, FIRST_FILE_SETTLE
 from commands.registry import load_config
 from storage import outbox
 from storage.clock import as_utc, utcnow
@@ -24,6 +24,7 @@ from storage.db import read_scope, session_scope
 from storage.outbox import OutboxMessage
 from tests.alerts.conftest import ALERTS_YML, thread, top_level
 from tests.alerts.test_delivery import drain_notifier
+from tests.core.test_poster import Clock
 
 CHANNEL = "C0INC"
 # Slack's pace is not what these tests are about (test_delivery's are): a fast channel lets a pass
@@ -31,7 +32,9 @@ CHANNEL = "C0INC"
 FAST_CHANNEL = "outbox:\n  per_channel_per_second: 10\n  burst: 20\n"
 
 
-def make_deps(standin: SlackStandin, engine: Engine, workdir: Path) -> tuple[Deps, OutboxPoster]:
+def make_deps(
+    standin: SlackStandin, engine: Engine, workdir: Path, clock: Clock | None = None
+) -> tuple[Deps, OutboxPoster]:
     (workdir / "iris.yml").write_text(ALERTS_YML + FAST_CHANNEL)
     config = load_config(
         {
@@ -41,7 +44,7 @@ def make_deps(standin: SlackStandin, engine: Engine, workdir: Path) -> tuple[Dep
             "IRIS_ALERT_TOKEN": "t",
         }
     )
-    return build_deps(config, engine)
+    return build_deps(config, engine, clock=clock or utcnow)
 
 
 def notification(
@@ -155,7 +158,8 @@ def test_a_new_critical_group_goes_ahead_of_the_chatter_waiting_in_its_channel(
 def test_waiting_files_of_a_group_collapse_to_the_newest_and_the_next_waits_its_turn(
     standin: SlackStandin, engine: Engine, tmp_path: Path
 ) -> None:
-    deps, poster = make_deps(standin, engine, tmp_path)
+    clock = Clock()
+    deps, poster = make_deps(standin, engine, tmp_path, clock)
     try:
         tell(
             deps,
@@ -164,6 +168,9 @@ def test_waiting_files_of_a_group_collapse_to_the_newest_and_the_next_waits_its_
             notification("Big", range(15)),
         )
         [upload] = waiting(engine, "upload")  # three lists asked for, the newest waits
+        deliver(poster)
+        assert not standin.files()  # the first list waits a moment for the rest of the group
+        clock.advance(FIRST_FILE_SETTLE.total_seconds())
         deliver(poster)
         [listing] = standin.files()
         assert listing.data is not None and listing.data.count(b"\n") == 16  # header and 15 alerts
