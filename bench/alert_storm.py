@@ -197,7 +197,7 @@ def channel_calls(standin: SlackStandin, channel: str) -> dict[str, int]:
         if not mine:
             continue
         if call.status == 429:
-            counts["refused_429"] += 1
+            counts[f"429 {call.method}"] += 1
         elif call.ok and call.method == "chat.postMessage":
             counts["thread_replies" if params.get("thread_ts") else "new_messages"] += 1
         elif call.ok and call.method == "chat.update":

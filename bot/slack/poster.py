@@ -81,21 +81,27 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def bucket_allows(sent: list[datetime], now: datetime, rate: float, burst: int) -> bool:
-    """A token bucket replayed over recent sends: `burst` at once, then `rate` per second."""
-    return bucket_tokens(sent, now, rate, burst) >= 1
+HISTORY_SECONDS = 60.0  # how far back the poster reads its sends to know a bucket's tokens
 
 
-def bucket_tokens(sent: list[datetime], now: datetime, rate: float, burst: int) -> float:
-    """The tokens left now in a bucket of `burst` refilled at `rate` per second, after these sends."""
-    tokens, last = float(burst), None
-    for moment in [*sent, now]:
-        if last is not None:
+def bucket_tokens(sent: list[datetime], now: datetime, rate: float, burst: int, since: datetime) -> float:
+    """The tokens left now in a bucket of `burst` refilled at `rate` per second, given every send
+    since `since` (oldest first).
+
+    A bucket is surely full after a quiet spell of burst/rate seconds, so the replay starts at the
+    last such spell; with none in the history (sending at the limit all along) it starts from empty
+    at `since`. Starting from full at the window's edge instead would believe in tokens Slack
+    already spent, and a channel sent to at its pace would get 429s.
+    """
+    refill = timedelta(seconds=burst / rate)
+    tokens, last = 0.0, since
+    for moment in sent:
+        if moment - last >= refill:
+            tokens = float(burst)
+        else:
             tokens = min(float(burst), tokens + (moment - last).total_seconds() * rate)
-        if moment is not now:
-            tokens -= 1
-        last = moment
-    return tokens
+        tokens, last = tokens - 1, moment
+    return min(float(burst), tokens + (now - last).total_seconds() * rate)
 
 
 class Holds:
@@ -208,17 +214,18 @@ class OutboxPoster:
     def _may_send(self, session: Session, message: OutboxMessage, now: datetime, spent: Counter[str]) -> bool:
         if self.holds.held(METHOD_OF_KIND[message.kind], message.lane, now):
             return False
+        since = now - timedelta(seconds=HISTORY_SECONDS)
         budget = self._settings.workspace_budget(message.kind)
         if budget is not None:
             rate, burst = budget
-            recent = repo.sent_since(session, None, (message.kind,), now - timedelta(seconds=burst / rate))
-            if bucket_tokens(recent, now, rate, burst) - spent[message.kind] < 1:
+            recent = repo.sent_since(session, None, (message.kind,), since)
+            if bucket_tokens(recent, now, rate, burst, since) - spent[message.kind] < 1:
                 return False
         if message.kind not in PACED_KINDS:
             return True
         rate, burst = self._settings.per_channel_per_second, self._settings.burst
-        recent = repo.sent_since(session, message.lane, PACED_KINDS, now - timedelta(seconds=burst / rate))
-        return bucket_allows(recent, now, rate, burst)
+        recent = repo.sent_since(session, message.lane, PACED_KINDS, since)
+        return bucket_tokens(recent, now, rate, burst, since) >= 1
 
     def _deliver(self, message: OutboxMessage) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -10,8 +11,9 @@ from sqlalchemy import Engine
 from bot.metrics import Metrics
 from bot.outbox import Outbox, post_message, update_message, upload_file
 from bot.slack.api import SlackGateway
-from bot.slack.poster import OutboxPoster, PosterSettings
+from bot.slack.poster import OutboxPoster, PosterSettings, bucket_tokens
 from bot.slack_standin.server import SlackStandin
+from storage.clock import utcnow
 from storage.outbox import FIRST_POST, NORMAL, RESOLUTION
 from tests.core.test_poster import Clock
 
@@ -76,3 +78,15 @@ def test_files_keep_within_their_workspace_budget(
         assert len(standin.files()) == 2
     finally:
         poster.close()
+
+
+def test_a_bucket_sent_to_at_its_pace_has_no_burst_left_and_fills_after_a_quiet_spell() -> None:
+    now = utcnow()
+    since = now - timedelta(seconds=60)
+    burst_then_paced = [now - timedelta(seconds=s) for s in (30, 30, 30, *range(29, 0, -1))]
+    assert bucket_tokens(burst_then_paced, now, 1.0, 3, since) == pytest.approx(1.0)  # as Slack counts
+    quiet = [now - timedelta(seconds=s) for s in range(30, 10, -1)]  # then ten quiet seconds
+    assert bucket_tokens(quiet, now, 1.0, 3, since) == 3.0
+    assert bucket_tokens([], now, 1.0, 3, since) == 3.0
+    burst = [now - timedelta(seconds=0.1)] * 3
+    assert bucket_tokens(burst, now, 1.0, 3, since) == pytest.approx(0.1)
