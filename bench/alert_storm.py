@@ -129,6 +129,13 @@ class Iris:
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as db:
             return int(db.execute(f"SELECT count(*) FROM outbox_message WHERE {where}").fetchone()[0])
 
+    def backlog_by_kind(self) -> dict[str, int]:
+        query = (
+            "SELECT kind, count(*) FROM outbox_message WHERE status IN ('pending', 'sending') GROUP BY kind"
+        )
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as db:
+            return {str(kind): int(n) for kind, n in db.execute(query).fetchall()}
+
     def wait_drained(self, timeout: float, due_only: bool = False) -> float | None:
         """Seconds until the backlog is empty, or None if it is not within `timeout`."""
         started = time.monotonic()
@@ -267,13 +274,14 @@ def soak(iris: Iris, seconds: float, tag: str) -> dict[str, Any]:
             iris.send(notification(name, channel, firing, resolved, "warning"))
         tick += 1
         time.sleep(max(0.0, started + tick * 0.5 - time.monotonic()))
-    at_stop = iris.backlog()
+    at_stop, kinds = iris.backlog(), iris.backlog_by_kind()
     due = iris.wait_drained(600, due_only=True)
     whole = iris.wait_drained(600)
     return {
         "seconds": seconds,
         "groups": made,
         "backlog_at_stop": at_stop,
+        "backlog_at_stop_by_kind": kinds,
         "due_backlog_zero_after_s": None if due is None else round(due, 1),
         "backlog_zero_after_s": None if whole is None else round((due or 0) + whole, 1),
     }

@@ -52,11 +52,11 @@ class PosterSettings:
     lease: timedelta = timedelta(seconds=60)
     poll_seconds: float = 0.5
     # Slack's per-workspace limits: chat.update is Tier 3 (about 50 a minute); a file takes
-    # files.getUploadURLExternal and files.completeUploadExternal, kept well under their tier.
+    # files.getUploadURLExternal and files.completeUploadExternal (Tier 4, 100+ a minute), kept to half.
     updates_per_minute: float = 50.0
     update_burst: int = 10
-    files_per_minute: float = 20.0
-    file_burst: int = 5
+    files_per_minute: float = 50.0
+    file_burst: int = 10
 
     def workspace_budget(self, kind: str) -> tuple[float, int] | None:
         """(per second, burst) of the workspace-wide limit this kind of message spends, if any."""
