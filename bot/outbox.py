@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -131,8 +132,31 @@ class Outbox:
         """Queue an edit, or give an edit of the same message still waiting this newer content instead:
         Slack sees only the latest, with one call."""
         assert edit.kind == "update" and edit.ref_id is not None
-        if not repo.rewrite_pending_update(session, edit.ref_id, edit.payload):
+        if not repo.rewrite_pending_update(session, edit.ref_id, edit.payload, edit.priority):
             self.send_in(session, edit)
+
+    def merge_in(
+        self,
+        session: Session,
+        message: NewMessage,
+        combine: Callable[[dict[str, Any]], NewMessage | None],
+    ) -> int:
+        """Queue a mergeable message (its merge_state set), or merge it into the one of its kind for
+        the same parent still waiting: `combine(waiting's merge_state)` is what replaces that one
+        (None: the two do not fit in one, so this one is queued after it).
+
+        In the caller's transaction, and only while the waiting one is untried, so a poster claiming it
+        at the same moment sends either the old content or (then this queues a new one) never both.
+        """
+        assert message.ref_id is not None and message.merge_state is not None
+        waiting = repo.waiting_to_merge(session, message.kind, message.ref_id)
+        if waiting is not None and waiting.id is not None and waiting.merge_state is not None:
+            waiting_id, merged = waiting.id, combine(json.loads(waiting.merge_state))
+            if merged is not None and repo.rewrite_waiting(
+                session, waiting, merged.payload, merged.merge_state, merged.priority
+            ):
+                return waiting_id
+        return self.send_in(session, message)
 
     def _woken_by_commit(self, session: Session) -> None:
         session.info.pop(_WAKE_ON_COMMIT, None)

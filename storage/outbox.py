@@ -15,10 +15,13 @@ from sqlalchemy import (
     Insert,
     Text,
     UniqueConstraint,
+    and_,
     cast,
     exists,
     func,
     literal,
+    or_,
+    tuple_,
     type_coerce,
     update,
 )
@@ -26,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.clock import utcnow
+from storage.clock import as_utc, utcnow
 from storage.fit import clean, sha256
 
 MAX_KEY = 255  # lane and dedupe_key: a longer one is stored as its sha256, which keeps it unique
@@ -43,6 +46,8 @@ class OutboxMessage(SQLModel, table=True):
         # The files of a day or of a thread, for the report's references.
         Index("ix_outbox_message_kind_source_created_at", "kind", "source", "created_at"),
         Index("ix_outbox_message_ref_id", "ref_id"),
+        Index("ix_outbox_message_lane_priority", "lane", "status", "priority", "id"),
+        Index("ix_outbox_message_kind_sent_at", "kind", "sent_at"),  # the workspace-wide budgets
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,12 +69,26 @@ class OutboxMessage(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
     slack_file_id: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Lower goes first within its lane; equal priorities keep the order they were queued in.
+    priority: int = Field(default=50, sa_column_kwargs={"server_default": "50"})
+    # What a coalescable message (a thread reply or a file of a group's alerts) was built from, so a
+    # later one for the same parent merges into it while it waits; None: it never merges.
+    merge_state: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 _FAILING_SINCE = OutboxMessage.__table__.c.failing_since.type  # type: ignore[attr-defined]
 UNFINISHED = (PENDING, SENDING)
 KINDS = ("post", "update", "ephemeral", "respond", "upload")
+
+# Priorities within a lane (lower first). A message that refers to another (an edit, a thread reply,
+# a file in a thread) is never given a lower one than its parent, so it cannot overtake it.
+URGENT = 10  # a new critical incident's first post
+FIRST_POST = 20  # a new alert group's first post
+RESOLUTION = 30  # the edit that shows a group resolved
+NORMAL = 50  # everything else, in the order it was queued
+HISTORY = 60  # thread replies telling a group's history
+FILES = 70  # a group's full alert list as a file
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,9 @@ class NewMessage:
     ref_id: int | None = None
     dedupe_key: str | None = None
     source: str = ""
+    priority: int = NORMAL
+    merge_state: dict[str, Any] | None = None
+    not_before: datetime | None = None  # a coalescable message held back on purpose (file pacing)
 
 
 def enqueue(session: Session, message: NewMessage, now: datetime | None = None) -> OutboxMessage:
@@ -105,7 +127,9 @@ def enqueue(session: Session, message: NewMessage, now: datetime | None = None) 
         "status": PENDING,
         "attempts": 0,
         "created_at": moment,
-        "next_attempt_at": moment,
+        "next_attempt_at": max(moment, message.not_before or moment),
+        "priority": _priority(session, message),
+        "merge_state": _state(message.merge_state),
     }
     statement = _insert(session, values)
     if dedupe_key is not None:
@@ -118,6 +142,22 @@ def enqueue(session: Session, message: NewMessage, now: datetime | None = None) 
     return row
 
 
+def _priority(session: Session, message: NewMessage) -> int:
+    """Never ahead of the message it refers to: same lane, so (priority, id) keeps it behind."""
+    return max(message.priority, _parent_priority(session, message.ref_id, message.priority))
+
+
+def _parent_priority(session: Session, ref_id: int | None, default: int) -> int:
+    if ref_id is None:
+        return default
+    parent = session.exec(select(OutboxMessage.priority).where(OutboxMessage.id == ref_id)).first()
+    return default if parent is None else int(parent)
+
+
+def _state(state: dict[str, Any] | None) -> str | None:
+    return None if state is None else clean(json.dumps(state, ensure_ascii=False, separators=(",", ":")))
+
+
 def stored_key(key: str) -> str:
     """A lane or dedupe key as stored: itself when it fits its column, else `sha256:` and its digest."""
     return key if len(key) <= MAX_KEY and clean(key) == key else f"sha256:{sha256(key)}"
@@ -128,27 +168,54 @@ def _insert(session: Session, values: dict[str, Any]) -> Insert:
     return dialect.insert(OutboxMessage).values(**values)
 
 
-def lane_heads(session: Session, now: datetime, after_id: int = 0, limit: int = 100) -> list[OutboxMessage]:
-    """The oldest unfinished message of each lane, when it is pending and due, in id order.
-
-    A lane whose head is being sent or waiting for a retry yields nothing, which is what keeps
-    each channel's messages in order. `after_id` pages through a long list. Read-only: the
-    poster reads heads without the write lock and `claim` checks each is still its lane's head.
-    """
-    heads = (
-        select(func.min(OutboxMessage.id))
-        .where(col(OutboxMessage.status).in_(UNFINISHED))
-        .group_by(col(OutboxMessage.lane))
+def _waits_on_purpose(now: datetime) -> ColumnElement[bool]:
+    """A coalescable message held back by design (never tried yet): it does not hold up its lane."""
+    return and_(
+        col(OutboxMessage.merge_state).is_not(None),
+        col(OutboxMessage.attempts) == 0,
+        col(OutboxMessage.next_attempt_at) > now,
     )
+
+
+Position = tuple[int, int]  # (priority, id): a message's place in the poster's order
+START: Position = (-(2**31), 0)
+
+
+def lane_heads(
+    session: Session, now: datetime, after: Position = START, limit: int = 100
+) -> list[OutboxMessage]:
+    """The first unfinished message of each lane by (priority, id), when it is pending and due and
+    nothing else of its lane is being sent; in (priority, id) order across lanes.
+
+    A lane whose head is being sent or waiting for a retry yields nothing, which is what keeps each
+    channel's messages in order (and one at a time). `after` pages through a long list. Read-only:
+    the poster reads heads without the write lock and `claim` checks each is still its lane's head.
+    """
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=col(OutboxMessage.lane),
+            order_by=(col(OutboxMessage.priority), col(OutboxMessage.id)),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(col(OutboxMessage.id), rank)
+        .where(col(OutboxMessage.status).in_(UNFINISHED), ~_waits_on_purpose(now))
+        .subquery()
+    )
+    sending = select(col(OutboxMessage.lane)).where(col(OutboxMessage.status) == SENDING)
     query = (
         select(OutboxMessage)
+        .join(ranked, ranked.c.id == OutboxMessage.id)
         .where(
-            col(OutboxMessage.id).in_(heads),
+            ranked.c.rank == 1,
             OutboxMessage.status == PENDING,
             OutboxMessage.next_attempt_at <= now,
-            col(OutboxMessage.id) > after_id,
+            col(OutboxMessage.lane).not_in(sending),
+            tuple_(col(OutboxMessage.priority), col(OutboxMessage.id)) > tuple_(*after),
         )
-        .order_by(col(OutboxMessage.id))
+        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
         .limit(limit)
     )
     return list(session.exec(query).all())
@@ -158,11 +225,22 @@ def claim(session: Session, ids: list[int], worker: str, now: datetime, lease: t
     """Mark the given rows as being sent by this worker, each only if it is still pending and still
     the head of its lane (lane_heads was read earlier, perhaps by several pollers); returns the ids
     it got."""
-    earlier = aliased(OutboxMessage)
+    other = aliased(OutboxMessage)
     behind_another = exists().where(
-        col(earlier.lane) == OutboxMessage.lane,
-        col(earlier.id) < OutboxMessage.id,
-        col(earlier.status).in_(UNFINISHED),
+        col(other.lane) == OutboxMessage.lane,
+        col(other.id) != OutboxMessage.id,
+        or_(
+            col(other.status) == SENDING,
+            and_(
+                col(other.status) == PENDING,
+                tuple_(col(other.priority), col(other.id)) < tuple_(OutboxMessage.priority, OutboxMessage.id),
+                ~and_(
+                    col(other.merge_state).is_not(None),
+                    col(other.attempts) == 0,
+                    col(other.next_attempt_at) > now,
+                ),
+            ),
+        ),
     )
     claimed = []
     for message_id in ids:
@@ -333,37 +411,94 @@ def requeue_dead(session: Session, ids: list[int] | None, now: datetime) -> list
     return found
 
 
-def sent_since(session: Session, lane: str, kinds: tuple[str, ...], since: datetime) -> list[datetime]:
-    """When this lane's recent messages of these kinds were sent, oldest first: the pacing window."""
+def sent_since(session: Session, lane: str | None, kinds: tuple[str, ...], since: datetime) -> list[datetime]:
+    """When this lane's (every lane's, for None) recent messages of these kinds were sent, oldest
+    first: the pacing window."""
     query = (
         select(OutboxMessage.sent_at)
-        .where(
-            OutboxMessage.lane == lane, col(OutboxMessage.kind).in_(kinds), col(OutboxMessage.sent_at) > since
-        )
+        .where(col(OutboxMessage.kind).in_(kinds), col(OutboxMessage.sent_at) > since)
         .order_by(col(OutboxMessage.sent_at))
     )
+    if lane is not None:
+        query = query.where(OutboxMessage.lane == lane)
     return [t for t in session.exec(query).all() if t is not None]
 
 
-def rewrite_pending_update(session: Session, message_id: int, payload: dict[str, Any]) -> bool:
+def rewrite_pending_update(
+    session: Session, message_id: int, payload: dict[str, Any], priority: int = NORMAL
+) -> bool:
     """Give an edit of this message that is still waiting (never tried) the newer content instead of
-    queueing a second edit. The status condition is in the UPDATE itself, so a poster that claims the
-    row at the same moment either sends the new content or makes this return False."""
-    query = select(OutboxMessage.id).where(
-        OutboxMessage.kind == "update",
-        OutboxMessage.ref_id == message_id,
-        OutboxMessage.status == "pending",
-        OutboxMessage.attempts == 0,
-    )
-    waiting = session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+    queueing a second edit; it keeps the more urgent of the two priorities. The status condition is
+    in the UPDATE itself, so a poster that claims the row at the same moment either sends the new
+    content or makes this return False."""
+    waiting = waiting_to_merge(session, "update", message_id, mergeable_only=False)
     if waiting is None:
         return False
+    return rewrite_waiting(session, waiting, payload, None, priority)
+
+
+def waiting_to_merge(
+    session: Session, kind: str, ref_id: int, *, mergeable_only: bool = True
+) -> OutboxMessage | None:
+    """The newest message of this kind for this parent that is waiting and was never tried: a later
+    one may merge into it. Only rows queued as mergeable (merge_state set) unless told otherwise."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.kind == kind,
+        OutboxMessage.ref_id == ref_id,
+        OutboxMessage.status == PENDING,
+        OutboxMessage.attempts == 0,
+    )
+    if mergeable_only:
+        query = query.where(col(OutboxMessage.merge_state).is_not(None))
+    return session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+
+
+def rewrite_waiting(
+    session: Session,
+    waiting: OutboxMessage,
+    payload: dict[str, Any],
+    merge_state: dict[str, Any] | None,
+    priority: int,
+) -> bool:
+    """Replace a waiting message's content, only while it is still waiting and untried (so a poster
+    claiming it now sends either the old or the new content, never both); the more urgent priority
+    of the two stays, but never ahead of its parent. False: it was claimed meanwhile."""
+    kept = min(waiting.priority, max(priority, _parent_priority(session, waiting.ref_id, priority)))
+    values: dict[str, Any] = {
+        "payload": clean(json.dumps(payload, ensure_ascii=False, separators=(",", ":"))),
+        "priority": kept,
+    }
+    if merge_state is not None:
+        values["merge_state"] = _state(merge_state)
     result = session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == waiting, col(OutboxMessage.status) == "pending")
-        .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+        .where(
+            col(OutboxMessage.id) == waiting.id,
+            col(OutboxMessage.status) == PENDING,
+            col(OutboxMessage.attempts) == 0,
+        )
+        .values(**values)
     )
+    session.expire(waiting)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+class LastSent(NamedTuple):
+    sent_at: datetime
+    merge_state: str | None
+
+
+def last_sent(session: Session, kind: str, ref_id: int) -> LastSent | None:
+    """When a message of this kind for this parent last reached Slack, and what it was built from:
+    the pacing of a group's files (their content is not read)."""
+    query = (
+        select(OutboxMessage.sent_at, OutboxMessage.merge_state)
+        .where(OutboxMessage.kind == kind, OutboxMessage.ref_id == ref_id, OutboxMessage.status == SENT)
+        .order_by(col(OutboxMessage.sent_at).desc())
+        .limit(1)
+    )
+    row = session.exec(query).first()
+    return None if row is None or row[0] is None else LastSent(as_utc(row[0]), row[1])  # type: ignore[arg-type]
 
 
 class UploadName(NamedTuple):

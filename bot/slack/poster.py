@@ -9,6 +9,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +51,20 @@ class PosterSettings:
     workers: int = 4
     lease: timedelta = timedelta(seconds=60)
     poll_seconds: float = 0.5
+    # Slack's per-workspace limits: chat.update is Tier 3 (about 50 a minute); a file takes
+    # files.getUploadURLExternal and files.completeUploadExternal (Tier 4, 100+ a minute), kept to half.
+    updates_per_minute: float = 50.0
+    update_burst: int = 10
+    files_per_minute: float = 50.0
+    file_burst: int = 10
+
+    def workspace_budget(self, kind: str) -> tuple[float, int] | None:
+        """(per second, burst) of the workspace-wide limit this kind of message spends, if any."""
+        if kind == "update":
+            return self.updates_per_minute / 60, self.update_burst
+        if kind == "upload":
+            return self.files_per_minute / 60, self.file_burst
+        return None
 
     @classmethod
     def from_config(cls, config: OutboxConfig) -> PosterSettings:
@@ -66,16 +81,27 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def bucket_allows(sent: list[datetime], now: datetime, rate: float, burst: int) -> bool:
-    """A token bucket replayed over recent sends: `burst` at once, then `rate` per second."""
-    tokens, last = float(burst), None
-    for moment in [*sent, now]:
-        if last is not None:
+HISTORY_SECONDS = 60.0  # how far back the poster reads its sends to know a bucket's tokens
+
+
+def bucket_tokens(sent: list[datetime], now: datetime, rate: float, burst: int, since: datetime) -> float:
+    """The tokens left now in a bucket of `burst` refilled at `rate` per second, given every send
+    since `since` (oldest first).
+
+    A bucket is surely full after a quiet spell of burst/rate seconds, so the replay starts at the
+    last such spell; with none in the history (sending at the limit all along) it starts from empty
+    at `since`. Starting from full at the window's edge instead would believe in tokens Slack
+    already spent, and a channel sent to at its pace would get 429s.
+    """
+    refill = timedelta(seconds=burst / rate)
+    tokens, last = 0.0, since
+    for moment in sent:
+        if moment - last >= refill:
+            tokens = float(burst)
+        else:
             tokens = min(float(burst), tokens + (moment - last).total_seconds() * rate)
-        if moment is not now:
-            tokens -= 1
-        last = moment
-    return tokens >= 1
+        tokens, last = tokens - 1, moment
+    return min(float(burst), tokens + (now - last).total_seconds() * rate)
 
 
 class Holds:
@@ -169,25 +195,37 @@ class OutboxPoster:
             return repo.get_many(session, ids)  # as claimed: attempts and lease are the claim's
 
     def _choose(self, session: Session, now: datetime) -> list[OutboxMessage]:
-        """Up to one message per worker, paging past lanes that are paced or held."""
+        """Up to one message per worker, most urgent first (lane heads come in (priority, id) order),
+        paging past lanes that are paced or held; the workspace-wide budgets go to the first."""
         chosen: list[OutboxMessage] = []
-        after = 0
+        spent: Counter[str] = Counter()
+        after = repo.START
         while len(chosen) < self._settings.workers:
-            page = repo.lane_heads(session, now, after_id=after)
+            page = repo.lane_heads(session, now, after=after)
             if not page:
                 break
-            chosen += [m for m in page if self._may_send(session, m, now)]
-            after = page[-1].id or after
-        return chosen[: self._settings.workers]
+            for message in page:
+                if len(chosen) < self._settings.workers and self._may_send(session, message, now, spent):
+                    chosen.append(message)
+                    spent[message.kind] += 1
+            after = (page[-1].priority, page[-1].id or 0)
+        return chosen
 
-    def _may_send(self, session: Session, message: OutboxMessage, now: datetime) -> bool:
+    def _may_send(self, session: Session, message: OutboxMessage, now: datetime, spent: Counter[str]) -> bool:
         if self.holds.held(METHOD_OF_KIND[message.kind], message.lane, now):
             return False
+        since = now - timedelta(seconds=HISTORY_SECONDS)
+        budget = self._settings.workspace_budget(message.kind)
+        if budget is not None:
+            rate, burst = budget
+            recent = repo.sent_since(session, None, (message.kind,), since)
+            if bucket_tokens(recent, now, rate, burst, since) - spent[message.kind] < 1:
+                return False
         if message.kind not in PACED_KINDS:
             return True
         rate, burst = self._settings.per_channel_per_second, self._settings.burst
-        recent = repo.sent_since(session, message.lane, PACED_KINDS, now - timedelta(seconds=burst / rate))
-        return bucket_allows(recent, now, rate, burst)
+        recent = repo.sent_since(session, message.lane, PACED_KINDS, since)
+        return bucket_tokens(recent, now, rate, burst, since) >= 1
 
     def _deliver(self, message: OutboxMessage) -> None:
         try:

@@ -35,6 +35,7 @@ from bot.slack_standin.model import (
     Workspace,
     status_text,
 )
+from bot.slack_standin.pacing import SlackLimits, SlackPacing
 
 T = TypeVar("T")
 
@@ -51,6 +52,7 @@ class SlackStandin:
         app_token: str = "xapp-test",
         response_url_limit: int = 5,
         ts_origin: int = 1700000000,
+        pace_like_slack: SlackLimits | None = None,
         **workspace: str,
     ) -> None:
         ident = Workspace(bot_token=bot_token, app_token=app_token, team_id=team_id, bot_user_id=bot_user_id)
@@ -76,6 +78,8 @@ class SlackStandin:
         self._readers: dict[str, Reader] = {}  # response_url name -> who sees what is posted to it
         self._view_triggers: dict[str, str] = {}  # view id -> the trigger_id views.open was called with
         self._listeners: list[Callable[[], None]] = []
+        # Off unless asked (benchmarks): answer 429 with Retry-After beyond Slack's rate limits.
+        self._pacing = SlackPacing(pace_like_slack) if pace_like_slack is not None else None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -173,6 +177,9 @@ class SlackStandin:
             every = self._periodic.get(method)
             if every is not None and self._seen[method] % every[0] == 0:
                 return every[1].answer()
+            wait = self._pacing.retry_after(method, params) if self._pacing is not None else None
+            if wait is not None:
+                return Failure(429, "ratelimited", wait).answer()
             response = self._world.call(method, params, token)
             if response.get("ok"):
                 self._after(method, params, response)

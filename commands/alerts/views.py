@@ -228,14 +228,27 @@ def render_changes(
     t: Translator, events: list[AlertEvent], alerts: list[Alert], tz: ZoneInfo, now: datetime
 ) -> str | None:
     """One thread reply for the changes since Slack was last told; None when none is worth a reply."""
-    lines = [line for line in (_event_line(t, e, tz, now) for e in events) if line]
+    return reply_text(t, change_lines(t, events, tz, now), alerts, any(e.kind == "resolved" for e in events))
+
+
+def change_lines(t: Translator, events: list[AlertEvent], tz: ZoneInfo, now: datetime) -> list[str]:
+    """A line per change worth telling in the thread, oldest first."""
+    return [line for line in (_event_line(t, e, tz, now) for e in events) if line]
+
+
+def reply_text(
+    t: Translator, lines: list[str], alerts: list[Alert], any_resolved: bool, more: int = 0
+) -> str | None:
+    """The reply telling these changes (perhaps of several notifications merged while they waited):
+    `lines` and `more` changes not kept as lines, and how much of the group is resolved now."""
     if not lines:
         return None
-    if len(lines) > MAX_REPLY_LINES:
-        lines = [*lines[:MAX_REPLY_LINES], t("…and {n} more changes.", n=len(lines) - MAX_REPLY_LINES)]
+    if len(lines) + more > MAX_REPLY_LINES:
+        more += len(lines) - MAX_REPLY_LINES
+        lines = [*lines[:MAX_REPLY_LINES], t("…and {n} more changes.", n=more)]
     resolved = sum(1 for a in alerts if a.status != FIRING)
-    if any(e.kind == "resolved" for e in events) and resolved < len(alerts):
-        lines.append(t("{resolved} of {total} resolved", resolved=resolved, total=len(alerts)))
+    if any_resolved and resolved < len(alerts):
+        lines = [*lines, t("{resolved} of {total} resolved", resolved=resolved, total=len(alerts))]
     return "\n".join(lines)
 
 
