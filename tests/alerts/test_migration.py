@@ -97,7 +97,7 @@ def test_the_alert_pull_migration_goes_up_and_down(blank: tuple[Engine, str]) ->
     upgrade(engine, url)
     with session_scope(engine) as session:
         assert take_lease(session, "default", "a", NOW, NOW + timedelta(seconds=5))
-    migrate(engine, "0012_seen_requests", down=True)
+    migrate(engine, "0013_outbox_priority", down=True)
     with engine.connect() as connection:
         assert "alert_pull" not in inspect(connection).get_table_names()
     migrate(engine, "head")

@@ -1,14 +1,14 @@
 """The Alertmanager poll (alerts.pull): its lease across replicas and its last outcome.
 
 Revision ID: 0014_alert_pull
-Revises: 0012_seen_requests
+Revises: 0013_outbox_priority
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_alert_pull"
-down_revision = "0012_seen_requests"
+down_revision = "0013_outbox_priority"
 branch_labels = None
 depends_on = None
 
