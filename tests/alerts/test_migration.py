@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, inspect, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, inspect, text
 
 from storage import alerts as repo
 from storage.alert_pull import take_lease
 from storage.db import open_engine, read_scope, session_scope
 from storage.migrate import _foreign_keys_deferred, alembic_config, upgrade
 from tests.alerts.test_repo import ingest, payload
-from tests.conftest import IN_CI, POSTGRES_ADMIN_URL
+from tests.conftest import fresh_postgres_database
 
 BEFORE = "0009_report_indexes"
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -32,24 +30,10 @@ def blank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engi
         yield engine, url
         engine.dispose()
         return
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"iris_mig_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is not reachable: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    engine = open_engine(url)
-    try:
+    with fresh_postgres_database("iris_mig") as url:
+        engine = open_engine(url)
         yield engine, url
-    finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
