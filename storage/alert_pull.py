@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, intersect, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -105,3 +106,18 @@ def firing_groups(session: Session, source: str) -> list[tuple[AlertGroup, list[
         for alert in session.exec(query.order_by(col(Alert.id))).all():
             alerts[alert.group_id].append(alert)
     return [(group, alerts[group.id or 0]) for group in groups]
+
+
+def firing_in_both(session: Session, polled: str, pushed: str) -> int:
+    """Alerts firing both in a polled group and in a webhook's: the same alert (Alertmanager's
+    fingerprint) reaching IRIS both ways, so shown twice."""
+
+    def firing(source: str) -> Any:
+        return (
+            select(Alert.fingerprint)
+            .join(AlertGroup, col(Alert.group_id) == col(AlertGroup.id))
+            .where(AlertGroup.source == source, AlertGroup.status == FIRING, Alert.status == FIRING)
+        )
+
+    both = intersect(firing(polled), firing(pushed)).subquery()
+    return int(session.execute(select(func.count()).select_from(both)).scalar_one())

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+PUSHED = "alertmanager"  # groups Alertmanager sent to IRIS's webhook
 PULLED = "alertmanager-api"  # groups polled from Alertmanager's API (alerts.pull), not sent to a webhook
-SOURCES = ("alertmanager", "grafana", PULLED)
+SOURCES = (PUSHED, "grafana", PULLED)
 STATUSES = ("firing", "resolved")
 MAX_TEXT = 20_000  # characters of one label or annotation value
 MAX_NAME = 1000  # characters of one label or annotation name

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerts.alertmanager import AlertmanagerClient, AlertmanagerUnavailable
-from bot.alerts.payload import PULLED, IncomingAlert, PayloadError, parse_time
+from bot.alerts.payload import PULLED, PUSHED, IncomingAlert, PayloadError, parse_time
 from bot.alerts.pull import PullConfig, StoredGroup, polled_notifications, shown_url
 from bot.alerts.service import AlertService
 from bot.durations import format_duration
@@ -66,6 +66,7 @@ class AlertPoller:
         self._database_failing = False  # and of the database
         self._closed = False  # stopping: a poll still running must not record the client's closing
         self._problems: set[str] = set()  # groups Alertmanager describes wrongly, logged once each
+        self._twice = False  # logged already: alerts arrive by webhook too, and are shown twice
         self._scheduler: BaseScheduler | None = None
 
     @property
@@ -132,6 +133,8 @@ class AlertPoller:
         self._note_problems(polled.problems)
         with session_scope(self.engine) as session:
             repo.record_success(session, LEASE, self.holder, shown_url(self.config.url), self.clock())
+            twice = repo.firing_in_both(session, PULLED, PUSHED)
+        self._note_twice(twice)
         if self._failing:
             log.info("Alertmanager at %s answers again", shown_url(self.config.url))
             self._failing = False
@@ -174,6 +177,19 @@ class AlertPoller:
             if problem not in self._problems:
                 log.warning("left out an alert group Alertmanager described wrongly: %s", problem)
         self._problems = set(problems)
+
+    def _note_twice(self, twice: int) -> None:
+        """Said once while it lasts: polling an Alertmanager that also sends IRIS its webhooks."""
+        if twice and not self._twice:
+            log.warning(
+                "%d alerts polled from %s also arrive by webhook, and each is shown twice in Slack: "
+                "remove IRIS's webhook receiver from Alertmanager's configuration, or alerts.pull",
+                twice,
+                shown_url(self.config.url),
+            )
+        elif self._twice and not twice:
+            log.info("no alert arrives both polled and by webhook any more")
+        self._twice = bool(twice)
 
     def close(self) -> None:
         """No more polls from this replica."""
@@ -238,6 +254,14 @@ class PullStatus(Probe):
         ago = format_duration(max(quiet, 0.0))
         if quiet > lease_seconds(self.config.every) + self.config.every:
             return self._health(False, N_("{url}: no replica has polled for {ago}"), url=url, ago=ago)
+        with read_scope(self.engine) as session:
+            twice = repo.firing_in_both(session, PULLED, PUSHED)
+        if twice:
+            message = N_(
+                "{url}: polled {ago} ago, but firing alerts also arrive by webhook and are shown "
+                "twice ({count}): remove IRIS's webhook receiver from Alertmanager, or alerts.pull"
+            )
+            return self._health(False, message, url=url, ago=ago, count=twice)
         return self._health(True, N_("{url}: polled {ago} ago"), url=url, ago=ago)
 
     @staticmethod

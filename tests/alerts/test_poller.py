@@ -249,3 +249,73 @@ def test_a_closed_poller_polls_no_more_and_records_nothing(engine: Engine) -> No
     assert one.poll_once() == STANDBY and am.asked == []
     with read_scope(engine) as session:
         assert lease.state_of(session, "default") is None
+
+
+def webhook_for(fingerprint: str, status: str, instance: str = "api-1") -> bytes:
+    """What Alertmanager's own webhook would send IRIS for RetryBurst on `instance`."""
+    alert = {
+        "status": status,
+        "labels": {"alertname": "RetryBurst", "instance": instance, "severity": "warning"},
+        "annotations": {},
+        "startsAt": "2026-11-26T08:55:00Z",
+        "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else "2026-11-26T09:01:00Z",
+        "generatorURL": "",
+        "fingerprint": fingerprint,
+    }
+    body = {
+        "version": "4",
+        "groupKey": '{}:{alertname="RetryBurst"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "iris",
+        "groupLabels": {"alertname": "RetryBurst"},
+        "commonLabels": alert["labels"],
+        "commonAnnotations": {},
+        "externalURL": "http://am.test",
+        "alerts": [alert],
+    }
+    return json.dumps(body).encode()
+
+
+def test_an_alert_both_polled_and_sent_by_webhook_is_shown_and_logged_once(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    am, clock = ScriptedAlertmanager(), Clock()
+    one = poller(engine, am, clock, "a")
+    status = PullStatus(engine, one.config, clock)
+    webhook = AlertService(engine, Router([], "C0INC"), AlertmanagerClient(None), clock)
+    with caplog.at_level(logging.INFO, logger="bot.alerts.poller"):
+        one.poll_once()
+        webhook.receive("alertmanager", webhook_for("caaaffbd9ccf039f", "firing"))  # api-1 again
+        for _ in range(2):
+            clock.advance(1)
+            one.poll_once()
+        health = status.health()
+        assert health is not None and not health.ok and not health.required
+        assert health.detail() == (
+            "http://am.test/: polled 0.00 s ago, but firing alerts also arrive by webhook and are shown "
+            "twice (1): remove IRIS's webhook receiver from Alertmanager, or alerts.pull"
+        )
+        webhook.receive("alertmanager", webhook_for("caaaffbd9ccf039f", "resolved"))
+        clock.advance(1)
+        one.poll_once()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "1 alerts polled from http://am.test/ also arrive by webhook, and each is shown twice in Slack: "
+        "remove IRIS's webhook receiver from Alertmanager's configuration, or alerts.pull"
+    ]
+    assert any("no alert arrives both polled and by webhook" in r.getMessage() for r in caplog.records)
+    health = status.health()
+    assert health is not None and health.ok and health.detail() == "http://am.test/: polled 0.00 s ago"
+
+
+def test_webhook_alerts_that_are_not_polled_are_no_double(engine: Engine) -> None:
+    am, clock = ScriptedAlertmanager(), Clock()
+    one = poller(engine, am, clock, "a")
+    one.poll_once()
+    AlertService(engine, Router([], "C0INC"), AlertmanagerClient(None), clock).receive(
+        "alertmanager",
+        webhook_for("9a9a9a9a9a9a9a9a", "firing", instance="api-9"),  # not polled
+    )
+    health = PullStatus(engine, one.config, clock).health()
+    assert health is not None and health.ok
