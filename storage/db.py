@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
@@ -16,6 +19,9 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN_OPTION = "iris_sqlite_begin"
 POSTGRES_CONNECT_TIMEOUT_S = 5
+# One per SQLite engine (by its pool, which engine.execution_options() copies share): the lock this
+# process's writers queue on, and how long one waits for it (the busy timeout).
+_WRITERS: WeakKeyDictionary[Any, tuple[threading.RLock, float]] = WeakKeyDictionary()
 
 
 def N_(message: str) -> str:
@@ -76,6 +82,7 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
                 reason=exc.strerror or exc,
             ) from None
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+    _WRITERS[engine.pool] = (threading.RLock(), busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -101,13 +108,31 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _one_writer(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def _one_writer(engine: Engine) -> Iterator[None]:
+    """On SQLite, this process's writers take turns on a lock instead of in SQLite's busy handler,
+    which sleeps up to 100 ms between tries: a webhook's transaction waited that long behind the
+    outbox poster's short ones. Another process (an `iris` command) still waits in the busy handler.
+    A wait longer than the busy timeout fails as SQLite's own would: "database is locked"."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock, timeout = _WRITERS.setdefault(engine.pool, (threading.RLock(), SQLITE_BUSY_TIMEOUT_MS / 1000))
+    if not lock.acquire(timeout=timeout):
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager

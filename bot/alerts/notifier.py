@@ -77,7 +77,7 @@ class AlertNotifier:
             found = [self._change(session, g) for g in repo.dirty_groups(session, GROUPS_PER_PASS)]
         rendered = [(change, self.publisher.render(change)) for change in found]
         for change, shown in rendered:
-            with self.service.write_lock, session_scope(self.service.engine) as session:
+            with session_scope(self.service.engine) as session:
                 if repo.claim_version(session, change.group):
                     self._queue(session, change, shown)
         return len(rendered)

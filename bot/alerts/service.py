@@ -7,10 +7,8 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,11 +64,6 @@ class AlertService:
         self.alertmanager = alertmanager
         self.clock = clock
         self.changes = threading.Event()
-        # SQLite has one writer at a time, and its busy handler makes a waiting writer sleep up to
-        # 100 ms between tries; queueing this process's alert writes (webhooks and the notifier)
-        # on one lock instead keeps the webhook p99 short.
-        sqlite = engine.dialect.name == "sqlite"
-        self.write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
         # Silence and Unsilence read the group's silence, call Alertmanager, then record: two clicks at
         # once would each create a silence and the group would remember only one of them.
         self._silencing = threading.Lock()
@@ -88,7 +81,7 @@ class AlertService:
     def ingest(self, note: Notification) -> Ingested:
         """Route and store a validated notification (a webhook's, or one polled from Alertmanager)."""
         route = self.router.route({**note.common_labels, **note.group_labels})
-        with self.write_lock, session_scope(self.engine) as session:
+        with session_scope(self.engine) as session:
             channel, mention = (route.channel, route.mention) if route else ("", None)
             result = repo.ingest(session, note, channel, mention, self.clock())
         if result.changed:
@@ -106,7 +99,7 @@ class AlertService:
             detail={**why, "sha256": hashlib.sha256(body).hexdigest()},
         )
         try:
-            with self.write_lock, session_scope(self.engine) as session:
+            with session_scope(self.engine) as session:
                 audit_repo.record(session, Actor(user_id=source), action)
         except SQLAlchemyError as exc:  # the sender still gets its 400: the refusal is in the log
             log.warning("could not audit a refused %s webhook: %s", source, str(exc).splitlines()[0])
