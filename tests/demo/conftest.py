@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -67,9 +68,12 @@ class Demo:
                 self.lines.append(line.rstrip("\n"))
                 self._new_line.notify_all()
 
-    def wait_for_line(self, words: str, timeout: float) -> str:
+    def wait_for_line(self, words: str | re.Pattern[str], timeout: float) -> str:
+        def matches(line: str) -> bool:
+            return words in line if isinstance(words, str) else words.search(line) is not None
+
         def found() -> str | None:
-            return next((line for line in self.lines if words in line), None)
+            return next((line for line in self.lines if matches(line)), None)
 
         with self._new_line:
             line = self._new_line.wait_for(found, timeout)
@@ -77,6 +81,15 @@ class Demo:
             output = "\n".join(self.lines)
             raise AssertionError(f"`iris demo` never printed {words!r}; it printed:\n{output}")
         return line
+
+    def restart_elsewhere(self) -> None:
+        """Start again on another free port, after the demo exited because its port was taken."""
+        assert self.process is not None
+        self.process.wait(timeout=30)
+        with self._new_line:
+            self.lines.clear()
+        self.port = free_port()
+        self.start()
 
     def record(self) -> dict:
         return httpx.get(self.url + "/record", timeout=10).json()
@@ -110,12 +123,23 @@ def demo_factory(tmp_path: Path) -> Iterator[list[Demo]]:
         demo.kill()
 
 
+READY = re.compile(r"iris demo: ready in (?P<seconds>[0-9.]+) s")
+PORT_TAKEN = re.compile(r"^iris: cannot listen on ")
+READY_OR_PORT_TAKEN = re.compile(f"{READY.pattern}|{PORT_TAKEN.pattern}")
+
+
 def ready(demo: Demo) -> float:
-    """Wait for the ready line; returns the seconds the demo says it took."""
-    line = demo.wait_for_line("ready in", timeout=60)
-    seconds = float(line.split("ready in ", 1)[1].split(" s", 1)[0])
-    assert httpx.get(demo.url + "/", timeout=5).status_code == 200
-    return seconds
+    """Wait for the ready line; returns the seconds the demo says it took.
+
+    A port picked as free can be taken by another test's connection before the demo binds it; the
+    demo then says so and exits, and is started again on another port (twice at most)."""
+    for _ in range(3):
+        line = demo.wait_for_line(READY_OR_PORT_TAKEN, timeout=60)
+        if (match := READY.search(line)) is not None:
+            assert httpx.get(demo.url + "/", timeout=5).status_code == 200
+            return float(match["seconds"])
+        demo.restart_elsewhere()
+    raise AssertionError(f"`iris demo` found its port taken three times: {line}")
 
 
 def started_demo(factory: list[Demo], workdir: Path, *args: str) -> Demo:
