@@ -45,8 +45,8 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_message_status_due", "status", "next_attempt_at"),
         # The files of a day or of a thread, for the report's references.
         Index("ix_outbox_message_kind_source_created_at", "kind", "source", "created_at"),
-        Index("ix_outbox_message_ref_id", "ref_id"),
-        Index("ix_outbox_message_lane_priority", "lane", "status", "priority", "id"),
+        Index("ix_outbox_message_ref_id_kind", "ref_id", "kind", "status", "sent_at"),  # a group's last file
+        Index("ix_outbox_message_status_lane_priority", "status", "lane", "priority", "id"),  # lane heads
         Index("ix_outbox_message_kind_sent_at", "kind", "sent_at"),  # the workspace-wide budgets
     )
 
@@ -168,12 +168,12 @@ def _insert(session: Session, values: dict[str, Any]) -> Insert:
     return dialect.insert(OutboxMessage).values(**values)
 
 
-def _waits_on_purpose(now: datetime) -> ColumnElement[bool]:
+def _waits_on_purpose(now: datetime, row: Any = OutboxMessage) -> ColumnElement[bool]:
     """A coalescable message held back by design (never tried yet): it does not hold up its lane."""
     return and_(
-        col(OutboxMessage.merge_state).is_not(None),
-        col(OutboxMessage.attempts) == 0,
-        col(OutboxMessage.next_attempt_at) > now,
+        col(row.merge_state).is_not(None),
+        col(row.attempts) == 0,
+        col(row.next_attempt_at) > now,
     )
 
 
@@ -190,27 +190,30 @@ def lane_heads(
     A lane whose head is being sent or waiting for a retry yields nothing, which is what keeps each
     channel's messages in order (and one at a time). `after` pages through a long list. Read-only:
     the poster reads heads without the write lock and `claim` checks each is still its lane's head.
+
+    Each lane's head is one seek in the (status, lane, priority, id) index, so a pass costs the
+    number of lanes, not the number of waiting messages: in a storm one channel's lane holds
+    thousands, and the poster reads its heads after every message it sends.
     """
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=col(OutboxMessage.lane),
-            order_by=(col(OutboxMessage.priority), col(OutboxMessage.id)),
+    inner = aliased(OutboxMessage)
+    lanes = select(col(OutboxMessage.lane)).where(col(OutboxMessage.status) == PENDING).distinct().subquery()
+    heads = select(
+        select(col(inner.id))
+        .where(
+            col(inner.lane) == lanes.c.lane,
+            col(inner.status) == PENDING,
+            ~_waits_on_purpose(now, inner),
         )
-        .label("rank")
-    )
-    ranked = (
-        select(col(OutboxMessage.id), rank)
-        .where(col(OutboxMessage.status).in_(UNFINISHED), ~_waits_on_purpose(now))
-        .subquery()
-    )
+        .order_by(col(inner.priority), col(inner.id))
+        .limit(1)
+        .correlate(lanes)
+        .scalar_subquery()
+    ).select_from(lanes)
     sending = select(col(OutboxMessage.lane)).where(col(OutboxMessage.status) == SENDING)
     query = (
         select(OutboxMessage)
-        .join(ranked, ranked.c.id == OutboxMessage.id)
         .where(
-            ranked.c.rank == 1,
-            OutboxMessage.status == PENDING,
+            col(OutboxMessage.id).in_(heads),
             OutboxMessage.next_attempt_at <= now,
             col(OutboxMessage.lane).not_in(sending),
             tuple_(col(OutboxMessage.priority), col(OutboxMessage.id)) > tuple_(*after),
@@ -234,11 +237,7 @@ def claim(session: Session, ids: list[int], worker: str, now: datetime, lease: t
             and_(
                 col(other.status) == PENDING,
                 tuple_(col(other.priority), col(other.id)) < tuple_(OutboxMessage.priority, OutboxMessage.id),
-                ~and_(
-                    col(other.merge_state).is_not(None),
-                    col(other.attempts) == 0,
-                    col(other.next_attempt_at) > now,
-                ),
+                ~_waits_on_purpose(now, other),
             ),
         ),
     )
