@@ -151,10 +151,12 @@ def _webhook_shaped(answer: Any, external_url: str, problems: list[str]) -> dict
             continue
         key = group_key(name, labels)
         data = shaped.setdefault(key, _group_data(key, name, labels, external_url))
-        known = {a.get("fingerprint") for a in data["alerts"]}
+        known = {_fingerprint(a) for a in data["alerts"]}
         data["alerts"].extend(_alert_data(a) for a in alerts if _fingerprint(a) not in known)
     for data in shaped.values():
-        data["commonLabels"] = _common([a.get("labels") for a in data["alerts"]])
+        data["commonLabels"] = _common(
+            [a.get("labels") if isinstance(a, dict) else None for a in data["alerts"]]
+        )
     return {key: data for key, data in shaped.items() if data["alerts"]}
 
 

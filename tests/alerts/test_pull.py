@@ -117,6 +117,14 @@ def test_a_group_described_wrongly_is_left_out_named_and_resolves_nothing() -> N
     assert [n.group_key for n in polled.notifications] == [RETRY_KEY]  # "k" stays firing
 
 
+def test_an_alert_that_is_not_an_object_leaves_its_group_out_and_the_poll_goes_on() -> None:
+    groups = api_groups()
+    broken = {**copy.deepcopy(groups[1]), "alerts": ["not an alert"]}
+    polled = polled_notifications([groups[0], broken, broken], {}, AM, NOW, resolve_absent=True)
+    assert [n.group_key for n in polled.notifications] == [RETRY_KEY]
+    assert len(polled.problems) == 1 and "alerts[0]" in polled.problems[0]
+
+
 def test_an_answer_that_is_not_a_list_of_groups_is_refused() -> None:
     with pytest.raises(PayloadError, match="list of alert groups"):
         polled_notifications({"error": "x"}, {}, AM, NOW, resolve_absent=True)
