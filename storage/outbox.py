@@ -121,8 +121,7 @@ def enqueue(session: Session, message: NewMessage, now: datetime | None = None) 
         "lane": stored_key(message.lane),
         "ref_id": message.ref_id,
         "source": message.source,
-        # JSON escapes NUL; clean() replaces a lone surrogate, which no database can encode.
-        "payload": clean(json.dumps(message.payload, ensure_ascii=False, separators=(",", ":"))),
+        "payload": _stored_json(message.payload),
         "dedupe_key": dedupe_key,
         "status": PENDING,
         "attempts": 0,
@@ -155,7 +154,12 @@ def _parent_priority(session: Session, ref_id: int | None, default: int) -> int:
 
 
 def _state(state: dict[str, Any] | None) -> str | None:
-    return None if state is None else clean(json.dumps(state, ensure_ascii=False, separators=(",", ":")))
+    return None if state is None else _stored_json(state)
+
+
+def _stored_json(value: dict[str, Any]) -> str:
+    """JSON escapes NUL; clean() replaces a lone surrogate, which no database can encode."""
+    return clean(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def stored_key(key: str) -> str:
@@ -464,7 +468,7 @@ def rewrite_waiting(
     of the two stays, but never ahead of its parent. False: it was claimed meanwhile."""
     kept = min(waiting.priority, max(priority, _parent_priority(session, waiting.ref_id, priority)))
     values: dict[str, Any] = {
-        "payload": clean(json.dumps(payload, ensure_ascii=False, separators=(",", ":"))),
+        "payload": _stored_json(payload),
         "priority": kept,
     }
     if merge_state is not None:

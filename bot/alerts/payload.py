@@ -80,7 +80,7 @@ def parse_notification(source: str, body: bytes) -> Notification:
 
 def notification_from(source: str, data: dict[str, Any]) -> Notification:
     """Validate an already decoded payload (a webhook's, or one built from Alertmanager's API)."""
-    if source == "alertmanager" and str(data.get("version", "")) != "4":
+    if source == PUSHED and str(data.get("version", "")) != "4":
         raise PayloadError("version", 'must be "4" (Alertmanager webhook payload version 4)')
     alerts = _list(data, "alerts")
     return Notification(

@@ -9,7 +9,6 @@ import secrets
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -198,28 +197,32 @@ class OutboxPoster:
         """Up to one message per worker, most urgent first (lane heads come in (priority, id) order),
         paging past lanes that are paced or held; the workspace-wide budgets go to the first."""
         chosen: list[OutboxMessage] = []
-        spent: Counter[str] = Counter()
+        budgets: dict[str, float] = {}  # tokens left this pass, per kind with a workspace-wide budget
         after = repo.START
         while len(chosen) < self._settings.workers:
             page = repo.lane_heads(session, now, after=after)
             if not page:
                 break
             for message in page:
-                if len(chosen) < self._settings.workers and self._may_send(session, message, now, spent):
+                if len(chosen) < self._settings.workers and self._may_send(session, message, now, budgets):
                     chosen.append(message)
-                    spent[message.kind] += 1
+                    if message.kind in budgets:
+                        budgets[message.kind] -= 1
             after = (page[-1].priority, page[-1].id or 0)
         return chosen
 
-    def _may_send(self, session: Session, message: OutboxMessage, now: datetime, spent: Counter[str]) -> bool:
+    def _may_send(
+        self, session: Session, message: OutboxMessage, now: datetime, budgets: dict[str, float]
+    ) -> bool:
         if self.holds.held(METHOD_OF_KIND[message.kind], message.lane, now):
             return False
         since = now - timedelta(seconds=HISTORY_SECONDS)
         budget = self._settings.workspace_budget(message.kind)
         if budget is not None:
-            rate, burst = budget
-            recent = repo.sent_since(session, None, (message.kind,), since)
-            if bucket_tokens(recent, now, rate, burst, since) - spent[message.kind] < 1:
+            if message.kind not in budgets:  # read once a pass: the workspace's sends of this kind
+                recent = repo.sent_since(session, None, (message.kind,), since)
+                budgets[message.kind] = bucket_tokens(recent, now, *budget, since)
+            if budgets[message.kind] < 1:
                 return False
         if message.kind not in PACED_KINDS:
             return True

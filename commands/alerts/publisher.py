@@ -43,9 +43,8 @@ class Rendering:
 
     text: str
     blocks: Blocks
-    reply: str | None
     listing: str | None  # the full alert list for the thread, when the group is too large to show
-    reply_lines: tuple[str, ...] = ()  # the reply's changes, one a line: what a waiting reply merges
+    reply_lines: tuple[str, ...] = ()  # the thread reply's changes, one a line (none: no reply)
     any_resolved: bool = False  # the reply tells of a resolved alert (it then says how many are)
 
 
@@ -63,10 +62,9 @@ class SlackPublisher:
         text, blocks = render_group(t, group, alerts, self.tz, change.now, silences=self._silences)
         lines = change_lines(t, change.events, self.tz, change.now) if group.message_id else []
         any_resolved = any(e.kind == "resolved" for e in change.events)
-        reply = reply_text(t, lines, alerts, any_resolved)
         membership_changed = group.message_id is None or any(e.fingerprint for e in change.events)
         listing = full_list(alerts) if len(alerts) > MAX_SHOWN and membership_changed else None
-        return Rendering(text, blocks, reply, listing, tuple(lines), any_resolved)
+        return Rendering(text, blocks, listing, tuple(lines), any_resolved)
 
     def publish(self, session: Session, change: Change, rendered: Rendering) -> int | None:
         """Queue the change: a new group's post goes ahead of its channel's thread chatter and files;
@@ -81,7 +79,7 @@ class SlackPublisher:
             edit = update_message(group.channel, message_id, rendered.text, rendered.blocks, source=SOURCE)
             resolution = group.status != FIRING
             outbox.edit_in(session, replace(edit, priority=RESOLUTION if resolution else NORMAL))
-            if rendered.reply:
+            if rendered.reply_lines:
                 self._reply(session, change, rendered, message_id)
         if rendered.listing is not None:
             self._listing(session, change, rendered.listing, message_id)

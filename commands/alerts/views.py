@@ -224,13 +224,6 @@ def _buttons(t: Translator, group: AlertGroup, now: datetime, silences: bool) ->
     return buttons
 
 
-def render_changes(
-    t: Translator, events: list[AlertEvent], alerts: list[Alert], tz: ZoneInfo, now: datetime
-) -> str | None:
-    """One thread reply for the changes since Slack was last told; None when none is worth a reply."""
-    return reply_text(t, change_lines(t, events, tz, now), alerts, any(e.kind == "resolved" for e in events))
-
-
 def change_lines(t: Translator, events: list[AlertEvent], tz: ZoneInfo, now: datetime) -> list[str]:
     """A line per change worth telling in the thread, oldest first."""
     return [line for line in (_event_line(t, e, tz, now) for e in events) if line]
